@@ -1,0 +1,19 @@
+package dev.weldr;
+
+import dev.weldr.config.InvalidConfigException;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.annotations.QuarkusMain;
+
+/** Starts a weldr node. A start-up failure is one line on standard error and exit code 1. */
+@QuarkusMain
+public class Weldr {
+
+    public static void main(String... args) {
+        Quarkus.run(null, (code, failure) -> {
+            if (failure != null) {
+                System.err.println("weldr: " + StartupFailure.describe(failure)); if (System.getenv("WELDR_DEBUG") != null) failure.printStackTrace();
+            }
+            System.exit(code == 0 && failure != null ? 1 : code);
+        }, args);
+    }
+}

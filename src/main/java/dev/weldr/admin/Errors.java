@@ -1,0 +1,102 @@
+package dev.weldr.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.weldr.cluster.NoLeaderException;
+import jakarta.ws.rs.NotAllowedException;
+import jakarta.ws.rs.NotAcceptableException;
+import jakarta.ws.rs.NotFoundException;
+import jakarta.ws.rs.NotSupportedException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/**
+ * Maps every failure of the admin API to a JSON {@link ApiError}. Client mistakes get their
+ * 4xx and never a stack trace; only a real fault of weldr's is a 5xx, logged once.
+ */
+public class Errors {
+
+    private static final Logger LOG = Logger.getLogger(Errors.class);
+
+    static Response response(int status, String code, String message) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(new ApiError(code, message)).build();
+    }
+
+    @ServerExceptionMapper
+    public Response api(ApiException e) {
+        return e.toResponse();
+    }
+
+    @ServerExceptionMapper
+    public Response noLeader(NoLeaderException e) {
+        return Response.status(503).type(MediaType.APPLICATION_JSON_TYPE)
+                .header("Retry-After", "1")
+                .entity(new ApiError("no_leader", e.getMessage())).build();
+    }
+
+    @ServerExceptionMapper
+    public Response badJson(JsonProcessingException e) {
+        return response(400, "bad_json", "the body is not valid JSON: " + e.getOriginalMessage());
+    }
+
+    /** A chunked body that grew past quarkus.http.limits.max-body-size. */
+    @ServerExceptionMapper(priority = 1)
+    public Response io(java.io.IOException e) {
+        if ("Request too large".equals(e.getMessage())) {
+            return response(413, "body_too_large", "the body is larger than 65536 bytes");
+        }
+        return response(400, "bad_request", "the request body could not be read");
+    }
+
+    @ServerExceptionMapper(priority = 1)
+    public Response notFound(NotFoundException e) {
+        return response(404, "not_found", "no such resource");
+    }
+
+    @ServerExceptionMapper(priority = 1)
+    public Response notAllowed(NotAllowedException e) {
+        return Response.fromResponse(response(405, "method_not_allowed", "this method is not allowed on this resource"))
+                .allow(e.getResponse().getAllowedMethods()).build();
+    }
+
+    @ServerExceptionMapper(priority = 1)
+    public Response notSupported(NotSupportedException e) {
+        return response(415, "unsupported_media_type", "the body must be application/json");
+    }
+
+    @ServerExceptionMapper(priority = 1)
+    public Response notAcceptable(NotAcceptableException e) {
+        return response(406, "not_acceptable", "this resource answers application/json");
+    }
+
+    @ServerExceptionMapper(priority = 2)
+    public Response web(WebApplicationException e) {
+        int status = e.getResponse().getStatus();
+        if (status == 413) {
+            return response(413, "body_too_large", "the body is larger than the admin API accepts");
+        }
+        if (status >= 500) {
+            LOG.errorf(e, "admin API failure");
+            return response(status, "internal_error", "weldr failed to handle this request");
+        }
+        return response(status, "bad_request", e.getMessage() == null ? "the request was not understood" : e.getMessage());
+    }
+
+    @ServerExceptionMapper(priority = 10)
+    public Response unexpected(Throwable e) {
+        // Failures of asynchronous calls arrive wrapped (CompletionException).
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof ApiException api) {
+                return api.toResponse();
+            }
+            if (c instanceof NoLeaderException nl) {
+                return noLeader(nl);
+            }
+        }
+        LOG.errorf(e, "admin API failure");
+        return response(500, "internal_error", "weldr failed to handle this request");
+    }
+}

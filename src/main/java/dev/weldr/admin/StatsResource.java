@@ -1,0 +1,54 @@
+package dev.weldr.admin;
+
+import dev.weldr.proxy.Backend;
+import dev.weldr.proxy.BackendRegistry;
+import dev.weldr.proxy.ProxyStats;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import java.util.List;
+
+/** What this node's proxy did since it started. */
+@Path("/stats")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "stats", description = "Request counters of this node's proxy")
+public class StatsResource {
+
+    @Inject
+    ProxyStats stats;
+    @Inject
+    BackendRegistry backends;
+
+    public record Counts(long success, long failed) {
+    }
+
+    public record Totals(Counts client, Counts server) {
+    }
+
+    public record ServerStats(String id, String ip, int port, long success, long failed) {
+    }
+
+    @GET
+    @Operation(summary = "Client requests answered by a backend (success) or by weldr's own 502/503/504 (failed); "
+            + "backend exchanges that gave a response below 500 (success) or failed or gave 5xx (failed)")
+    public Totals totals() {
+        return new Totals(new Counts(stats.clientSuccess(), stats.clientFailed()),
+                new Counts(stats.serverSuccess(), stats.serverFailed()));
+    }
+
+    @GET
+    @Path("/detail")
+    @Operation(summary = "The server-side counters of each server in the pool")
+    public List<ServerStats> detail() {
+        return backends.all().values().stream().map(StatsResource::of).toList();
+    }
+
+    private static ServerStats of(Backend b) {
+        return new ServerStats(b.server().id(), b.server().host(), b.server().port(), b.successCount(), b.failedCount());
+    }
+}

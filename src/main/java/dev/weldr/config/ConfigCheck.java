@@ -1,0 +1,81 @@
+package dev.weldr.config;
+
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Checks what the types of {@link WeldrConfig} cannot: ranges, and the rule that an admin API
+ * reachable from other hosts needs a token. Runs before anything starts listening.
+ */
+@ApplicationScoped
+public class ConfigCheck {
+
+    @Inject
+    WeldrConfig config;
+
+    @ConfigProperty(name = "quarkus.http.host", defaultValue = "127.0.0.1")
+    String adminHost;
+
+    void check(@Observes @Priority(1) StartupEvent event) {
+        port("weldr.proxy.port", config.proxy().port());
+        port("weldr.raft.port", config.raft().port());
+        positive("weldr.raft.election-timeout", config.raft().electionTimeout());
+        positive("weldr.raft.snapshot-interval", config.raft().snapshotInterval());
+        positive("weldr.health-check.interval", config.healthCheck().interval());
+        positive("weldr.health-check.timeout", config.healthCheck().timeout());
+        atLeastOne("weldr.health-check.failures", config.healthCheck().failures());
+        atLeastOne("weldr.health-check.passes", config.healthCheck().passes());
+        if (!config.healthCheck().path().startsWith("/")) {
+            throw new InvalidConfigException("weldr.health-check.path", "must start with /");
+        }
+        positive("weldr.timeout.connect", config.timeout().connect());
+        positive("weldr.timeout.read", config.timeout().read());
+        positive("weldr.timeout.write", config.timeout().write());
+        for (String peer : config.raft().peers().orElse(List.of())) {
+            if (!peer.trim().matches("[^:\\s]+:\\d{1,5}")) {
+                throw new InvalidConfigException("weldr.raft.peers", "'" + peer.trim() + "' is not host:port");
+            }
+        }
+        boolean hasToken = config.admin().token().filter(t -> !t.isBlank()).isPresent();
+        if (!hasToken && !config.admin().insecure() && !isLoopback(adminHost)) {
+            throw new InvalidConfigException("weldr.admin.token", "the admin API listens on " + adminHost
+                    + ", which other hosts can reach: set weldr.admin.token (WELDR_ADMIN_TOKEN), "
+                    + "or weldr.admin.insecure=true to run it without one");
+        }
+    }
+
+    private static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private static void port(String key, int value) {
+        if (value < 0 || value > 65535) {
+            throw new InvalidConfigException(key, "must be a port from 0 to 65535 (0 picks a free port), not " + value);
+        }
+    }
+
+    private static void positive(String key, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            throw new InvalidConfigException(key, "must be a positive duration such as 500ms or 10s, not " + value);
+        }
+    }
+
+    private static void atLeastOne(String key, int value) {
+        if (value < 1) {
+            throw new InvalidConfigException(key, "must be at least 1, not " + value);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.weldr.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * weldr's static configuration: what a node needs to start. Everything that changes at run
+ * time (the pool) goes through the admin API instead. Every key is also an environment
+ * variable ({@code weldr.health-check.interval} → {@code WELDR_HEALTH_CHECK_INTERVAL}).
+ */
+@ConfigMapping(prefix = "weldr")
+public interface WeldrConfig {
+
+    Proxy proxy();
+
+    Raft raft();
+
+    Ha ha();
+
+    Vip vip();
+
+    Admin admin();
+
+    @WithName("health-check")
+    HealthCheck healthCheck();
+
+    Timeout timeout();
+
+    interface Proxy {
+        /** Address the data plane listens on. */
+        @WithDefault("0.0.0.0")
+        String host();
+
+        /** Port the data plane listens on; 0 picks a free port. */
+        @WithDefault("8080")
+        int port();
+    }
+
+    interface Raft {
+        /** Address of this node's Raft RPC listener; with the port, this node's id. */
+        @WithDefault("127.0.0.1")
+        String host();
+
+        /** Port of this node's Raft RPC listener; 0 picks a free port. */
+        @WithDefault("8688")
+        int port();
+
+        /** Directory of the Raft log, metadata and snapshots. */
+        @WithName("data-dir")
+        @WithDefault("./data")
+        String dataDir();
+
+        /**
+         * Initial cluster: comma-separated host:port Raft addresses including this node. Empty
+         * means a cluster of this node alone.
+         */
+        Optional<List<String>> peers();
+
+        /** Raft election timeout. */
+        @WithName("election-timeout")
+        @WithDefault("1s")
+        Duration electionTimeout();
+
+        /** How often the state machine is snapshotted (the log is truncated up to each snapshot). */
+        @WithName("snapshot-interval")
+        @WithDefault("10m")
+        Duration snapshotInterval();
+    }
+
+    interface Ha {
+        /** {@code active-passive}: only the leader is ready; {@code active-active}: every node with a known leader is. */
+        @WithDefault("active-passive")
+        HaMode mode();
+
+        /** Command run when this node becomes leader. */
+        @WithName("on-leader")
+        Optional<String> onLeader();
+
+        /** Command run when this node becomes a follower. */
+        @WithName("on-follower")
+        Optional<String> onFollower();
+    }
+
+    interface Vip {
+        /** Virtual IP in CIDR form taken by the leader; empty for none. */
+        Optional<String> address();
+
+        /** Interface the virtual IP is added to. */
+        @WithName("interface")
+        @WithDefault("eth0")
+        String iface();
+    }
+
+    interface Admin {
+        /** When set, /servers, /stats and /cluster need {@code Authorization: Bearer <token>}. */
+        Optional<String> token();
+
+        /** Allows an admin listener on a non-loopback address without a token. */
+        @WithDefault("false")
+        boolean insecure();
+    }
+
+    interface HealthCheck {
+        /** Time between two active checks of one server. */
+        @WithDefault("10s")
+        Duration interval();
+
+        /** Path requested by the active check; a 2xx answer passes. */
+        @WithDefault("/")
+        String path();
+
+        /** Consecutive failures that mark an active server down. */
+        @WithDefault("3")
+        int failures();
+
+        /** Consecutive passes that mark a down server active again. */
+        @WithDefault("2")
+        int passes();
+
+        /** Time an active check may take before it counts as failed. */
+        @WithDefault("2s")
+        Duration timeout();
+    }
+
+    interface Timeout {
+        /** Connect timeout to a backend. */
+        @WithDefault("200ms")
+        Duration connect();
+
+        /** Time to wait for a backend's response (and between two reads of its body). */
+        @WithDefault("2s")
+        Duration read();
+
+        /** Time a backend may take to accept the request while it is written. */
+        @WithDefault("2s")
+        Duration write();
+    }
+}

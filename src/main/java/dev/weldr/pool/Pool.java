@@ -1,0 +1,96 @@
+package dev.weldr.pool;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The desired pool: an immutable, insertion-ordered set of servers keyed by host and port.
+ * Every replica builds the same sequence of pools by applying the same commands through
+ * {@link #apply(PoolCommand)}, the one pure function shared by the leader and the followers.
+ */
+public final class Pool {
+
+    public static final Pool EMPTY = new Pool(0, Map.of());
+
+    private final long appliedIndex;
+    private final Map<ServerKey, Server> byKey;
+
+    private Pool(long appliedIndex, Map<ServerKey, Server> owned) {
+        this.appliedIndex = appliedIndex;
+        this.byKey = Collections.unmodifiableMap(owned);
+    }
+
+    /** A pool holding these servers, in this order (used when a snapshot is loaded). */
+    public static Pool of(long appliedIndex, Collection<Server> servers) {
+        Map<ServerKey, Server> map = new LinkedHashMap<>();
+        for (Server s : servers) {
+            map.put(s.key(), s);
+        }
+        return new Pool(appliedIndex, map);
+    }
+
+    /** The Raft log index of the last command applied (0 for the empty pool). */
+    public long appliedIndex() {
+        return appliedIndex;
+    }
+
+    public Collection<Server> servers() {
+        return byKey.values();
+    }
+
+    public Server get(ServerKey key) {
+        return byKey.get(key);
+    }
+
+    public int size() {
+        return byKey.size();
+    }
+
+    public Pool withIndex(long index) {
+        return new Pool(index, byKey);
+    }
+
+    /** Applies one command; never throws for a well-formed command, and never changes this pool. */
+    public Outcome apply(PoolCommand command) {
+        if (command instanceof PoolCommand.AddServer add) {
+            Server server = add.server();
+            Server existing = byKey.get(server.key());
+            if (existing != null) {
+                return new Outcome(this, Outcome.Result.ALREADY_EXISTS, existing);
+            }
+            Map<ServerKey, Server> next = new LinkedHashMap<>(byKey);
+            next.put(server.key(), server);
+            return new Outcome(new Pool(appliedIndex, next), Outcome.Result.APPLIED, server);
+        }
+        if (command instanceof PoolCommand.RemoveServer remove) {
+            Server existing = byKey.get(remove.key());
+            if (existing == null) {
+                return new Outcome(this, Outcome.Result.NOT_FOUND, null);
+            }
+            Map<ServerKey, Server> next = new LinkedHashMap<>(byKey);
+            next.remove(remove.key());
+            return new Outcome(new Pool(appliedIndex, next), Outcome.Result.APPLIED, existing);
+        }
+        throw new IllegalArgumentException("unknown command " + command);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        // Order matters: it is the round-robin order, and every replica must agree on it.
+        return o instanceof Pool p && p.appliedIndex == appliedIndex
+                && List.copyOf(p.byKey.values()).equals(List.copyOf(byKey.values()));
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(appliedIndex) * 31 + byKey.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "Pool{index=" + appliedIndex + ", servers=" + byKey.values() + "}";
+    }
+}

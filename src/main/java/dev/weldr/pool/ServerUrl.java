@@ -1,0 +1,63 @@
+package dev.weldr.pool;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Locale;
+
+/**
+ * A backend's base URL, validated: http or https, a host, a port in 1..65535, and nothing
+ * after the authority (weldr forwards the client's own path and query).
+ */
+public record ServerUrl(String scheme, String host, int port) {
+
+    public static ServerUrl parse(String text) {
+        if (text == null || text.isBlank()) {
+            throw new InvalidServerUrlException("url is required");
+        }
+        URI uri;
+        try {
+            uri = new URI(text.trim());
+        } catch (URISyntaxException e) {
+            throw new InvalidServerUrlException("url is not a valid URL: " + e.getReason());
+        }
+        String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!"http".equals(scheme) && !"https".equals(scheme)) {
+            throw new InvalidServerUrlException("url scheme must be http or https");
+        }
+        String authority = uri.getRawAuthority();
+        if (authority == null || authority.isEmpty() || authority.startsWith(":") || authority.startsWith("@")) {
+            throw new InvalidServerUrlException("url has no host");
+        }
+        if (uri.getHost() == null) {
+            // java.net.URI parses a bad authority as a "registry" one and leaves the host null.
+            throw authority.matches("(\\[[^]]*]|[^:\\[]*):.*")
+                    ? new InvalidServerUrlException("url port must be a number from 1 to 65535")
+                    : new InvalidServerUrlException("url has no valid host");
+        }
+        if (uri.getRawUserInfo() != null) {
+            throw new InvalidServerUrlException("url must not contain user information");
+        }
+        String path = uri.getRawPath();
+        if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawQuery() != null
+                || uri.getRawFragment() != null) {
+            throw new InvalidServerUrlException("url must not have a path, query or fragment");
+        }
+        int port = uri.getPort();
+        if (port == -1) {
+            port = scheme.equals("https") ? 443 : 80;
+        } else if (port < 1 || port > 65535) {
+            throw new InvalidServerUrlException("url port must be a number from 1 to 65535");
+        }
+        String host = uri.getHost();
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return new ServerUrl(scheme, host.toLowerCase(Locale.ROOT), port);
+    }
+
+    @Override
+    public String toString() {
+        String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+        return scheme + "://" + h + ":" + port;
+    }
+}

@@ -1,0 +1,40 @@
+package dev.weldr.proxy;
+
+import io.vertx.core.MultiMap;
+
+import java.util.List;
+
+/** RFC 9110 §7.6.1: headers that concern one connection and must not be forwarded. */
+final class HopByHop {
+
+    private static final List<String> ALWAYS = List.of(
+            "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "trailer",
+            "upgrade", "proxy-authorization", "proxy-authenticate");
+
+    private HopByHop() {
+    }
+
+    /** Removes the headers named by Connection; the fixed list is removed too when {@code all}. */
+    static void strip(MultiMap headers, boolean all) {
+        List<String> connection = headers.getAll("connection");
+        for (String value : connection) {
+            for (String token : value.split(",")) {
+                String name = token.trim();
+                if (!name.isEmpty()) {
+                    headers.remove(name);
+                }
+            }
+        }
+        if (all) {
+            for (String name : ALWAYS) {
+                headers.remove(name);
+            }
+        }
+    }
+
+    /** Appends a value to a list-valued header (Via, X-Forwarded-For). */
+    static void append(MultiMap headers, String name, String value) {
+        String existing = headers.get(name);
+        headers.set(name, existing == null || existing.isBlank() ? value : existing + ", " + value);
+    }
+}

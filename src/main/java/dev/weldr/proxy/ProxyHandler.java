@@ -1,0 +1,214 @@
+package dev.weldr.proxy;
+
+import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.HostAndPort;
+import io.vertx.httpproxy.Body;
+import io.vertx.httpproxy.OriginRequestProvider;
+import io.vertx.httpproxy.ProxyContext;
+import io.vertx.httpproxy.ProxyInterceptor;
+import io.vertx.httpproxy.ProxyRequest;
+import io.vertx.httpproxy.ProxyResponse;
+
+import java.net.ConnectException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * weldr's part of the vertx-http-proxy pipeline, for one event loop: it picks the backend
+ * (round-robin over the routable ones, one retry on another server when a connection cannot be
+ * made, or when an idempotent request without a body is reset before its response), rewrites
+ * the headers an HTTP/1.1 intermediary must rewrite, maps every failure to 502, 503 or 504 with a
+ * short text body, and counts what happened. One instance per event loop: no field is shared
+ * between threads except the registry's published table.
+ */
+final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
+
+    private static final String VIA = "1.1 weldr";
+
+    private final Vertx vertx;
+    private final HttpClient client;
+    private final BackendRegistry registry;
+    private final ProxyStats stats;
+    private final long connectTimeoutMs;
+    private final long readTimeoutMs;
+    private final long writeTimeoutMs;
+    private int next;
+
+    ProxyHandler(Vertx vertx, HttpClient client, BackendRegistry registry, ProxyStats stats,
+                 long connectTimeoutMs, long readTimeoutMs, long writeTimeoutMs) {
+        this.vertx = vertx;
+        this.client = client;
+        this.registry = registry;
+        this.stats = stats;
+        this.connectTimeoutMs = connectTimeoutMs;
+        this.readTimeoutMs = readTimeoutMs;
+        this.writeTimeoutMs = writeTimeoutMs;
+    }
+
+    // ---- request on its way out -------------------------------------------------------------
+
+    @Override
+    public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
+        Exchange ex = new Exchange();
+        ctx.set(Exchange.KEY, ex);
+        ProxyRequest request = ctx.request();
+        HttpServerRequest in = request.proxiedRequest();
+        MultiMap headers = request.headers();
+
+        HopByHop.strip(headers, false);
+        HopByHop.append(headers, "via", VIA);
+        HopByHop.append(headers, "x-forwarded-for", clientAddress(in));
+        headers.set("x-forwarded-proto", in.isSSL() ? "https" : "http");
+        HostAndPort authority = in.authority();
+        if (authority != null) {
+            headers.set("x-forwarded-host", authority.toString());
+            request.setAuthority(authority);
+        }
+        if (hasBody(in)) {
+            Body body = request.getBody();
+            request.setBody(Body.body(new TimedBody(body.stream(), vertx, ex, writeTimeoutMs, readTimeoutMs), body.length()));
+        }
+        return ctx.sendRequest()
+                .recover(failure -> retryOrFail(ctx, ex, failure))
+                .map(response -> {
+                    if (!ex.ownAnswer) {
+                        stats.backendAnswered(ex.backend, response.getStatusCode());
+                        HopByHop.strip(response.headers(), true);
+                        HopByHop.append(response.headers(), "via", VIA);
+                    }
+                    return response;
+                });
+    }
+
+    @Override
+    public Future<Void> handleProxyResponse(ProxyContext ctx) {
+        Exchange ex = ctx.get(Exchange.KEY, Exchange.class);
+        int status = ctx.response().getStatusCode();
+        return ctx.sendResponse().andThen(ar -> stats.clientDone(ex.backend, status, !ex.ownAnswer, ex.startNanos));
+    }
+
+    // ---- choosing and opening the backend ---------------------------------------------------
+
+    @Override
+    public Future<HttpClientRequest> create(ProxyContext ctx) {
+        Exchange ex = ctx.get(Exchange.KEY, Exchange.class);
+        return open(ctx, ex, null).recover(failure -> {
+            if (ex.backend == null || !isConnectFailure(failure) || ex.attempts > 1) {
+                return Future.failedFuture(failure);
+            }
+            countFailure(ex);
+            return open(ctx, ex, ex.backend);
+        });
+    }
+
+    private Future<HttpClientRequest> open(ProxyContext ctx, Exchange ex, Backend exclude) {
+        Backend backend = pick(exclude);
+        if (backend == null) {
+            if (exclude != null) {
+                return Future.failedFuture(new ConnectException("no other server to retry on"));
+            }
+            return Future.failedFuture(new NoBackendException(registry.poolEmpty()
+                    ? "the pool is empty" : "no server in the pool is active"));
+        }
+        ex.backend = backend;
+        ex.attempts++;
+        boolean bodyless = !hasBody(ctx.request().proxiedRequest());
+        return client.request(backend.requestOptions(connectTimeoutMs, bodyless ? readTimeoutMs : 0))
+                .onSuccess(r -> ex.backendRequest = r);
+    }
+
+    private Backend pick(Backend exclude) {
+        Backend[] table = registry.routable();
+        int n = table.length;
+        if (n == 0) {
+            return null;
+        }
+        int start = next++ & Integer.MAX_VALUE;
+        for (int i = 0; i < n; i++) {
+            Backend b = table[(start + i) % n];
+            if (b != exclude) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    // ---- failures ---------------------------------------------------------------------------
+
+    private Future<ProxyResponse> retryOrFail(ProxyContext ctx, Exchange ex, Throwable failure) {
+        countFailure(ex);
+        HttpServerRequest in = ctx.request().proxiedRequest();
+        boolean sent = ex.backendRequest != null;
+        if (sent && ex.attempts == 1 && !(failure instanceof TimeoutException)
+                && isIdempotent(in.method()) && !hasBody(in)) {
+            ctx.request().setBody(null);
+            ex.backendRequest = null;
+            return open(ctx, ex, ex.backend)
+                    .compose(r -> ctx.request().send(r))
+                    .recover(second -> {
+                        countFailure(ex);
+                        return Future.succeededFuture(errorResponse(ctx, ex, second));
+                    });
+        }
+        return Future.succeededFuture(errorResponse(ctx, ex, failure));
+    }
+
+    /** Counts a failed exchange with the current backend, once per backend tried. */
+    private void countFailure(Exchange ex) {
+        if (ex.backend != null && ex.failureCounted != ex.backend) {
+            ex.failureCounted = ex.backend;
+            stats.backendFailed(ex.backend);
+        }
+    }
+
+    private ProxyResponse errorResponse(ProxyContext ctx, Exchange ex, Throwable failure) {
+        ex.ownAnswer = true;
+        int status;
+        String text;
+        if (failure instanceof NoBackendException) {
+            status = 503;
+            text = "503 Service Unavailable: " + failure.getMessage() + "\n";
+        } else if (failure instanceof TimeoutException || failure instanceof ConnectTimeoutException) {
+            status = 504;
+            text = "504 Gateway Timeout: the backend did not answer in time\n";
+        } else {
+            status = 502;
+            text = "502 Bad Gateway: the backend could not be reached or closed the connection\n";
+        }
+        return ctx.request().release().response()
+                .setStatusCode(status)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+                .putHeader("via", VIA)
+                .setBody(Body.body(Buffer.buffer(text)));
+    }
+
+    private static boolean isConnectFailure(Throwable failure) {
+        return failure instanceof ConnectException || failure instanceof TimeoutException;
+    }
+
+    private static boolean isIdempotent(HttpMethod method) {
+        return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS
+                || method == HttpMethod.TRACE || method == HttpMethod.PUT || method == HttpMethod.DELETE;
+    }
+
+    private static boolean hasBody(HttpServerRequest in) {
+        String length = in.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (length != null) {
+            return !length.equals("0");
+        }
+        return in.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+    }
+
+    private static String clientAddress(HttpServerRequest in) {
+        var remote = in.remoteAddress();
+        return remote == null ? "unknown" : remote.hostAddress();
+    }
+}

@@ -1,0 +1,36 @@
+package dev.weldr.raft;
+
+import com.alipay.sofa.jraft.Closure;
+import com.alipay.sofa.jraft.Status;
+import dev.weldr.pool.Outcome;
+import dev.weldr.pool.PoolCommand;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Carries a command from the leader's API call to the state machine, and the outcome back:
+ * the future completes only after the entry is committed and applied on this node.
+ */
+final class PoolClosure implements Closure {
+
+    final PoolCommand command;
+    final CompletableFuture<Outcome> future = new CompletableFuture<>();
+    private Outcome outcome;
+
+    PoolClosure(PoolCommand command) {
+        this.command = command;
+    }
+
+    void applied(Outcome outcome) {
+        this.outcome = outcome;
+    }
+
+    @Override
+    public void run(Status status) {
+        if (status.isOk() && outcome != null) {
+            future.complete(outcome);
+        } else {
+            future.completeExceptionally(new RaftUnavailableException(status));
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.weldr.raft;
+
+import com.alipay.sofa.jraft.Closure;
+import com.alipay.sofa.jraft.Iterator;
+import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.core.StateMachineAdapter;
+import com.alipay.sofa.jraft.entity.LeaderChangeContext;
+import com.alipay.sofa.jraft.error.RaftError;
+import com.alipay.sofa.jraft.error.RaftException;
+import com.alipay.sofa.jraft.storage.snapshot.SnapshotReader;
+import com.alipay.sofa.jraft.storage.snapshot.SnapshotWriter;
+import dev.weldr.cluster.Leadership;
+import dev.weldr.cluster.PoolHolder;
+import dev.weldr.pool.Outcome;
+import dev.weldr.pool.Pool;
+import dev.weldr.pool.PoolCommand;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Applies committed pool commands, identically on every replica, and publishes the new pool
+ * once per batch. The leader takes the command from its closure; other replicas decode the
+ * entry. An entry that does not decode stops the state machine rather than letting replicas drift.
+ */
+final class PoolStateMachine extends StateMachineAdapter {
+
+    private static final Logger LOG = Logger.getLogger(PoolStateMachine.class);
+
+    private final PoolHolder holder;
+    private final Leadership leadership;
+    private final String self;
+    private Pool pool = Pool.EMPTY;
+
+    PoolStateMachine(PoolHolder holder, Leadership leadership, String self) {
+        this.holder = holder;
+        this.leadership = leadership;
+        this.self = self;
+    }
+
+    @Override
+    public void onApply(Iterator iter) {
+        List<PoolClosure> done = new ArrayList<>();
+        Pool next = pool;
+        try {
+            while (iter.hasNext()) {
+                Closure closure = iter.done();
+                PoolCommand command;
+                if (closure instanceof PoolClosure pc) {
+                    command = pc.command;
+                } else {
+                    try {
+                        command = CommandCodec.decode(iter.getData());
+                    } catch (CommandCodec.CorruptEntryException e) {
+                        LOG.errorf("Raft entry %d cannot be decoded (%s); the state machine stops", iter.getIndex(), e.getMessage());
+                        iter.setErrorAndRollback(1, new Status(RaftError.ESTATEMACHINE, "undecodable entry %d", iter.getIndex()));
+                        return;
+                    }
+                }
+                Outcome outcome = next.apply(command);
+                next = outcome.pool().withIndex(iter.getIndex());
+                if (closure instanceof PoolClosure pc) {
+                    pc.applied(new Outcome(next, outcome.result(), outcome.server()));
+                    done.add(pc);
+                }
+                iter.next();
+            }
+        } finally {
+            if (next != pool) {
+                pool = next;
+                holder.publish(next);
+            }
+            // Answer only once the pool the answer describes is visible to readers.
+            for (PoolClosure pc : done) {
+                pc.run(Status.OK());
+            }
+        }
+    }
+
+    @Override
+    public void onSnapshotSave(SnapshotWriter writer, Closure done) {
+        Pool snapshot = pool;
+        try {
+            SnapshotCodec.write(snapshot, Path.of(writer.getPath()));
+            if (writer.addFile(SnapshotCodec.FILE)) {
+                done.run(Status.OK());
+            } else {
+                done.run(new Status(RaftError.EIO, "could not add %s to the snapshot", SnapshotCodec.FILE));
+            }
+        } catch (IOException e) {
+            done.run(new Status(RaftError.EIO, "could not write the snapshot: %s", e.getMessage()));
+        }
+    }
+
+    @Override
+    public boolean onSnapshotLoad(SnapshotReader reader) {
+        if (reader.getFileMeta(SnapshotCodec.FILE) == null) {
+            LOG.errorf("snapshot in %s has no %s", reader.getPath(), SnapshotCodec.FILE);
+            return false;
+        }
+        try {
+            pool = SnapshotCodec.read(Path.of(reader.getPath()));
+        } catch (IOException e) {
+            LOG.errorf("snapshot in %s cannot be read: %s", reader.getPath(), e.getMessage());
+            return false;
+        }
+        holder.publish(pool);
+        LOG.infof("pool restored from snapshot at index %d: %d servers", pool.appliedIndex(), pool.size());
+        return true;
+    }
+
+    @Override
+    public void onLeaderStart(long term) {
+        leadership.becameLeader(self, term);
+        LOG.infof("this node (%s) is leader for term %d", self, term);
+    }
+
+    @Override
+    public void onLeaderStop(Status status) {
+        leadership.leaderless();
+        LOG.infof("this node (%s) stopped being leader: %s", self, status.getErrorMsg());
+    }
+
+    @Override
+    public void onStartFollowing(LeaderChangeContext ctx) {
+        leadership.following(ctx.getLeaderId().toString(), ctx.getTerm());
+        LOG.infof("following leader %s in term %d", ctx.getLeaderId(), ctx.getTerm());
+    }
+
+    @Override
+    public void onStopFollowing(LeaderChangeContext ctx) {
+        leadership.leaderless();
+    }
+
+    @Override
+    public void onError(RaftException e) {
+        LOG.errorf("the Raft node stopped on an error: %s", e.getStatus());
+    }
+}
