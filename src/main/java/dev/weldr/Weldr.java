@@ -1,6 +1,5 @@
 package dev.weldr;
 
-import dev.weldr.config.InvalidConfigException;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
@@ -11,7 +10,7 @@ public class Weldr {
     public static void main(String... args) {
         Quarkus.run(null, (code, failure) -> {
             if (failure != null) {
-                System.err.println("weldr: " + StartupFailure.describe(failure)); if (System.getenv("WELDR_DEBUG") != null) failure.printStackTrace();
+                System.err.println("weldr: " + StartupFailure.describe(failure));
             }
             System.exit(code == 0 && failure != null ? 1 : code);
         }, args);

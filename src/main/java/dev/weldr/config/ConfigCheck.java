@@ -25,7 +25,11 @@ public class ConfigCheck {
     @ConfigProperty(name = "quarkus.http.host", defaultValue = "127.0.0.1")
     String adminHost;
 
+    @ConfigProperty(name = "quarkus.http.port", defaultValue = "8687")
+    int adminPort;
+
     void check(@Observes @Priority(1) StartupEvent event) {
+        port("quarkus.http.port", adminPort);
         port("weldr.proxy.port", config.proxy().port());
         port("weldr.raft.port", config.raft().port());
         positive("weldr.raft.election-timeout", config.raft().electionTimeout());
@@ -47,7 +51,7 @@ public class ConfigCheck {
         }
         boolean hasToken = config.admin().token().filter(t -> !t.isBlank()).isPresent();
         if (!hasToken && !config.admin().insecure() && !isLoopback(adminHost)) {
-            throw new InvalidConfigException("weldr.admin.token", "the admin API listens on " + adminHost
+            throw new InvalidConfigException("weldr.admin.token", "the admin API listens on quarkus.http.host=" + adminHost
                     + ", which other hosts can reach: set weldr.admin.token (WELDR_ADMIN_TOKEN), "
                     + "or weldr.admin.insecure=true to run it without one");
         }

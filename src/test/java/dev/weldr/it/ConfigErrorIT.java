@@ -1,0 +1,61 @@
+package dev.weldr.it;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bad configuration stops start-up with one clear line naming the key, and a non-zero exit. */
+class ConfigErrorIT {
+
+    @TempDir
+    Path data;
+
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource({
+            "weldr.proxy.port, -1",
+            "weldr.proxy.port, 70000",
+            "weldr.raft.port, -1",
+            "quarkus.http.port, -5",
+            "weldr.health-check.interval, banana",
+            "weldr.health-check.interval, 0s",
+            "weldr.health-check.failures, 0",
+            "weldr.health-check.passes, x",
+            "weldr.health-check.path, health",
+            "weldr.timeout.read, soon",
+            "weldr.ha.mode, hot",
+            "weldr.raft.peers, not-a-peer",
+            "quarkus.http.host, 0.0.0.0",
+    })
+    void shouldRefuseToStartWithOneLineNamingTheKey(String key, String value) throws Exception {
+        try (WeldrProcess node = WeldrProcess.create("bad-config", data, Map.of(key, value))) {
+            node.launch();
+            int exit = node.awaitExit(Duration.ofSeconds(30));
+            assertNotEquals(0, exit);
+            List<String> lines = node.stderr().lines().filter(l -> !l.isBlank())
+                    // sofa-common-tools prints this itself when it loads; it is not ours to silence.
+                    .filter(l -> !l.startsWith("Sofa-Middleware-Log")).toList();
+            assertEquals(1, lines.size(), "expected one line, got: " + node.output());
+            assertTrue(lines.get(0).contains(key), lines.get(0));
+            assertFalse(node.output().contains("\tat "), "no stack trace: " + node.output());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"weldr.admin.token, s3cret", "weldr.admin.insecure, true"})
+    void shouldStartOnAnOpenAddressWithATokenOrWhenToldItIsInsecure(String key, String value) {
+        try (WeldrProcess node = WeldrProcess.create("open-admin", data, Map.of("quarkus.http.host", "0.0.0.0", key, value))) {
+            node.start();
+            assertTrue(node.alive());
+        }
+    }
+}

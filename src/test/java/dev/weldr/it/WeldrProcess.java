@@ -1,0 +1,261 @@
+package dev.weldr.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A weldr node as a real process, started from the packaged jar ({@code target/quarkus-app}),
+ * on ports chosen free at run time. Tests stop it by its own PID: SIGTERM or SIGKILL.
+ */
+public final class WeldrProcess implements AutoCloseable {
+
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final Map<String, String> props;
+    private final Path log;
+    private final Path errLog;
+    private Process process;
+    public final int adminPort;
+    public final int proxyPort;
+    public final int raftPort;
+
+    private WeldrProcess(Map<String, String> props, Path log, int adminPort, int proxyPort, int raftPort) {
+        this.props = props;
+        this.log = log;
+        this.errLog = log.resolveSibling(log.getFileName() + ".err");
+        this.adminPort = adminPort;
+        this.proxyPort = proxyPort;
+        this.raftPort = raftPort;
+    }
+
+    /** A node with free ports, its data in {@code dataDir}, and these extra settings. */
+    public static WeldrProcess create(String name, Path dataDir, Map<String, String> extra) {
+        return create(name, dataDir, freePort(), freePort(), freePort(), extra);
+    }
+
+    public static WeldrProcess create(String name, Path dataDir, int adminPort, int proxyPort, int raftPort,
+                                      Map<String, String> extra) {
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("quarkus.http.host", "127.0.0.1");
+        props.put("quarkus.http.port", Integer.toString(adminPort));
+        props.put("weldr.proxy.host", "127.0.0.1");
+        props.put("weldr.proxy.port", Integer.toString(proxyPort));
+        props.put("weldr.raft.host", "127.0.0.1");
+        props.put("weldr.raft.port", Integer.toString(raftPort));
+        props.put("weldr.raft.data-dir", dataDir.toString());
+        props.putAll(extra);
+        Path logs = Path.of("target", "it-logs");
+        try {
+            Files.createDirectories(logs);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new WeldrProcess(props, logs.resolve(name + "-" + System.nanoTime() + ".log"), adminPort, proxyPort, raftPort);
+    }
+
+    /** A new process of the same node: same ports, same data directory, same settings. */
+    public WeldrProcess again(String name) {
+        return new WeldrProcess(props, log.resolveSibling(name + "-" + System.nanoTime() + ".log"), adminPort, proxyPort, raftPort);
+    }
+
+    public String raftId() {
+        return "127.0.0.1:" + raftPort;
+    }
+
+    public String admin() {
+        return "http://127.0.0.1:" + adminPort;
+    }
+
+    public String proxy() {
+        return "http://127.0.0.1:" + proxyPort;
+    }
+
+    public static Path jar() {
+        return Path.of(System.getProperty("weldr.jar", "target/quarkus-app/quarkus-run.jar"));
+    }
+
+    /** Starts the process without waiting for it. */
+    public WeldrProcess launch() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx256m");
+        cmd.add("-Djava.io.tmpdir=" + Path.of("target", "tmp").toAbsolutePath());
+        props.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.add("-jar");
+        cmd.add(jar().toString());
+        try {
+            Files.createDirectories(Path.of("target", "tmp"));
+            process = new ProcessBuilder(cmd)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectError(ProcessBuilder.Redirect.appendTo(errLog.toFile()))
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    /** Starts the process and waits until its admin API answers. */
+    public WeldrProcess start() {
+        launch();
+        awaitLive(Duration.ofSeconds(30));
+        return this;
+    }
+
+    public void awaitLive(Duration timeout) {
+        await(timeout, () -> {
+            if (!process.isAlive()) {
+                throw new AssertionError("weldr exited with " + process.exitValue() + ": " + output());
+            }
+            return get("/q/health/live").statusCode() == 200;
+        }, "weldr on " + admin() + " to be live");
+    }
+
+    public boolean ready() {
+        return get("/q/health/ready").statusCode() == 200;
+    }
+
+    public HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(URI.create(admin() + path)).GET());
+    }
+
+    public HttpResponse<String> post(String path, String json) {
+        return send(HttpRequest.newBuilder(URI.create(admin() + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public HttpResponse<String> delete(String path) {
+        return send(HttpRequest.newBuilder(URI.create(admin() + path)).DELETE());
+    }
+
+    public HttpResponse<String> proxyGet(String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(proxy() + path)).timeout(Duration.ofSeconds(5)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) {
+        try {
+            return HTTP.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return new FailedResponse(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** SIGTERM, and wait for the process to end. */
+    public int stop() {
+        return end(false);
+    }
+
+    /** SIGKILL: the process gets no chance to clean up. */
+    public int kill() {
+        return end(true);
+    }
+
+    private int end(boolean force) {
+        if (process == null) {
+            return -1;
+        }
+        if (force) {
+            process.destroyForcibly();
+        } else {
+            process.destroy();
+        }
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return process.exitValue();
+    }
+
+    public boolean alive() {
+        return process != null && process.isAlive();
+    }
+
+    /** Waits for the process to exit by itself and returns its exit code. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("weldr did not exit within " + timeout + ": " + output());
+        }
+        return process.exitValue();
+    }
+
+    public String stdout() {
+        return read(log);
+    }
+
+    public String stderr() {
+        return read(errLog);
+    }
+
+    public String output() {
+        return stdout() + stderr();
+    }
+
+    private static String read(Path path) {
+        try {
+            return Files.exists(path) ? Files.readString(path) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Override
+    public void close() {
+        if (alive()) {
+            kill();
+        }
+    }
+
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static void await(Duration timeout, BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what);
+            }
+        }
+        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+    }
+}
