@@ -102,9 +102,7 @@ public class HealthChecker {
         private final long intervalMs = Math.max(1, config.healthCheck().interval().toMillis());
         private volatile boolean cancelled;
         private volatile long timer;
-        private int failures;
-        private int passes;
-        private boolean up = true;
+        private final HealthCounter counter = new HealthCounter(config.healthCheck().failures(), config.healthCheck().passes());
 
         Check(Server server) {
             this.server = server;
@@ -150,22 +148,16 @@ public class HealthChecker {
             if (cancelled) {
                 return;
             }
-            WeldrConfig.HealthCheck hc = config.healthCheck();
-            if (pass) {
-                failures = 0;
-                passes++;
-                if (!up && passes >= hc.passes()) {
-                    up = true;
-                    status.setUp(server.key(), true);
-                    LOG.infof("server %s is back: %d consecutive checks passed", server.id(), passes);
-                }
-            } else {
-                passes = 0;
-                failures++;
-                if (up && failures >= hc.failures()) {
-                    up = false;
+            switch (counter.record(pass)) {
+                case WENT_DOWN -> {
                     status.setUp(server.key(), false);
-                    LOG.warnf("server %s is down: %d consecutive checks failed (last: %s)", server.id(), failures, detail);
+                    LOG.warnf("server %s is down: %d consecutive checks failed (last: %s)", server.id(), counter.streak(), detail);
+                }
+                case CAME_BACK -> {
+                    status.setUp(server.key(), true);
+                    LOG.infof("server %s is back: %d consecutive checks passed", server.id(), counter.streak());
+                }
+                case NONE -> {
                 }
             }
         }

@@ -1,5 +1,6 @@
 package dev.weldr.proxy;
 
+import dev.weldr.config.FreePort;
 import dev.weldr.config.WeldrConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -35,14 +36,11 @@ public class ProxyServer {
 
     void start(@Observes @Priority(20) StartupEvent event) throws Exception {
         int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
-        // The first instance binds (port 0 becomes a real port); the others share its port.
-        ProxyVerticle first = new ProxyVerticle(config, registry, stats, config.proxy().port());
-        deployments.add(vertx.deployVerticle(first).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
-        int bound = first.actualPort();
-        if (instances > 1) {
-            deployments.add(vertx.deployVerticle(() -> new ProxyVerticle(config, registry, stats, bound),
-                    new DeploymentOptions().setInstances(instances - 1)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
-        }
+        // Vert.x shares one listening socket among instances bound to the same host and port; a
+        // port of 0 is resolved first so that every instance shares the same one.
+        int bound = config.proxy().port() == 0 ? FreePort.pick(config.proxy().host()) : config.proxy().port();
+        deployments.add(vertx.deployVerticle(() -> new ProxyVerticle(config, registry, stats, bound),
+                new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
         port = bound;
         LOG.infof("proxy listening on %s:%d (%d event loops)", config.proxy().host(), bound, instances);
     }

@@ -5,7 +5,6 @@ import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Promise;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.httpproxy.HttpProxy;
@@ -22,7 +21,6 @@ final class ProxyVerticle extends AbstractVerticle {
     private final BackendRegistry registry;
     private final ProxyStats stats;
     private final int port;
-    private HttpServer server;
 
     ProxyVerticle(WeldrConfig config, BackendRegistry registry, ProxyStats stats, int port) {
         this.config = config;
@@ -54,11 +52,6 @@ final class ProxyVerticle extends AbstractVerticle {
                 .setIdleTimeout(75)
                 .setCompressionSupported(false)
                 .setDecompressionSupported(false);
-        server = vertx.createHttpServer(serverOptions).requestHandler(proxy);
-        server.listen().<Void>mapEmpty().onComplete(startPromise);
-    }
-
-    int actualPort() {
-        return server.actualPort();
+        vertx.createHttpServer(serverOptions).requestHandler(proxy).listen().<Void>mapEmpty().onComplete(startPromise);
     }
 }

@@ -10,6 +10,7 @@ import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
 import com.alipay.sofa.jraft.rpc.RpcServer;
 import dev.weldr.cluster.Leadership;
 import dev.weldr.cluster.PoolHolder;
+import dev.weldr.config.FreePort;
 import dev.weldr.config.WeldrConfig;
 import dev.weldr.pool.Outcome;
 import dev.weldr.pool.PoolCommand;
@@ -23,8 +24,6 @@ import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +50,7 @@ public class RaftNode {
 
     void start(@Observes @Priority(10) StartupEvent event) {
         WeldrConfig.Raft raft = config.raft();
-        int port = raft.port() == 0 ? freePort(raft.host()) : raft.port();
+        int port = raft.port() == 0 ? FreePort.pick(raft.host()) : raft.port();
         self = new PeerId(raft.host(), port);
         Path dataDir = Path.of(raft.dataDir()).toAbsolutePath().normalize();
         try {
@@ -127,14 +126,5 @@ public class RaftNode {
 
     public Node node() {
         return node;
-    }
-
-    private static int freePort(String host) {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(host, 0));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("weldr.raft.host: cannot bind " + host, e);
-        }
     }
 }
