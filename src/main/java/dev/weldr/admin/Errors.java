@@ -1,6 +1,7 @@
 package dev.weldr.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.weldr.cluster.ClusterException;
 import dev.weldr.cluster.NoLeaderException;
 import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.NotAcceptableException;
@@ -35,6 +36,17 @@ public class Errors {
         return Response.status(503).type(MediaType.APPLICATION_JSON_TYPE)
                 .header("Retry-After", "1")
                 .entity(new ApiError("no_leader", e.getMessage())).build();
+    }
+
+    @ServerExceptionMapper
+    public Response cluster(ClusterException e) {
+        return switch (e.kind()) {
+            case BAD_PEER -> response(400, "bad_request", e.getMessage());
+            case ALREADY_MEMBER -> response(409, "already_member", e.getMessage());
+            case NOT_MEMBER -> response(404, "not_member", e.getMessage());
+            case NOT_CAUGHT_UP -> response(409, "peer_not_caught_up", e.getMessage());
+            case BUSY -> Response.fromResponse(response(409, "busy", e.getMessage())).header("Retry-After", "1").build();
+        };
     }
 
     @ServerExceptionMapper
@@ -94,6 +106,9 @@ public class Errors {
             }
             if (c instanceof NoLeaderException nl) {
                 return noLeader(nl);
+            }
+            if (c instanceof ClusterException ce) {
+                return cluster(ce);
             }
         }
         LOG.errorf(e, "admin API failure");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.weldr.cluster.PoolService;
 import dev.weldr.pool.InvalidServerUrlException;
 import dev.weldr.pool.Outcome;
+import dev.weldr.pool.Pool;
 import dev.weldr.pool.PoolCommand;
 import dev.weldr.pool.Server;
 import dev.weldr.pool.ServerKey;
@@ -18,6 +19,10 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -26,6 +31,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /** The pool, weldr-compatible: list, add and remove servers. */
@@ -38,6 +44,8 @@ public class ServersResource {
     PoolService pool;
     @Inject
     BackendRegistry backends;
+    @Inject
+    LeaderRoute route;
 
     public record ServerList(List<ServerView> servers, List<Link> links) {
     }
@@ -47,10 +55,13 @@ public class ServersResource {
     }
 
     @GET
-    @Operation(summary = "List the servers of the pool, each with its state as this node sees it")
-    public ServerList list() {
-        List<ServerView> views = pool.current().servers().stream().map(this::view).toList();
-        return new ServerList(views, List.of(new Link("self", "/servers", "GET"), new Link("add", "/servers", "POST")));
+    @Operation(summary = "List the servers of the pool, each with its state as this node sees it; "
+            + "with consistent=true, after everything acknowledged so far (a linearizable read)")
+    @APIResponse(responseCode = "503", description = "consistent=true and no leader or no quorum")
+    public CompletionStage<ServerList> list(@QueryParam("consistent") @DefaultValue("false") boolean consistent) {
+        CompletionStage<Pool> read = consistent ? pool.consistent() : CompletableFuture.completedFuture(pool.current());
+        return read.thenApply(p -> new ServerList(p.servers().stream().map(this::view).toList(),
+                List.of(new Link("self", "/servers", "GET"), new Link("add", "/servers", "POST"))));
     }
 
     @GET
@@ -74,15 +85,18 @@ public class ServersResource {
     @APIResponse(responseCode = "409", description = "Already in the pool")
     @APIResponse(responseCode = "413", description = "Body too large")
     @APIResponse(responseCode = "503", description = "No leader; retry after Retry-After seconds")
-    public CompletionStage<Response> add(String body) {
+    public CompletionStage<Response> add(String body,
+                                         @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+                                         @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         Server server = parseNewServer(Json.parse(body));
-        return pool.submit(new PoolCommand.AddServer(server)).thenApply(outcome -> {
+        LeaderRoute.Call call = new LeaderRoute.Call("POST", "/servers", body, authorization, forwardedBy);
+        return route.run(call, () -> pool.submit(new PoolCommand.AddServer(server)).thenApply(outcome -> {
             if (outcome.result() == Outcome.Result.ALREADY_EXISTS) {
                 throw new ApiException(409, "conflict", "server " + server.id() + " is already in the pool");
             }
             // A relative Location, as the contract gives it; this runs on the Raft thread, outside the request.
             return Response.status(201).header("Location", path(server.key())).entity(view(outcome.server())).build();
-        });
+        }));
     }
 
     @DELETE
@@ -90,14 +104,17 @@ public class ServersResource {
     @Operation(summary = "Remove a server; answered once the change is committed and applied")
     @APIResponse(responseCode = "204", description = "Removed")
     @APIResponse(responseCode = "404", description = "Not in the pool")
-    public CompletionStage<Response> remove(@PathParam("ip") String ip, @PathParam("port") String port) {
+    public CompletionStage<Response> remove(@PathParam("ip") String ip, @PathParam("port") String port,
+                                            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+                                            @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         ServerKey key = key(ip, port);
-        return pool.submit(new PoolCommand.RemoveServer(key)).thenApply(outcome -> {
+        LeaderRoute.Call call = new LeaderRoute.Call("DELETE", path(key), null, authorization, forwardedBy);
+        return route.run(call, () -> pool.submit(new PoolCommand.RemoveServer(key)).thenApply(outcome -> {
             if (outcome.result() == Outcome.Result.NOT_FOUND) {
                 throw notInPool(ip, port);
             }
             return Response.noContent().build();
-        });
+        }));
     }
 
     private ServerView view(Server server) {

@@ -2,52 +2,99 @@ package dev.weldr.cluster;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
 /**
  * What this node knows of the Raft group's leadership: its own role, the leader it follows
- * and the term. Written by the state machine's leadership callbacks, read by readiness,
- * metrics and the admin API.
+ * and the term. Written by the state machine's leadership callbacks (on the Raft thread); read by
+ * readiness, metrics and the admin API. Listeners are called on the Raft thread and must hand
+ * any slow work (commands, the VIP) to a thread of their own.
  */
 @ApplicationScoped
 public class Leadership {
 
     public enum Role { LEADER, FOLLOWER, CANDIDATE }
 
-    private volatile Role role = Role.CANDIDATE;
-    private volatile String leaderId;
-    private volatile long term;
+    /** One consistent view of the leadership. */
+    public record State(Role role, String leaderId, long term) {
+    }
+
+    private volatile State state = new State(Role.CANDIDATE, null, 0);
+    private final List<Consumer<State>> listeners = new CopyOnWriteArrayList<>();
+    private final ConcurrentLinkedQueue<CompletableFuture<String>> waiting = new ConcurrentLinkedQueue<>();
+
+    public State state() {
+        return state;
+    }
 
     public Role role() {
-        return role;
+        return state.role();
     }
 
     public boolean isLeader() {
-        return role == Role.LEADER;
+        return state.role() == Role.LEADER;
     }
 
     /** The leader's Raft id ({@code host:port}), or null while none is known. */
     public String leaderId() {
-        return leaderId;
+        return state.leaderId();
     }
 
     public long term() {
-        return term;
+        return state.term();
     }
 
     public void becameLeader(String self, long term) {
-        this.term = term;
-        this.leaderId = self;
-        this.role = Role.LEADER;
+        set(new State(Role.LEADER, self, term));
     }
 
     public void following(String leader, long term) {
-        this.term = term;
-        this.leaderId = leader;
-        this.role = Role.FOLLOWER;
+        set(new State(Role.FOLLOWER, leader, term));
     }
 
     /** Lost the leader (stepped down, leader gone, election under way). */
     public void leaderless() {
-        this.leaderId = null;
-        this.role = Role.CANDIDATE;
+        set(new State(Role.CANDIDATE, null, state.term()));
+    }
+
+    private void set(State next) {
+        state = next;
+        for (Consumer<State> listener : listeners) {
+            listener.accept(next);
+        }
+        if (next.leaderId() != null) {
+            CompletableFuture<String> f;
+            while ((f = waiting.poll()) != null) {
+                f.complete(next.leaderId());
+            }
+        }
+    }
+
+    public void subscribe(Consumer<State> listener) {
+        listeners.add(listener);
+    }
+
+    /**
+     * Completes with the leader's id as soon as one is known (at once if one is), or with a
+     * {@link java.util.concurrent.TimeoutException} after {@code within}.
+     */
+    public CompletableFuture<String> leaderKnown(Duration within) {
+        String leader = leaderId();
+        if (leader != null) {
+            return CompletableFuture.completedFuture(leader);
+        }
+        CompletableFuture<String> f = new CompletableFuture<>();
+        waiting.add(f);
+        leader = leaderId();
+        if (leader != null) {
+            f.complete(leader);
+        }
+        return f.orTimeout(within.toMillis(), TimeUnit.MILLISECONDS).whenComplete((v, e) -> waiting.remove(f));
     }
 }

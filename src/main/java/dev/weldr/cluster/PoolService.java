@@ -1,5 +1,6 @@
 package dev.weldr.cluster;
 
+import dev.weldr.config.WeldrConfig;
 import dev.weldr.pool.Outcome;
 import dev.weldr.pool.Pool;
 import dev.weldr.pool.PoolCommand;
@@ -8,9 +9,12 @@ import dev.weldr.raft.RaftUnavailableException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The one entry point for reading and changing the pool. A change completes only after it is
@@ -25,24 +29,60 @@ public class PoolService {
     PoolHolder holder;
     @Inject
     Leadership leadership;
+    @Inject
+    WeldrConfig config;
 
     /** The last pool this node applied (may lag the leader by the replication delay). */
     public Pool current() {
         return holder.current();
     }
 
+    /** The pool as of now, linearizably: everything acknowledged before this call is in it (ReadIndex). */
+    public CompletionStage<Pool> consistent() {
+        return raft.readIndex()
+                .orTimeout(commitTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .handle((index, e) -> {
+                    if (e != null) {
+                        throw new NoLeaderException("a consistent read needs a leader and a quorum: " + unwrap(e).getMessage());
+                    }
+                    return holder.current();
+                });
+    }
+
+    /**
+     * Proposes a change on this node, which must be the leader. A leader that loses its quorum
+     * steps down within an election timeout and fails the change; past {@link #commitTimeout()}
+     * the caller is told that the outcome is unknown rather than kept waiting.
+     */
     public CompletionStage<Outcome> submit(PoolCommand command) {
         if (!leadership.isLeader()) {
             return CompletableFuture.failedFuture(new NoLeaderException(leadership.leaderId() == null
                     ? "the cluster has no leader at the moment"
                     : "this node is not the leader; the leader is " + leadership.leaderId()));
         }
-        return raft.apply(command).exceptionallyCompose(e -> {
-            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof RaftUnavailableException) {
-                return CompletableFuture.failedFuture(new NoLeaderException("the change was not committed: " + cause.getMessage()));
-            }
-            return CompletableFuture.failedFuture(cause);
-        });
+        return raft.apply(command)
+                .orTimeout(commitTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .exceptionallyCompose(e -> {
+                    Throwable cause = unwrap(e);
+                    if (cause instanceof TimeoutException) {
+                        return CompletableFuture.failedFuture(new NoLeaderException(
+                                "the change was not confirmed in time and may or may not have been applied; check GET /servers"));
+                    }
+                    if (cause instanceof RaftUnavailableException r) {
+                        return CompletableFuture.failedFuture(new NoLeaderException(r.notLeader()
+                                ? "leadership changed before the change was confirmed; it may or may not have been applied"
+                                : "the change was not committed: " + r.getMessage()));
+                    }
+                    return CompletableFuture.failedFuture(cause);
+                });
+    }
+
+    /** How long a write may wait for its commit: two election timeouts and a second. */
+    public Duration commitTimeout() {
+        return config.raft().electionTimeout().multipliedBy(2).plusSeconds(1);
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 }

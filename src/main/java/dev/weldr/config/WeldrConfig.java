@@ -66,6 +66,13 @@ public interface WeldrConfig {
         @WithDefault("1s")
         Duration electionTimeout();
 
+        /**
+         * Admin URL of a running node of the cluster to join, e.g. {@code http://10.0.0.1:8687}. A
+         * joining node with an empty data directory never starts a cluster of its own: it takes the
+         * cluster's identity from that node and asks to be added. Ignored once the node is a member.
+         */
+        Optional<String> join();
+
         /** How often the state machine is snapshotted (the log is truncated up to each snapshot). */
         @WithName("snapshot-interval")
         @WithDefault("10m")
@@ -84,6 +91,14 @@ public interface WeldrConfig {
         /** Command run when this node becomes a follower. */
         @WithName("on-follower")
         Optional<String> onFollower();
+
+        /**
+         * On SIGTERM, a leader hands leadership to a follower, then keeps proxying this long so
+         * that clients still routed to it (ARP caches, open connections) are served.
+         */
+        @WithName("stop-drain")
+        @WithDefault("1s")
+        Duration stopDrain();
     }
 
     interface Vip {
@@ -94,6 +109,13 @@ public interface WeldrConfig {
         @WithName("interface")
         @WithDefault("eth0")
         String iface();
+
+        /**
+         * How often the leader repeats its gratuitous ARP for the virtual IP, so that clients
+         * that missed one (a healed partition) find it again.
+         */
+        @WithDefault("5s")
+        Duration refresh();
     }
 
     interface Admin {
@@ -103,6 +125,13 @@ public interface WeldrConfig {
         /** Allows an admin listener on a non-loopback address without a token. */
         @WithDefault("false")
         boolean insecure();
+
+        /**
+         * The URL at which the other nodes reach this node's admin API (to forward writes to the
+         * leader). Default: {@code http://<weldr.raft.host>:<admin port>}.
+         */
+        @WithName("advertised-url")
+        Optional<String> advertisedUrl();
     }
 
     interface HealthCheck {

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The desired pool: an immutable, insertion-ordered set of servers keyed by host and port.
@@ -13,23 +14,29 @@ import java.util.Map;
  */
 public final class Pool {
 
-    public static final Pool EMPTY = new Pool(0, Map.of());
+    public static final Pool EMPTY = new Pool(0, Map.of(), Map.of());
 
     private final long appliedIndex;
     private final Map<ServerKey, Server> byKey;
+    private final Map<String, String> nodes;
 
-    private Pool(long appliedIndex, Map<ServerKey, Server> owned) {
+    private Pool(long appliedIndex, Map<ServerKey, Server> owned, Map<String, String> nodes) {
         this.appliedIndex = appliedIndex;
         this.byKey = Collections.unmodifiableMap(owned);
+        this.nodes = Collections.unmodifiableMap(nodes);
     }
 
     /** A pool holding these servers, in this order (used when a snapshot is loaded). */
     public static Pool of(long appliedIndex, Collection<Server> servers) {
+        return of(appliedIndex, servers, Map.of());
+    }
+
+    public static Pool of(long appliedIndex, Collection<Server> servers, Map<String, String> nodes) {
         Map<ServerKey, Server> map = new LinkedHashMap<>();
         for (Server s : servers) {
             map.put(s.key(), s);
         }
-        return new Pool(appliedIndex, map);
+        return new Pool(appliedIndex, map, new TreeMap<>(nodes));
     }
 
     /** The Raft log index of the last command applied (0 for the empty pool). */
@@ -49,8 +56,13 @@ public final class Pool {
         return byKey.size();
     }
 
+    /** Each known node's Raft id and the URL of its admin API. */
+    public Map<String, String> nodes() {
+        return nodes;
+    }
+
     public Pool withIndex(long index) {
-        return new Pool(index, byKey);
+        return new Pool(index, byKey, nodes);
     }
 
     /** Applies one command; never throws for a well-formed command, and never changes this pool. */
@@ -63,7 +75,7 @@ public final class Pool {
             }
             Map<ServerKey, Server> next = new LinkedHashMap<>(byKey);
             next.put(server.key(), server);
-            return new Outcome(new Pool(appliedIndex, next), Outcome.Result.APPLIED, server);
+            return new Outcome(new Pool(appliedIndex, next, nodes), Outcome.Result.APPLIED, server);
         }
         if (command instanceof PoolCommand.RemoveServer remove) {
             Server existing = byKey.get(remove.key());
@@ -72,7 +84,12 @@ public final class Pool {
             }
             Map<ServerKey, Server> next = new LinkedHashMap<>(byKey);
             next.remove(remove.key());
-            return new Outcome(new Pool(appliedIndex, next), Outcome.Result.APPLIED, existing);
+            return new Outcome(new Pool(appliedIndex, next, nodes), Outcome.Result.APPLIED, existing);
+        }
+        if (command instanceof PoolCommand.RegisterNode register) {
+            Map<String, String> next = new TreeMap<>(nodes);
+            next.put(register.nodeId(), register.adminUrl());
+            return new Outcome(new Pool(appliedIndex, byKey, next), Outcome.Result.APPLIED, null);
         }
         throw new IllegalArgumentException("unknown command " + command);
     }
@@ -81,7 +98,7 @@ public final class Pool {
     public boolean equals(Object o) {
         // Order matters: it is the round-robin order, and every replica must agree on it.
         return o instanceof Pool p && p.appliedIndex == appliedIndex
-                && List.copyOf(p.byKey.values()).equals(List.copyOf(byKey.values()));
+                && List.copyOf(p.byKey.values()).equals(List.copyOf(byKey.values())) && p.nodes.equals(nodes);
     }
 
     @Override
@@ -91,6 +108,6 @@ public final class Pool {
 
     @Override
     public String toString() {
-        return "Pool{index=" + appliedIndex + ", servers=" + byKey.values() + "}";
+        return "Pool{index=" + appliedIndex + ", servers=" + byKey.values() + ", nodes=" + nodes + "}";
     }
 }

@@ -8,4 +8,11 @@ public sealed interface PoolCommand {
 
     record RemoveServer(ServerKey key) implements PoolCommand {
     }
+
+    /**
+     * Records where a node's admin API answers, so that followers can forward writes to the
+     * leader. A leader registers itself when it takes office if the record is missing or stale.
+     */
+    record RegisterNode(String nodeId, String adminUrl) implements PoolCommand {
+    }
 }

@@ -31,6 +31,10 @@ public final class CommandCodec {
             node.put("op", "remove");
             node.put("host", remove.key().host());
             node.put("port", remove.key().port());
+        } else if (command instanceof PoolCommand.RegisterNode register) {
+            node.put("op", "register-node");
+            node.put("node", register.nodeId());
+            node.put("admin", register.adminUrl());
         } else {
             throw new IllegalArgumentException("cannot encode " + command);
         }
@@ -51,6 +55,8 @@ public final class CommandCodec {
                 case "add" -> new PoolCommand.AddServer(ServerJson.read(node.required("server")));
                 case "remove" -> new PoolCommand.RemoveServer(
                         new ServerKey(node.required("host").asText(), node.required("port").asInt()));
+                case "register-node" -> new PoolCommand.RegisterNode(node.required("node").asText(),
+                        node.required("admin").asText());
                 default -> throw new CorruptEntryException("unknown op '" + op + "'");
             };
         } catch (IOException | IllegalArgumentException | NullPointerException e) {

@@ -3,6 +3,7 @@ package dev.weldr.raft;
 import com.alipay.sofa.jraft.Closure;
 import com.alipay.sofa.jraft.Iterator;
 import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.conf.Configuration;
 import com.alipay.sofa.jraft.core.StateMachineAdapter;
 import com.alipay.sofa.jraft.entity.LeaderChangeContext;
 import com.alipay.sofa.jraft.error.RaftError;
@@ -133,6 +134,11 @@ final class PoolStateMachine extends StateMachineAdapter {
     @Override
     public void onStopFollowing(LeaderChangeContext ctx) {
         leadership.leaderless();
+    }
+
+    @Override
+    public void onConfigurationCommitted(Configuration conf) {
+        LOG.infof("cluster members now: %s", conf);
     }
 
     @Override

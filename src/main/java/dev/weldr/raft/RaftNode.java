@@ -2,12 +2,17 @@ package dev.weldr.raft;
 
 import com.alipay.sofa.jraft.Node;
 import com.alipay.sofa.jraft.RaftGroupService;
+import com.alipay.sofa.jraft.Status;
+import com.alipay.sofa.jraft.closure.ReadIndexClosure;
 import com.alipay.sofa.jraft.conf.Configuration;
+import com.alipay.sofa.jraft.core.NodeImpl;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.entity.Task;
+import com.alipay.sofa.jraft.error.RaftError;
 import com.alipay.sofa.jraft.option.NodeOptions;
 import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
 import com.alipay.sofa.jraft.rpc.RpcServer;
+import dev.weldr.cluster.JoinClient;
 import dev.weldr.cluster.Leadership;
 import dev.weldr.cluster.PoolHolder;
 import dev.weldr.config.FreePort;
@@ -28,13 +33,14 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
-/** This node's SOFAJRaft member: its lifecycle, and the one way commands enter the log. */
+/** This node's SOFAJRaft member: its lifecycle, and the one way commands and membership changes enter the log. */
 @ApplicationScoped
 public class RaftNode {
 
-    public static final String GROUP = "weldr";
     private static final Logger LOG = Logger.getLogger(RaftNode.class);
 
     @Inject
@@ -43,10 +49,14 @@ public class RaftNode {
     PoolHolder holder;
     @Inject
     Leadership leadership;
+    @Inject
+    JoinClient joinClient;
 
     private RaftGroupService group;
     private volatile Node node;
     private PeerId self;
+    private String clusterId;
+    private boolean joining;
 
     void start(@Observes @Priority(10) StartupEvent event) {
         WeldrConfig.Raft raft = config.raft();
@@ -58,26 +68,39 @@ public class RaftNode {
         } catch (IOException e) {
             throw new UncheckedIOException("weldr.raft.data-dir: cannot create " + dataDir, e);
         }
+        List<String> peers = raft.peers().orElse(List.of());
+        Optional<Supplier<String>> joined = raft.join().map(url -> () -> joinClient.clusterId(url));
+        boolean fresh = !Files.exists(dataDir.resolve(ClusterIdentity.FILE));
+        clusterId = ClusterIdentity.resolve(dataDir, peers, self.toString(), joined);
+        // A node joining with an empty data directory starts with no configuration at all: it
+        // never elects itself, and waits for the leader to add it and send it the log.
+        joining = fresh && raft.join().isPresent();
 
         NodeOptions options = new NodeOptions();
-        options.setElectionTimeoutMs((int) raft.electionTimeout().toMillis());
+        int electionMs = (int) raft.electionTimeout().toMillis();
+        options.setElectionTimeoutMs(electionMs);
+        // JRaft waits a random 0..maxElectionDelay on top of the timeout before it stands for
+        // election (default 1 s, as long as our default timeout). A quarter of the timeout still
+        // spreads candidates apart (pre-vote makes split votes rare) and keeps fail-over near one timeout.
+        options.getRaftOptions().setMaxElectionDelayMs(Math.max(50, electionMs / 4));
         options.setSnapshotIntervalSecs((int) Math.max(1, raft.snapshotInterval().toSeconds()));
         options.setLogUri(dataDir.resolve("log").toString());
         options.setRaftMetaUri(dataDir.resolve("meta").toString());
         options.setSnapshotUri(dataDir.resolve("snapshot").toString());
-        options.setInitialConf(initialConf(raft.peers().orElse(List.of())));
+        options.setInitialConf(joining ? new Configuration() : initialConf(peers));
         options.setFsm(new PoolStateMachine(holder, leadership, self.toString()));
 
         RpcServer rpcServer = RaftRpcServerFactory.createRaftRpcServer(self.getEndpoint());
-        group = new RaftGroupService(GROUP, self, options, rpcServer);
+        group = new RaftGroupService(clusterId, self, options, rpcServer);
         node = group.start();
         if (node == null) {
             throw new IllegalStateException("the Raft node on " + self + " did not start");
         }
-        LOG.infof("Raft node %s started, data in %s", self, dataDir);
+        LOG.infof("Raft node %s started in cluster %s, data in %s%s", self, clusterId, dataDir,
+                joining ? "; joining through " + raft.join().get() : "");
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    void stop(@Observes @Priority(100) ShutdownEvent event) {
         if (group != null) {
             group.shutdown();
             try {
@@ -97,11 +120,7 @@ public class RaftNode {
             return conf;
         }
         for (String peer : peers) {
-            PeerId id = PeerId.parsePeer(peer.trim());
-            if (id == null) {
-                throw new IllegalArgumentException("weldr.raft.peers: '" + peer + "' is not host:port");
-            }
-            conf.addPeer(id);
+            conf.addPeer(PeerId.parsePeer(peer.trim()));
         }
         return conf;
     }
@@ -111,12 +130,77 @@ public class RaftNode {
         Node n = node;
         PoolClosure closure = new PoolClosure(command);
         if (n == null) {
-            closure.run(new com.alipay.sofa.jraft.Status(com.alipay.sofa.jraft.error.RaftError.EPERM, "the Raft node is not running"));
+            closure.run(new Status(RaftError.EPERM, "the Raft node is not running"));
             return closure.future;
         }
-        Task task = new Task(ByteBuffer.wrap(CommandCodec.encode(command)), closure);
-        n.apply(task);
+        n.apply(new Task(ByteBuffer.wrap(CommandCodec.encode(command)), closure));
         return closure.future;
+    }
+
+    /** Completes once this node has applied everything committed when the call was made (ReadIndex). */
+    public CompletableFuture<Long> readIndex() {
+        CompletableFuture<Long> future = new CompletableFuture<>();
+        Node n = node;
+        if (n == null) {
+            future.completeExceptionally(new RaftUnavailableException(new Status(RaftError.EPERM, "the Raft node is not running")));
+            return future;
+        }
+        n.readIndex(new byte[0], new ReadIndexClosure() {
+            @Override
+            public void run(Status status, long index, byte[] reqCtx) {
+                if (status.isOk()) {
+                    future.complete(index);
+                } else {
+                    future.completeExceptionally(new RaftUnavailableException(status));
+                }
+            }
+        });
+        return future;
+    }
+
+    public CompletableFuture<Void> addPeer(PeerId peer) {
+        StatusFuture done = new StatusFuture();
+        withNode(done, n -> n.addPeer(peer, done));
+        return done.future;
+    }
+
+    public CompletableFuture<Void> removePeer(PeerId peer) {
+        StatusFuture done = new StatusFuture();
+        withNode(done, n -> n.removePeer(peer, done));
+        return done.future;
+    }
+
+    /** Asks the leader to hand over to {@code peer} ({@link PeerId#ANY_PEER} for the most up-to-date one). */
+    public Status transferLeadership(PeerId peer) {
+        Node n = node;
+        return n == null ? new Status(RaftError.EPERM, "the Raft node is not running") : n.transferLeadershipTo(peer);
+    }
+
+    private void withNode(StatusFuture done, java.util.function.Consumer<Node> action) {
+        Node n = node;
+        if (n == null) {
+            done.run(new Status(RaftError.EPERM, "the Raft node is not running"));
+        } else {
+            action.accept(n);
+        }
+    }
+
+    /**
+     * The voting members in the newest configuration this node's log holds. ({@code Node.listPeers}
+     * answers only on the leader; {@code NodeImpl.getCurrentConf} answers everywhere.)
+     */
+    public List<PeerId> peers() {
+        Node n = node;
+        if (n instanceof NodeImpl impl) {
+            return impl.getCurrentConf().listPeers();
+        }
+        return n == null ? List.of() : n.listPeers();
+    }
+
+    /** On the leader, the members it heard from within the lease; elsewhere, empty. */
+    public List<PeerId> alivePeers() {
+        Node n = node;
+        return n != null && n.isLeader() ? n.listAlivePeers() : List.of();
     }
 
     /** This node's Raft id, {@code host:port}. */
@@ -124,7 +208,16 @@ public class RaftNode {
         return self == null ? null : self.toString();
     }
 
-    public Node node() {
-        return node;
+    public PeerId self() {
+        return self;
+    }
+
+    public String clusterId() {
+        return clusterId;
+    }
+
+    /** True when this node started empty with {@code weldr.raft.join} and must ask to be added. */
+    public boolean joining() {
+        return joining;
     }
 }

@@ -13,6 +13,10 @@ public class RaftUnavailableException extends RuntimeException {
         this.error = status.getRaftError();
     }
 
+    public RaftError error() {
+        return error;
+    }
+
     /** True when the command was refused because this node is not the leader. */
     public boolean notLeader() {
         return error == RaftError.EPERM;

@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** Writes and reads the pool snapshot file. */
 public final class SnapshotCodec {
@@ -32,6 +34,8 @@ public final class SnapshotCodec {
         for (Server s : pool.servers()) {
             servers.add(CommandCodec.ServerJson.write(JSON, s));
         }
+        ObjectNode nodes = root.putObject("nodes");
+        pool.nodes().forEach(nodes::put);
         try {
             return JSON.writeValueAsBytes(root);
         } catch (IOException e) {
@@ -49,7 +53,9 @@ public final class SnapshotCodec {
         for (JsonNode n : root.required("servers")) {
             servers.add(CommandCodec.ServerJson.read(n));
         }
-        return Pool.of(root.required("appliedIndex").asLong(), servers);
+        Map<String, String> nodes = new TreeMap<>();
+        root.path("nodes").fields().forEachRemaining(e -> nodes.put(e.getKey(), e.getValue().asText()));
+        return Pool.of(root.required("appliedIndex").asLong(), servers, nodes);
     }
 
     /** Writes the file through a temporary name so that a crash never leaves half a snapshot. */

@@ -84,6 +84,17 @@ class PoolTest {
     }
 
     @Test
+    void shouldRecordANodesAdminUrlWithoutTouchingTheServers() {
+        Pool pool = Pool.EMPTY.apply(new PoolCommand.AddServer(server("127.0.0.1", 1))).pool();
+        Pool registered = pool.apply(new PoolCommand.RegisterNode("n1:8688", "http://n1:8687")).pool();
+        assertEquals(List.copyOf(pool.servers()), List.copyOf(registered.servers()));
+        assertEquals("http://n1:8687", registered.nodes().get("n1:8688"));
+        Pool moved = registered.apply(new PoolCommand.RegisterNode("n1:8688", "http://n1:9000")).pool();
+        assertEquals("http://n1:9000", moved.nodes().get("n1:8688"));
+        assertTrue(pool.nodes().isEmpty());
+    }
+
+    @Test
     void shouldGiveIPv6HostsABracketedId() {
         assertEquals("[::1]:8080", server("::1", 8080).id());
         assertEquals("http://[::1]:8080", server("::1", 8080).url());

@@ -25,7 +25,8 @@ class CodecTest {
     @Test
     void shouldRoundTripEveryCommand() throws Exception {
         for (PoolCommand command : List.of(new PoolCommand.AddServer(A), new PoolCommand.AddServer(B),
-                new PoolCommand.RemoveServer(new ServerKey("::1", 443)))) {
+                new PoolCommand.RemoveServer(new ServerKey("::1", 443)),
+                new PoolCommand.RegisterNode("10.0.0.1:8688", "http://10.0.0.1:8687"))) {
             assertEquals(command, CommandCodec.decode(ByteBuffer.wrap(CommandCodec.encode(command))));
         }
     }
@@ -40,12 +41,13 @@ class CodecTest {
 
     @Test
     void shouldRoundTripASnapshotWithOrderAndIndex(@TempDir Path dir) throws Exception {
-        Pool pool = Pool.of(42, List.of(B, A));
+        Pool pool = Pool.of(42, List.of(B, A), java.util.Map.of("10.0.0.2:8688", "http://10.0.0.2:8687"));
         SnapshotCodec.write(pool, dir);
         Pool read = SnapshotCodec.read(dir);
         assertEquals(pool, read);
         assertEquals(42, read.appliedIndex());
         assertEquals(List.of(B, A), List.copyOf(read.servers()));
+        assertEquals("http://10.0.0.2:8687", read.nodes().get("10.0.0.2:8688"));
         assertFalse(Files.exists(dir.resolve(SnapshotCodec.FILE + ".tmp")));
     }
 

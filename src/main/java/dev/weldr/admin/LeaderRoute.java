@@ -1,0 +1,140 @@
+package dev.weldr.admin;
+
+import dev.weldr.cluster.ClusterService;
+import dev.weldr.cluster.Leadership;
+import dev.weldr.cluster.NoLeaderException;
+import dev.weldr.config.WeldrConfig;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.client.Client;
+import jakarta.ws.rs.client.ClientBuilder;
+import jakarta.ws.rs.client.Entity;
+import jakarta.ws.rs.client.Invocation;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * Where a mutating admin call is carried out: here when this node leads, otherwise on the leader,
+ * whose answer is returned as it is. With no leader yet, the call waits up to an election timeout
+ * and a second for one, then gets 503 with Retry-After. Every answer names the leader in
+ * {@code X-Weldr-Leader}.
+ */
+@ApplicationScoped
+public class LeaderRoute {
+
+    public static final String LEADER_HEADER = "X-Weldr-Leader";
+    static final String FORWARDED_HEADER = "X-Weldr-Forwarded-By";
+    private static final Logger LOG = Logger.getLogger(LeaderRoute.class);
+
+    @Inject
+    Leadership leadership;
+    @Inject
+    ClusterService cluster;
+    @Inject
+    WeldrConfig config;
+
+    private volatile Client client;
+
+    /** A mutating call as it arrived, to run here or to send on. */
+    public record Call(String method, String pathAndQuery, String body, String authorization, String forwardedBy) {
+    }
+
+    public CompletionStage<Response> run(Call call, Supplier<CompletionStage<Response>> local) {
+        Duration wait = config.raft().electionTimeout().plusSeconds(1);
+        return leadership.leaderKnown(wait).handle((leader, e) -> leader).thenCompose(leader -> {
+            if (leader == null) {
+                throw new NoLeaderException("the cluster has no leader at the moment (no quorum, or an election is under way)");
+            }
+            if (leadership.isLeader()) {
+                return local.get().thenApply(r -> withLeader(r, cluster.selfId()));
+            }
+            if (call.forwardedBy() != null) {
+                // Forwarded once already: the sender thought this node led. Never forward twice.
+                throw new NoLeaderException("leadership is moving; retry");
+            }
+            return cluster.adminUrlOf(leader, wait).handle((url, e) -> {
+                if (url == null) {
+                    throw new NoLeaderException("the leader " + leader + " has not published its admin address; retry");
+                }
+                return url;
+            }).thenCompose(url -> forward(call, url, leader));
+        });
+    }
+
+    private CompletionStage<Response> forward(Call call, String adminUrl, String leader) {
+        Invocation.Builder request = client().target(adminUrl + call.pathAndQuery()).request(MediaType.APPLICATION_JSON)
+                .header(FORWARDED_HEADER, cluster.selfId());
+        if (call.authorization() != null) {
+            request.header("Authorization", call.authorization());
+        }
+        Entity<String> entity = call.body() == null ? null : Entity.entity(call.body(), MediaType.APPLICATION_JSON);
+        long timeoutMs = config.raft().electionTimeout().multipliedBy(3).plusSeconds(3).toMillis();
+        return request.rx().method(call.method(), entity)
+                .toCompletableFuture()
+                .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+                .handle((response, e) -> {
+                    if (e != null) {
+                        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                        LOG.debugf("forwarding %s %s to %s failed: %s", call.method(), call.pathAndQuery(), adminUrl, cause.toString());
+                        throw new NoLeaderException(cause instanceof TimeoutException
+                                ? "the leader " + leader + " did not answer in time; the change may or may not have been applied"
+                                : "the leader " + leader + " cannot be reached at " + adminUrl);
+                    }
+                    return copy(response, leader);
+                });
+    }
+
+    private static Response copy(Response from, String leader) {
+        String body = from.hasEntity() ? from.readEntity(String.class) : null;
+        Response.ResponseBuilder to = Response.status(from.getStatus());
+        for (String name : new String[]{"Content-Type", "Location", "Retry-After", "WWW-Authenticate", "Allow"}) {
+            String value = from.getHeaderString(name);
+            if (value != null) {
+                to.header(name, value);
+            }
+        }
+        String named = from.getHeaderString(LEADER_HEADER);
+        to.header(LEADER_HEADER, named != null ? named : leader);
+        if (body != null && !body.isEmpty()) {
+            to.entity(body);
+        }
+        return to.build();
+    }
+
+    static Response withLeader(Response response, String leader) {
+        return Response.fromResponse(response).header(LEADER_HEADER, leader).build();
+    }
+
+    private Client client() {
+        Client c = client;
+        if (c == null) {
+            synchronized (this) {
+                if (client == null) {
+                    client = ClientBuilder.newBuilder()
+                            .connectTimeout(2, TimeUnit.SECONDS)
+                            .readTimeout(config.raft().electionTimeout().multipliedBy(3).plusSeconds(3).toMillis(), TimeUnit.MILLISECONDS)
+                            .build();
+                }
+                c = client;
+            }
+        }
+        return c;
+    }
+
+    @PreDestroy
+    void close() {
+        if (client != null) {
+            client.close();
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.weldr.ha;
+
+import org.jboss.logging.Logger;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The virtual IP, keepalived-style: the leader adds the address to an interface and announces it
+ * with gratuitous ARP (and repeats the announcement, so that clients that missed it, e.g. across a
+ * healed partition, find the new owner); any other node removes it. Uses {@code ip} (iproute2) and
+ * {@code arping} (iputils-arping) from the PATH.
+ */
+final class VirtualIp {
+
+    private static final Logger LOG = Logger.getLogger(VirtualIp.class);
+    private static final long TIMEOUT_MS = 5000;
+
+    private final String cidr;
+    private final String address;
+    private final String iface;
+    private boolean held;
+
+    VirtualIp(String cidr, String iface) {
+        this.cidr = cidr.contains("/") ? cidr : cidr + "/32";
+        this.address = this.cidr.substring(0, this.cidr.indexOf('/'));
+        this.iface = iface;
+    }
+
+    void take() {
+        // "ip addr add" fails when the address is already there (a restart): that is fine, announce anyway.
+        Commands.run(List.of("ip", "addr", "add", cidr, "dev", iface), Map.of(), TIMEOUT_MS);
+        held = true;
+        announce();
+        LOG.infof("virtual IP %s taken on %s", cidr, iface);
+    }
+
+    void announce() {
+        if (held) {
+            Commands.run(List.of("arping", "-U", "-c", "1", "-w", "1", "-I", iface, address), Map.of(), TIMEOUT_MS);
+        }
+    }
+
+    void release() {
+        if (Commands.run(List.of("ip", "addr", "del", cidr, "dev", iface), Map.of(), TIMEOUT_MS) == 0 || held) {
+            LOG.infof("virtual IP %s released from %s", cidr, iface);
+        }
+        held = false;
+    }
+
+    boolean held() {
+        return held;
+    }
+}
