@@ -26,6 +26,7 @@ public final class WeldrProcess implements AutoCloseable {
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final Map<String, String> props;
+    private final Map<String, String> env = new LinkedHashMap<>();
     private final Path log;
     private final Path errLog;
     private Process process;
@@ -69,7 +70,15 @@ public final class WeldrProcess implements AutoCloseable {
 
     /** A new process of the same node: same ports, same data directory, same settings. */
     public WeldrProcess again(String name) {
-        return new WeldrProcess(props, log.resolveSibling(name + "-" + System.nanoTime() + ".log"), adminPort, proxyPort, raftPort);
+        WeldrProcess next = new WeldrProcess(props, log.resolveSibling(name + "-" + System.nanoTime() + ".log"), adminPort, proxyPort, raftPort);
+        next.env.putAll(env);
+        return next;
+    }
+
+    /** Sets an environment variable of the process (before it starts). */
+    public WeldrProcess env(String name, String value) {
+        env.put(name, value);
+        return this;
     }
 
     public String raftId() {
@@ -99,7 +108,9 @@ public final class WeldrProcess implements AutoCloseable {
         cmd.add(jar().toString());
         try {
             Files.createDirectories(Path.of("target", "tmp"));
-            process = new ProcessBuilder(cmd)
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().putAll(env);
+            process = pb
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .redirectError(ProcessBuilder.Redirect.appendTo(errLog.toFile()))
                     .start();

@@ -1,0 +1,261 @@
+package dev.weldr.it;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Three (and four) weldr processes on loopback: replication, fail-over, membership, leadership. */
+class ClusterIT {
+
+    private static final Duration ELECTION = Duration.ofSeconds(20);
+    private static final Map<String, String> FAST = Map.of(
+            "weldr.raft.election-timeout", "500ms",
+            "weldr.raft.snapshot-interval", "1s",
+            "weldr.ha.stop-drain", "100ms");
+
+    @TempDir
+    Path dir;
+    private final Backends backends = new Backends();
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (AutoCloseable c : closing) {
+            c.close();
+        }
+        backends.close();
+    }
+
+    private TestCluster cluster(int n, Map<String, String> extra) {
+        TestCluster c = new TestCluster(dir, n, extra);
+        closing.add(c);
+        return c.start();
+    }
+
+    private String addServer(WeldrProcess via) {
+        int port = backends.start("b" + System.nanoTime());
+        HttpResponse<String> r = via.post("/servers", "{\"url\":\"http://127.0.0.1:" + port + "\"}");
+        assertEquals(201, r.statusCode(), r.body());
+        return "127.0.0.1:" + port;
+    }
+
+    private static void awaitServers(WeldrProcess node, List<String> ids) {
+        WeldrProcess.await(Duration.ofSeconds(20), () -> {
+            String body = node.get("/servers").body();
+            return ids.stream().allMatch(id -> body.contains("\"id\":\"" + id + "\""));
+        }, node.raftId() + " to list " + ids);
+    }
+
+    @Test
+    void shouldElectOneLeaderAndApplyAWriteSentToAFollowerEverywhere() {
+        TestCluster c = cluster(3, FAST);
+        WeldrProcess leader = c.awaitLeader(ELECTION);
+        WeldrProcess follower = c.followers(leader).get(0);
+
+        int port = backends.start("via-follower");
+        HttpResponse<String> r = follower.post("/servers", "{\"url\":\"http://127.0.0.1:" + port + "\"}");
+        assertEquals(201, r.statusCode(), r.body());
+        assertEquals(leader.raftId(), r.headers().firstValue("X-Weldr-Leader").orElse(""));
+
+        // A linearizable read on any node sees the acknowledged write at once.
+        for (WeldrProcess n : c.nodes) {
+            String body = n.get("/servers?consistent=true").body();
+            assertTrue(body.contains("127.0.0.1:" + port), n.raftId() + ": " + body);
+        }
+        // Every node proxies to the replicated pool.
+        for (WeldrProcess n : c.nodes) {
+            assertEquals("via-follower", n.proxyGet("/").body());
+        }
+        long ready = c.nodes.stream().filter(WeldrProcess::ready).count();
+        assertEquals(1, ready, "in active-passive mode only the leader is ready");
+        assertTrue(leader.ready());
+    }
+
+    @Test
+    void shouldFailOverOnKillAndLoseNoAcknowledgedWriteThenCatchUpFromASnapshot() {
+        TestCluster c = cluster(3, FAST);
+        WeldrProcess leader = c.awaitLeader(ELECTION);
+        List<String> acknowledged = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            acknowledged.add(addServer(leader));
+        }
+        leader.kill();
+
+        WeldrProcess next = c.awaitLeader(ELECTION);
+        assertNotEquals(leader, next);
+        WeldrProcess.await(Duration.ofSeconds(10), next::ready, "the new leader to be ready");
+        for (WeldrProcess n : c.followers(leader)) {
+            awaitServers(n, acknowledged);
+        }
+        // Writes go on with two of three nodes, then a snapshot truncates the log they need.
+        for (int i = 0; i < 3; i++) {
+            acknowledged.add(addServer(c.followers(leader).get(i % 2)));
+        }
+        // The snapshot interval is 1 s: let a few pass so that the log the killed node needs is gone.
+        sleep(2500);
+
+        WeldrProcess back = leader.again("restarted").start();
+        c.nodes.set(c.nodes.indexOf(leader), back);
+        awaitServers(back, acknowledged);
+        assertTrue(back.stdout().contains("pool restored from snapshot"), "caught up through a snapshot: " + back.stdout());
+    }
+
+    @Test
+    void shouldAddAFourthNodeThatJoinsAndRemoveAnother() {
+        TestCluster c = cluster(3, FAST);
+        WeldrProcess leader = c.awaitLeader(ELECTION);
+        String before = addServer(leader);
+
+        WeldrProcess fourth = WeldrProcess.create("joiner", dir.resolve("joiner"),
+                Map.of("weldr.raft.join", c.followers(leader).get(0).admin(), "weldr.raft.election-timeout", "500ms"));
+        closing.add(fourth);
+        fourth.start();
+        WeldrProcess.await(Duration.ofSeconds(30), () -> leader.get("/cluster").body().contains(fourth.raftId()),
+                "the fourth node to be a member");
+        awaitServers(fourth, List.of(before));
+        String after = addServer(fourth);
+        awaitServers(fourth, List.of(before, after));
+        assertFalse(fourth.ready(), "a follower is not ready in active-passive mode");
+
+        WeldrProcess removed = c.followers(leader).get(1);
+        HttpResponse<String> r = fourth.delete("/cluster/peers/127.0.0.1/" + removed.raftPort);
+        assertEquals(204, r.statusCode(), r.body());
+        String members = leader.get("/cluster").body();
+        assertFalse(members.contains(removed.raftId()), members);
+        assertTrue(members.contains(fourth.raftId()), members);
+        assertEquals(404, leader.delete("/cluster/peers/127.0.0.1/" + removed.raftPort).statusCode());
+        assertEquals(409, leader.post("/cluster/peers", "{\"peer\":\"" + fourth.raftId() + "\"}").statusCode());
+    }
+
+    @Test
+    void shouldRefuseToMixTwoClusters() throws Exception {
+        TestCluster c = cluster(3, FAST);
+        WeldrProcess leader = c.awaitLeader(ELECTION);
+        String kept = addServer(leader);
+
+        // A node that bootstrapped a cluster of its own cannot be added: its Raft group differs.
+        WeldrProcess loner = WeldrProcess.create("loner", dir.resolve("loner"), Map.of()).start();
+        closing.add(loner);
+        WeldrProcess.await(Duration.ofSeconds(20), loner::ready, "the lone node to lead itself");
+        HttpResponse<String> r = leader.post("/cluster/peers", "{\"peer\":\"" + loner.raftId() + "\"}");
+        assertEquals(409, r.statusCode(), r.body());
+        assertTrue(r.body().contains("peer_not_caught_up"), r.body());
+        assertFalse(leader.get("/cluster").body().contains(loner.raftId()));
+        awaitServers(leader, List.of(kept));
+
+        // And the same data directory told to join the cluster is refused at start-up, in one line.
+        loner.stop();
+        WeldrProcess rejoin = WeldrProcess.create("loner-join", dir.resolve("loner"), Map.of("weldr.raft.join", leader.admin()));
+        closing.add(rejoin);
+        rejoin.launch();
+        assertNotEquals(0, rejoin.awaitExit(Duration.ofSeconds(60)));
+        assertTrue(rejoin.stderr().contains("weldr.raft.join"), rejoin.stderr());
+    }
+
+    @Test
+    void shouldTransferLeadershipAndRunTheRoleCommandsAndMoveTheVip() throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        for (String tool : List.of("ip", "arping")) {
+            Path script = bin.resolve(tool);
+            Files.writeString(script, "#!/bin/sh\necho \"" + tool + " $*\" >> \"$WELDR_FAKE_LOG\"\n");
+            assertTrue(script.toFile().setExecutable(true));
+        }
+        Map<String, String> props = new java.util.HashMap<>(FAST);
+        props.put("weldr.ha.on-leader", "echo \"leader $WELDR_SELF $WELDR_LEADER\" >> \"$WELDR_FAKE_LOG\"");
+        props.put("weldr.ha.on-follower", "echo \"follower $WELDR_SELF $WELDR_LEADER\" >> \"$WELDR_FAKE_LOG\"");
+        props.put("weldr.vip.address", "10.77.0.100/24");
+        props.put("weldr.vip.interface", "lab0");
+        TestCluster c = new TestCluster(dir, 3, props);
+        closing.add(c);
+        for (int i = 0; i < 3; i++) {
+            c.nodes.get(i).env("PATH", bin + ":" + System.getenv("PATH"))
+                    .env("WELDR_FAKE_LOG", dir.resolve("fake" + i + ".log").toString());
+        }
+        c.start();
+        WeldrProcess leader = c.awaitLeader(ELECTION);
+        int li = c.nodes.indexOf(leader);
+        Path leaderLog = dir.resolve("fake" + li + ".log");
+        WeldrProcess.await(Duration.ofSeconds(10), () -> read(leaderLog).contains("arping -U"), "the leader to announce the VIP");
+        String log = read(leaderLog);
+        assertTrue(log.contains("ip addr add 10.77.0.100/24 dev lab0"), log);
+        assertTrue(log.contains("leader " + leader.raftId() + " " + leader.raftId()), log);
+
+        WeldrProcess target = c.followers(leader).get(0);
+        Path targetLog = dir.resolve("fake" + c.nodes.indexOf(target) + ".log");
+        WeldrProcess.await(Duration.ofSeconds(10), () -> read(targetLog).contains("follower " + target.raftId()), "the follower command");
+        assertFalse(read(targetLog).contains("ip addr add"), "a follower never takes the VIP");
+
+        HttpResponse<String> r = target.post("/cluster/leader", "{\"peer\":\"" + target.raftId() + "\"}");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(target, c.awaitLeader(ELECTION));
+        WeldrProcess.await(Duration.ofSeconds(10), () -> read(leaderLog).contains("ip addr del 10.77.0.100/24 dev lab0"),
+                "the old leader to release the VIP");
+        WeldrProcess.await(Duration.ofSeconds(10), () -> read(targetLog).contains("ip addr add 10.77.0.100/24 dev lab0"),
+                "the new leader to take the VIP");
+        assertTrue(read(leaderLog).contains("follower " + leader.raftId() + " "), read(leaderLog));
+        WeldrProcess.await(Duration.ofSeconds(10), target::ready, "readiness to follow leadership");
+        assertFalse(leader.ready());
+        assertEquals(404, target.post("/cluster/leader", "{\"peer\":\"127.0.0.1:1\"}").statusCode());
+    }
+
+    @Test
+    void shouldReportEveryNodeReadyInActiveActiveMode() {
+        Map<String, String> props = new java.util.HashMap<>(FAST);
+        props.put("weldr.ha.mode", "active-active");
+        TestCluster c = cluster(3, props);
+        c.awaitLeader(ELECTION);
+        for (WeldrProcess n : c.nodes) {
+            WeldrProcess.await(Duration.ofSeconds(10), n::ready, n.raftId() + " to be ready");
+        }
+    }
+
+    @Test
+    void shouldAnswer503QuicklyWithoutAQuorumAndKeepProxying() {
+        TestCluster c = cluster(3, FAST);
+        WeldrProcess leader = c.awaitLeader(ELECTION);
+        String server = addServer(leader);
+        WeldrProcess survivor = c.followers(leader).get(0);
+        awaitServers(survivor, List.of(server));
+        leader.kill();
+        c.followers(leader).get(1).kill();
+
+        long start = System.nanoTime();
+        HttpResponse<String> r = survivor.post("/servers", "{\"url\":\"http://127.0.0.1:9\"}");
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(503, r.statusCode(), r.body());
+        assertTrue(r.headers().firstValue("Retry-After").isPresent());
+        assertTrue(r.body().contains("\"error\""), r.body());
+        // election timeout + 1 s, and room for a loaded machine
+        assertTrue(ms < 4000, "answered after " + ms + " ms");
+        assertEquals(200, survivor.proxyGet("/").statusCode(), "the data plane keeps the last pool");
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.exists(p) ? Files.readString(p) : "";
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.weldr.it;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/** N weldr processes on loopback that bootstrap one cluster (after SOFAJRaft's TestCluster). */
+public final class TestCluster implements AutoCloseable {
+
+    public final List<WeldrProcess> nodes = new ArrayList<>();
+
+    public TestCluster(Path dir, int n, Map<String, String> extra) {
+        List<int[]> ports = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ports.add(new int[]{WeldrProcess.freePort(), WeldrProcess.freePort(), WeldrProcess.freePort()});
+        }
+        String peers = ports.stream().map(p -> "127.0.0.1:" + p[2]).collect(Collectors.joining(","));
+        for (int i = 0; i < n; i++) {
+            Map<String, String> props = new LinkedHashMap<>(extra);
+            props.put("weldr.raft.peers", peers);
+            int[] p = ports.get(i);
+            nodes.add(WeldrProcess.create("node" + i, dir.resolve("node" + i), p[0], p[1], p[2], props));
+        }
+    }
+
+    public TestCluster start() {
+        nodes.forEach(WeldrProcess::launch);
+        nodes.forEach(n -> n.awaitLive(Duration.ofSeconds(60)));
+        return this;
+    }
+
+    /** The one node that reports itself leader in /cluster, waiting for an election if needed. */
+    public WeldrProcess awaitLeader(Duration timeout) {
+        WeldrProcess[] found = new WeldrProcess[1];
+        WeldrProcess.await(timeout, () -> {
+            found[0] = leader().orElse(null);
+            return found[0] != null;
+        }, "a leader");
+        return found[0];
+    }
+
+    public Optional<WeldrProcess> leader() {
+        return nodes.stream().filter(WeldrProcess::alive)
+                .filter(n -> {
+                    String body = n.get("/cluster").body();
+                    return body.contains("\"self\":\"" + n.raftId() + "\"") && body.contains("\"leader\":\"" + n.raftId() + "\"");
+                }).findFirst();
+    }
+
+    public List<WeldrProcess> followers(WeldrProcess leader) {
+        return nodes.stream().filter(n -> n != leader && n.alive()).toList();
+    }
+
+    @Override
+    public void close() {
+        nodes.forEach(WeldrProcess::close);
+    }
+}
