@@ -1,16 +1,17 @@
 package dev.weldr.admin;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 
+import java.io.IOException;
+
 /** Request bodies are parsed here, so that every kind of bad JSON gets the same clear 400. */
 final class Json {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private Json() {
     }
@@ -19,10 +20,17 @@ final class Json {
         if (body == null || body.isBlank()) {
             return MissingNode.getInstance();
         }
-        try {
-            return MAPPER.readTree(body);
+        try (JsonParser parser = MAPPER.createParser(body)) {
+            JsonNode node = MAPPER.readTree(parser);
+            // Checked here rather than with FAIL_ON_TRAILING_TOKENS, whose message names Jackson's classes.
+            if (parser.nextToken() != null) {
+                throw new ApiException(400, "bad_json", "the body is not valid JSON: it goes on after the first JSON value");
+            }
+            return node;
         } catch (JsonProcessingException e) {
             throw new ApiException(400, "bad_json", "the body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new ApiException(400, "bad_json", "the body is not valid JSON");
         }
     }
 }

@@ -3,12 +3,17 @@ package dev.weldr.pool;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A backend's base URL, validated: http or https, a host, a port in 1..65535, and nothing
  * after the authority (weldr forwards the client's own path and query).
  */
 public record ServerUrl(String scheme, String host, int port) {
+
+    /** An authority's port, after a bracketed IPv6 literal or a host without colon. */
+    private static final Pattern HOST_AND_PORT = Pattern.compile("(?:\\[[^]]*]|[^:\\[]*):(.*)");
 
     public static ServerUrl parse(String text) {
         if (text == null || text.isBlank()) {
@@ -29,8 +34,10 @@ public record ServerUrl(String scheme, String host, int port) {
             throw new InvalidServerUrlException("url has no host");
         }
         if (uri.getHost() == null) {
-            // java.net.URI parses a bad authority as a "registry" one and leaves the host null.
-            throw authority.matches("(\\[[^]]*]|[^:\\[]*):.*")
+            // java.net.URI parses a bad authority as a "registry" one and leaves the host null:
+            // blame the port only when it is the port that is wrong.
+            Matcher hostAndPort = HOST_AND_PORT.matcher(authority);
+            throw hostAndPort.matches() && !validPort(hostAndPort.group(1))
                     ? new InvalidServerUrlException("url port must be a number from 1 to 65535")
                     : new InvalidServerUrlException("url has no valid host");
         }
@@ -53,6 +60,18 @@ public record ServerUrl(String scheme, String host, int port) {
             host = host.substring(1, host.length() - 1);
         }
         return new ServerUrl(scheme, host.toLowerCase(Locale.ROOT), port);
+    }
+
+    /** Empty (the scheme's default) or a number from 1 to 65535. */
+    private static boolean validPort(String text) {
+        if (text.isEmpty()) {
+            return true;
+        }
+        if (!text.matches("[0-9]{1,5}")) {
+            return false;
+        }
+        int port = Integer.parseInt(text);
+        return port >= 1 && port <= 65535;
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.weldr.proxy;
 
-import dev.weldr.config.FreePort;
 import dev.weldr.config.WeldrConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -21,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 public class ProxyServer {
 
     private static final Logger LOG = Logger.getLogger(ProxyServer.class);
+    /** Vert.x's key for weldr's shared random port; Quarkus uses -1 to -3 for its own HTTP servers. */
+    private static final int SHARED_RANDOM_PORT = -8080;
 
     @Inject
     Vertx vertx;
@@ -36,11 +37,17 @@ public class ProxyServer {
 
     void start(@Observes @Priority(20) StartupEvent event) throws Exception {
         int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
-        // Vert.x shares one listening socket among instances bound to the same host and port; a
-        // port of 0 is resolved first so that every instance shares the same one.
-        int bound = config.proxy().port() == 0 ? FreePort.pick(config.proxy().host()) : config.proxy().port();
-        deployments.add(vertx.deployVerticle(() -> new ProxyVerticle(config, registry, stats, bound),
-                new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+        // Vert.x never shares a server listening on port 0, so "pick a free port" is asked for with
+        // a negative port: one random port, bound once and shared by every instance asking for the
+        // same negative number (not -1..-3, which Quarkus uses for its own HTTP servers).
+        int listen = config.proxy().port() == 0 ? SHARED_RANDOM_PORT : config.proxy().port();
+        ProxyVerticle first = new ProxyVerticle(config, registry, stats, listen);
+        deployments.add(vertx.deployVerticle(first).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+        int bound = first.actualPort();
+        if (instances > 1) {
+            deployments.add(vertx.deployVerticle(() -> new ProxyVerticle(config, registry, stats, listen),
+                    new DeploymentOptions().setInstances(instances - 1)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+        }
         port = bound;
         LOG.infof("proxy listening on %s:%d (%d event loops)", config.proxy().host(), bound, instances);
     }

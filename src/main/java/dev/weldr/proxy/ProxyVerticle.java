@@ -21,6 +21,7 @@ final class ProxyVerticle extends AbstractVerticle {
     private final BackendRegistry registry;
     private final ProxyStats stats;
     private final int port;
+    private volatile int actualPort = -1;
 
     ProxyVerticle(WeldrConfig config, BackendRegistry registry, ProxyStats stats, int port) {
         this.config = config;
@@ -52,6 +53,12 @@ final class ProxyVerticle extends AbstractVerticle {
                 .setIdleTimeout(75)
                 .setCompressionSupported(false)
                 .setDecompressionSupported(false);
-        vertx.createHttpServer(serverOptions).requestHandler(proxy).listen().<Void>mapEmpty().onComplete(startPromise);
+        vertx.createHttpServer(serverOptions).requestHandler(proxy).listen()
+                .onSuccess(server -> actualPort = server.actualPort()).<Void>mapEmpty().onComplete(startPromise);
+    }
+
+    /** The port this instance listens on, once started. */
+    int actualPort() {
+        return actualPort;
     }
 }
