@@ -11,7 +11,8 @@ import java.io.IOException;
 /** Request bodies are parsed here, so that every kind of bad JSON gets the same clear 400. */
 final class Json {
 
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    // A key given twice ({"url": a, "url": b}) is a mistake to report, not a choice to make silently.
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private Json() {
     }

@@ -63,7 +63,7 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
         HttpServerRequest in = request.proxiedRequest();
         MultiMap headers = request.headers();
 
-        HopByHop.strip(headers, false);
+        HopByHop.strip(headers, true);
         HopByHop.append(headers, "via", VIA);
         HopByHop.append(headers, "x-forwarded-for", clientAddress(in));
         headers.set("x-forwarded-proto", in.isSSL() ? "https" : "http");

@@ -115,6 +115,12 @@ class AddServerErrorsTest {
     }
 
     @Test
+    void shouldRejectAKeyGivenTwice() {
+        assertRefused(post("{\"url\": \"http://127.0.0.1:8000\", \"url\": \"http://127.0.0.1:8001\"}")
+                .body("message", containsString("Duplicate field 'url'")), 400, "bad_json");
+    }
+
+    @Test
     void shouldRejectAnUnknownField() {
         assertRefused(post("{\"url\": \"http://127.0.0.1:8000\", \"colour\": \"blue\"}")
                 .body("message", containsString("colour")), 400, "bad_request");

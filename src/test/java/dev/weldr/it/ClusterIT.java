@@ -212,6 +212,20 @@ class ClusterIT {
     }
 
     @Test
+    void shouldHandOverLeadershipBeforeAGracefulStop() {
+        TestCluster c = cluster(3, FAST);
+        WeldrProcess leader = c.awaitLeader(ELECTION);
+        String server = addServer(leader);
+        leader.stop();
+        assertTrue(leader.stdout().contains("leadership handed to"), leader.stdout());
+        WeldrProcess next = c.awaitLeader(ELECTION);
+        assertNotEquals(leader, next);
+        WeldrProcess.await(Duration.ofSeconds(10), next::ready, "the new leader to be ready");
+        awaitServers(next, List.of(server));
+        assertEquals(201, next.post("/servers", "{\"url\":\"http://127.0.0.1:9\"}").statusCode());
+    }
+
+    @Test
     void shouldReportEveryNodeReadyInActiveActiveMode() {
         Map<String, String> props = new java.util.HashMap<>(FAST);
         props.put("weldr.ha.mode", "active-active");
