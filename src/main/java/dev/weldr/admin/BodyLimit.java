@@ -1,15 +1,18 @@
 package dev.weldr.admin;
 
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 /**
- * Refuses an announced body over the admin API's limit with the JSON error, before anything
- * reads it. (A chunked body that grows past the limit is cut off by
- * {@code quarkus.http.limits.max-body-size} with a bare 413.)
+ * The admin API takes bodies of at most 64 KiB, announced by Content-Length. Both rules are
+ * checked here, before anything reads the body, so that the client gets the JSON error: a body
+ * over the limit gets 413; a chunked body (size unknown until read) gets 411 Length Required —
+ * cut off half-way by the HTTP layer it would get a bare 413 and an error in the log.
  */
-@jakarta.enterprise.context.ApplicationScoped
+@ApplicationScoped
 public class BodyLimit {
 
     static final long MAX_BYTES = 64 * 1024;
@@ -17,15 +20,24 @@ public class BodyLimit {
     void install(@Observes Router router) {
         router.route().order(-1000).handler(ctx -> {
             String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+            if (length == null && ctx.request().headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
+                refuse(ctx.response(), 411, "length_required",
+                        "send the body with a Content-Length (at most 65536 bytes), not chunked");
+                return;
+            }
             if (length != null && tooLarge(length)) {
-                ctx.response().setStatusCode(413)
-                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                        .putHeader(HttpHeaders.CONNECTION, "close")
-                        .end("{\"error\":\"body_too_large\",\"message\":\"the body is larger than 65536 bytes\"}");
+                refuse(ctx.response(), 413, "body_too_large", "the body is larger than 65536 bytes");
                 return;
             }
             ctx.next();
         });
+    }
+
+    private static void refuse(HttpServerResponse response, int status, String code, String message) {
+        response.setStatusCode(status)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .putHeader(HttpHeaders.CONNECTION, "close")
+                .end("{\"error\":\"" + code + "\",\"message\":\"" + message + "\"}");
     }
 
     private static boolean tooLarge(String length) {

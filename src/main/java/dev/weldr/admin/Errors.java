@@ -54,12 +54,9 @@ public class Errors {
         return response(400, "bad_json", "the body is not valid JSON: " + e.getOriginalMessage());
     }
 
-    /** A chunked body that grew past quarkus.http.limits.max-body-size. */
+    /** The client's body could not be read (the connection broke while it was sent). */
     @ServerExceptionMapper(priority = 1)
     public Response io(java.io.IOException e) {
-        if ("Request too large".equals(e.getMessage())) {
-            return response(413, "body_too_large", "the body is larger than 65536 bytes");
-        }
         return response(400, "bad_request", "the request body could not be read");
     }
 
