@@ -35,12 +35,15 @@ public class ProxyServer {
 
     void start(@Observes @Priority(20) StartupEvent event) throws Exception {
         int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
-        // The first instance binds (port 0 becomes a real port); the others share its port.
-        ProxyVerticle first = new ProxyVerticle(config, registry, stats, config.proxy().port());
+        // The first instance binds; the others share its port. Vert.x never shares a server
+        // listening on port 0, so "pick a free port" is asked for as -1: a random port, bound
+        // once and shared by every instance that asks for -1.
+        int listen = config.proxy().port() == 0 ? -1 : config.proxy().port();
+        ProxyVerticle first = new ProxyVerticle(config, registry, stats, listen);
         deployments.add(vertx.deployVerticle(first).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
         int bound = first.actualPort();
         if (instances > 1) {
-            deployments.add(vertx.deployVerticle(() -> new ProxyVerticle(config, registry, stats, bound),
+            deployments.add(vertx.deployVerticle(() -> new ProxyVerticle(config, registry, stats, listen),
                     new DeploymentOptions().setInstances(instances - 1)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
         }
         port = bound;
