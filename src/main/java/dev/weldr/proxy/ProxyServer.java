@@ -30,15 +30,21 @@ public class ProxyServer {
     @Inject
     ProxyStats stats;
 
+    /** A free port shared by the proxy's instances; see {@link #start}. */
+    private static final int SHARED_FREE_PORT = -8080;
+
     private final List<String> deployments = new ArrayList<>();
     private volatile int port = -1;
 
     void start(@Observes @Priority(20) StartupEvent event) throws Exception {
         int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
         // The first instance binds; the others share its port. Vert.x never shares a server
-        // listening on port 0, so "pick a free port" is asked for as -1: a random port, bound
-        // once and shared by every instance that asks for -1.
-        int listen = config.proxy().port() == 0 ? -1 : config.proxy().port();
+        // listening on port 0, so "pick a free port" is asked for as a negative port: a random
+        // port, bound once and shared by every server of this Vert.x instance that asks for the
+        // same negative value on the same host. Not -1: Quarkus asks for -1 for its own HTTP
+        // server (the admin API) when its port is 0, and on the same host the two would share
+        // one socket and split the connections between the admin API and the proxy.
+        int listen = config.proxy().port() == 0 ? SHARED_FREE_PORT : config.proxy().port();
         ProxyVerticle first = new ProxyVerticle(config, registry, stats, listen);
         deployments.add(vertx.deployVerticle(first).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
         int bound = first.actualPort();
