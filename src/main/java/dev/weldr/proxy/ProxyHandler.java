@@ -83,6 +83,10 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
                         stats.backendAnswered(ex.backend, response.getStatusCode());
                         HopByHop.strip(response.headers(), true);
                         HopByHop.append(response.headers(), "via", VIA);
+                        Body body = response.getBody();
+                        if (body != null) {
+                            response.setBody(Body.body(new TimedResponseBody(body.stream(), vertx, ex, readTimeoutMs), body.length()));
+                        }
                     }
                     return response;
                 });
