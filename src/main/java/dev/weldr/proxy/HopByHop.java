@@ -32,9 +32,17 @@ final class HopByHop {
         }
     }
 
-    /** Appends a value to a list-valued header (Via, X-Forwarded-For). */
+    /**
+     * Appends a value to a list-valued header (Via, X-Forwarded-For). Every existing line counts:
+     * several lines of one field are one comma-separated list (RFC 9110 §5.3), joined here in order.
+     */
     static void append(MultiMap headers, String name, String value) {
-        String existing = headers.get(name);
-        headers.set(name, existing == null || existing.isBlank() ? value : existing + ", " + value);
+        StringBuilder list = new StringBuilder();
+        for (String existing : headers.getAll(name)) {
+            if (!existing.isBlank()) {
+                list.append(existing.trim()).append(", ");
+            }
+        }
+        headers.set(name, list.append(value).toString());
     }
 }

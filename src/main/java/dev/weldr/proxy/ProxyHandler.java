@@ -83,6 +83,10 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
                         stats.backendAnswered(ex.backend, response.getStatusCode());
                         HopByHop.strip(response.headers(), true);
                         HopByHop.append(response.headers(), "via", VIA);
+                        Body body = response.getBody();
+                        if (body != null) {
+                            response.setBody(Body.body(new TimedResponseBody(body.stream(), vertx, ex, readTimeoutMs), body.length()));
+                        }
                     }
                     return response;
                 });
@@ -131,9 +135,9 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
         if (n == 0) {
             return null;
         }
-        int start = next++ & Integer.MAX_VALUE;
+        int start = next++;
         for (int i = 0; i < n; i++) {
-            Backend b = table[(start + i) % n];
+            Backend b = table[Math.floorMod(start + i, n)];
             if (b != exclude) {
                 return b;
             }

@@ -1,0 +1,90 @@
+package dev.weldr.proxy;
+
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The proxy's Prometheus metrics on {@code /q/metrics}. */
+@QuarkusTest
+class MetricsTest extends ProxyTestBase {
+
+    private static String metrics() {
+        return given().get("/q/metrics").then().statusCode(200).extract().asString();
+    }
+
+    /** The value of one sample, the line that starts with {@code name{labels} }; 0 when absent. */
+    private static double sample(String metrics, String nameAndLabels) {
+        Matcher m = Pattern.compile("^" + Pattern.quote(nameAndLabels) + " (\\S+)$", Pattern.MULTILINE).matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    private static boolean present(String metrics, String nameAndLabels) {
+        return Pattern.compile("^" + Pattern.quote(nameAndLabels) + " ", Pattern.MULTILINE).matcher(metrics).find();
+    }
+
+    @Test
+    void shouldCountRequestsByServerAndStatusCode() throws Exception {
+        TestBackend backend = backend(TestBackend.options().responder((seen, response) ->
+                response.setStatusCode(seen.uri().startsWith("/missing") ? 404 : 200).end()));
+        addServer(backend.port());
+        String ok = "weldr_requests_total{code=\"200\",server=\"" + backend.id() + "\"}";
+        String missing = "weldr_requests_total{code=\"404\",server=\"" + backend.id() + "\"}";
+        String before = metrics();
+        RawHttp client = connect();
+
+        for (int i = 0; i < 3; i++) {
+            assertEquals(200, client.get("/found/" + i).status());
+        }
+        assertEquals(404, client.get("/missing").status());
+
+        await(ok + " counts 3 and " + missing + " 1", () -> {
+            String now = metrics();
+            return sample(now, ok) - sample(before, ok) >= 3 && sample(now, missing) - sample(before, missing) >= 1;
+        });
+        String after = metrics();
+        assertEquals(3.0, sample(after, ok) - sample(before, ok));
+        assertEquals(1.0, sample(after, missing) - sample(before, missing));
+    }
+
+    @Test
+    void shouldRecordTheDurationOfEveryRequest() throws Exception {
+        TestBackend backend = backend();
+        addServer(backend.port());
+        String count = "weldr_request_duration_seconds_count";
+        double before = sample(metrics(), count);
+        RawHttp client = connect();
+
+        for (int i = 0; i < 4; i++) {
+            assertEquals(200, client.get("/timed/" + i).status());
+        }
+
+        await(count + " grew by 4", () -> sample(metrics(), count) - before >= 4);
+        String after = metrics();
+        assertEquals(4.0, sample(after, count) - before);
+        assertTrue(present(after, "weldr_request_duration_seconds_sum"), "no duration sum");
+    }
+
+    @Test
+    void shouldShowWhetherEachServerIsUp() throws Exception {
+        TestBackend up = backend();
+        TestBackend failing = backend(TestBackend.options().healthStatus(500));
+        addServer(up.port());
+        addServer(failing.port());
+        awaitState(failing.port(), "down");
+        String upSample = "weldr_server_up{server=\"" + up.id() + "\"}";
+        String downSample = "weldr_server_up{server=\"" + failing.id() + "\"}";
+
+        // The gauges follow the pool within about a second.
+        await(upSample + " is 1 and " + downSample + " is 0", () -> {
+            String now = metrics();
+            return present(now, upSample) && sample(now, upSample) == 1.0
+                    && present(now, downSample) && sample(now, downSample) == 0.0;
+        });
+    }
+}

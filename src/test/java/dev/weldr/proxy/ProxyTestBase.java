@@ -1,0 +1,216 @@
+package dev.weldr.proxy;
+
+import dev.weldr.config.WeldrConfig;
+import io.vertx.core.Vertx;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * What every data-plane test needs. All {@code @QuarkusTest} classes share one running node, so
+ * each test starts from an empty pool and stops every backend it started; backends run on a
+ * Vert.x instance of their own, so that the system under test and its backends never share an
+ * event loop.
+ */
+abstract class ProxyTestBase {
+
+    /** Generous bound for conditions the node reaches on its own; never reached when things work. */
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    static Vertx backendVertx;
+
+    @Inject
+    ProxyServer proxyServer;
+    @Inject
+    WeldrConfig config;
+
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+
+    @BeforeAll
+    static void startBackendVertx() {
+        backendVertx = Vertx.vertx();
+    }
+
+    @AfterAll
+    static void stopBackendVertx() throws Exception {
+        if (backendVertx == null) {
+            return;
+        }
+        backendVertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        backendVertx = null;
+    }
+
+    private static boolean warmedUp;
+
+    @BeforeEach
+    void startFromAnEmptyPool() throws Exception {
+        awaitReady();
+        emptyPool();
+        warmUpOnce();
+    }
+
+    /**
+     * The first proxied requests of the JVM load and compile the proxy's code path and open its
+     * first backend connections, which takes a while. Done once before the first test, so that
+     * no test's timing (a timeout measured, a dead server tried before its health checks fail)
+     * depends on whether it runs first.
+     */
+    private void warmUpOnce() throws Exception {
+        if (warmedUp) {
+            return;
+        }
+        try (TestBackend backend = TestBackend.ok(backendVertx); RawHttp client = RawHttp.connect(proxyPort())) {
+            addServer(backend.port());
+            for (int i = 0; i < 20; i++) {
+                client.get("/warm-up");
+                client.sendHead("POST /warm-up HTTP/1.1", "Host: weldr.test", "Content-Length: 2").send("hi").read(false);
+            }
+            removeServer(backend.port());
+        }
+        warmedUp = true;
+    }
+
+    @AfterEach
+    void stopEverythingThisTestStarted() throws Exception {
+        emptyPool();
+        Exception first = null;
+        while (!resources.isEmpty()) {
+            try {
+                resources.pop().close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** Closes the resource after the test, in reverse order of registration. */
+    <T extends AutoCloseable> T closeLater(T resource) {
+        resources.push(resource);
+        return resource;
+    }
+
+    // ---- the proxy --------------------------------------------------------------------------
+
+    int proxyPort() {
+        int port = proxyServer.port();
+        if (port <= 0) {
+            fail("the proxy does not listen");
+        }
+        return port;
+    }
+
+    /** A new client connection to the proxy, closed after the test. */
+    RawHttp connect() throws IOException {
+        return closeLater(RawHttp.connect(proxyPort()));
+    }
+
+    // ---- backends ---------------------------------------------------------------------------
+
+    /** A backend answering {@code 200 ok} to everything, health checks included. */
+    TestBackend backend() throws Exception {
+        return closeLater(TestBackend.ok(backendVertx));
+    }
+
+    TestBackend backend(TestBackend.Options options) throws Exception {
+        return closeLater(TestBackend.start(backendVertx, options));
+    }
+
+    /** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
+    static int deadPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    // ---- the pool, through the admin API ----------------------------------------------------
+
+    static void addServer(int port) {
+        given().contentType("application/json")
+                .body("{\"url\":\"http://127.0.0.1:" + port + "\"}")
+                .post("/servers")
+                .then().statusCode(201);
+    }
+
+    static void removeServer(int port) {
+        given().delete("/servers/127.0.0.1/" + port).then().statusCode(204);
+    }
+
+    static String state(int port) {
+        return given().get("/servers/127.0.0.1/" + port).then().statusCode(200)
+                .extract().jsonPath().getString("state");
+    }
+
+    static void awaitState(int port, String state) {
+        await("server 127.0.0.1:" + port + " is " + state, () -> state.equals(state(port)));
+    }
+
+    static void emptyPool() {
+        List<Map<String, Object>> servers = given().get("/servers").then().statusCode(200)
+                .extract().jsonPath().getList("servers");
+        for (Map<String, Object> server : servers) {
+            given().delete("/servers/" + server.get("host") + "/" + server.get("port")).then().statusCode(204);
+        }
+        assertEquals(0, given().get("/servers").then().statusCode(200)
+                .extract().jsonPath().getList("servers").size(), "the pool should be empty");
+    }
+
+    /** A counter of one server in {@code GET /stats/detail}: {@code success} or {@code failed}. */
+    static long serverCount(String id, String counter) {
+        List<Map<String, Object>> servers = given().get("/stats/detail").then().statusCode(200)
+                .extract().jsonPath().getList("$");
+        for (Map<String, Object> server : servers) {
+            if (id.equals(server.get("id"))) {
+                return ((Number) server.get(counter)).longValue();
+            }
+        }
+        throw new AssertionError("server " + id + " is not in /stats/detail: " + servers);
+    }
+
+    static void awaitReady() {
+        await("the node is ready (it elected itself leader)",
+                () -> given().get("/q/health/ready").statusCode() == 200);
+    }
+
+    // ---- waiting for a condition ------------------------------------------------------------
+
+    static void await(String what, BooleanSupplier condition) {
+        await(what, WAIT, condition);
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out after " + timeout + " waiting until " + what);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
+        }
+    }
+}
