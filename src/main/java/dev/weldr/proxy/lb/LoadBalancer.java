@@ -1,0 +1,23 @@
+package dev.weldr.proxy.lb;
+
+import java.util.List;
+
+/**
+ * One load-balancing policy. An instance is built for one set of candidates (the routable
+ * servers of a pool at one moment) and is rebuilt when that set changes; it may keep state
+ * between picks (a round-robin position, smooth-weighted current weights), and is used by one
+ * event-loop thread only, so it needs no synchronisation.
+ */
+public interface LoadBalancer<E extends Endpoint> {
+
+    /**
+     * Picks the server for a request, or null when there is none. {@code exclude}, when not
+     * null, is a server that just failed this request: pick another if there is one.
+     */
+    E pick(RequestKey request, E exclude);
+
+    /** Builds balancers of one policy for a list of candidates (never modified afterwards). */
+    interface Factory {
+        <E extends Endpoint> LoadBalancer<E> create(List<E> candidates);
+    }
+}
