@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.weldr.cluster.PoolService;
 import dev.weldr.pool.InvalidServerUrlException;
 import dev.weldr.pool.Outcome;
-import dev.weldr.pool.Pool;
+import dev.weldr.pool.Topology;
 import dev.weldr.pool.PoolCommand;
 import dev.weldr.pool.Server;
 import dev.weldr.pool.ServerKey;
@@ -59,7 +59,7 @@ public class ServersResource {
             + "with consistent=true, after everything acknowledged so far (a linearizable read)")
     @APIResponse(responseCode = "503", description = "consistent=true and no leader or no quorum")
     public CompletionStage<ServerList> list(@QueryParam("consistent") @DefaultValue("false") boolean consistent) {
-        CompletionStage<Pool> read = consistent ? pool.consistent() : CompletableFuture.completedFuture(pool.current());
+        CompletionStage<Topology> read = consistent ? pool.consistent() : CompletableFuture.completedFuture(pool.current());
         return read.thenApply(p -> new ServerList(p.servers().stream().map(this::view).toList(),
                 List.of(new Link("self", "/servers", "GET"), new Link("add", "/servers", "POST"))));
     }

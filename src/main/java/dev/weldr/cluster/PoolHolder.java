@@ -1,6 +1,6 @@
 package dev.weldr.cluster;
 
-import dev.weldr.pool.Pool;
+import dev.weldr.pool.Topology;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Duration;
@@ -20,17 +20,17 @@ import java.util.function.Predicate;
 @ApplicationScoped
 public class PoolHolder {
 
-    private volatile Pool current = Pool.EMPTY;
-    private final List<Consumer<Pool>> listeners = new CopyOnWriteArrayList<>();
+    private volatile Topology current = Topology.EMPTY;
+    private final List<Consumer<Topology>> listeners = new CopyOnWriteArrayList<>();
     private final Queue<Waiter> waiters = new ConcurrentLinkedQueue<>();
 
-    public Pool current() {
+    public Topology current() {
         return current;
     }
 
-    public void publish(Pool pool) {
+    public void publish(Topology pool) {
         current = pool;
-        for (Consumer<Pool> listener : listeners) {
+        for (Consumer<Topology> listener : listeners) {
             listener.accept(pool);
         }
         for (Waiter w : waiters) {
@@ -44,8 +44,8 @@ public class PoolHolder {
      * Completes with the first published pool (or the current one) that satisfies the condition,
      * or with a {@link java.util.concurrent.TimeoutException} after {@code within}.
      */
-    public CompletableFuture<Pool> await(Predicate<Pool> condition, Duration within) {
-        Pool now = current;
+    public CompletableFuture<Topology> await(Predicate<Topology> condition, Duration within) {
+        Topology now = current;
         if (condition.test(now)) {
             return CompletableFuture.completedFuture(now);
         }
@@ -58,11 +58,11 @@ public class PoolHolder {
         return w.future.orTimeout(within.toMillis(), TimeUnit.MILLISECONDS).whenComplete((p, e) -> waiters.remove(w));
     }
 
-    private record Waiter(Predicate<Pool> condition, CompletableFuture<Pool> future) {
+    private record Waiter(Predicate<Topology> condition, CompletableFuture<Topology> future) {
     }
 
     /** Registers a listener and hands it the current pool at once. */
-    public void subscribe(Consumer<Pool> listener) {
+    public void subscribe(Consumer<Topology> listener) {
         listeners.add(listener);
         listener.accept(current);
     }

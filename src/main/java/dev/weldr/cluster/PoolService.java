@@ -2,7 +2,7 @@ package dev.weldr.cluster;
 
 import dev.weldr.config.WeldrConfig;
 import dev.weldr.pool.Outcome;
-import dev.weldr.pool.Pool;
+import dev.weldr.pool.Topology;
 import dev.weldr.pool.PoolCommand;
 import dev.weldr.raft.RaftNode;
 import dev.weldr.raft.RaftUnavailableException;
@@ -33,12 +33,12 @@ public class PoolService {
     WeldrConfig config;
 
     /** The last pool this node applied (may lag the leader by the replication delay). */
-    public Pool current() {
+    public Topology current() {
         return holder.current();
     }
 
     /** The pool as of now, linearizably: everything acknowledged before this call is in it (ReadIndex). */
-    public CompletionStage<Pool> consistent() {
+    public CompletionStage<Topology> consistent() {
         return raft.readIndex()
                 .orTimeout(commitTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .handle((index, e) -> {

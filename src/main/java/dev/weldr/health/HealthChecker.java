@@ -2,7 +2,7 @@ package dev.weldr.health;
 
 import dev.weldr.cluster.PoolHolder;
 import dev.weldr.config.WeldrConfig;
-import dev.weldr.pool.Pool;
+import dev.weldr.pool.Topology;
 import dev.weldr.pool.Server;
 import dev.weldr.pool.ServerKey;
 import io.quarkus.runtime.ShutdownEvent;
@@ -68,7 +68,7 @@ public class HealthChecker {
         }
     }
 
-    private void reconcile(Pool pool) {
+    private void reconcile(Topology pool) {
         if (!running) {
             return;
         }

@@ -7,7 +7,7 @@ package dev.weldr.pool;
  *
  * @param server the server the command concerned, as stored (for an add) or as it was (for a remove)
  */
-public record Outcome(Pool pool, Result result, Server server) {
+public record Outcome(Topology pool, Result result, Server server) {
 
     public enum Result {
         APPLIED, ALREADY_EXISTS, NOT_FOUND

@@ -1,6 +1,6 @@
 package dev.weldr.pool;
 
-/** A change to the desired pool. Commands go through the Raft log and are applied by {@link Pool#apply}. */
+/** A change to the desired pool. Commands go through the Raft log and are applied by {@link Topology#apply}. */
 public sealed interface PoolCommand {
 
     record AddServer(Server server) implements PoolCommand {

@@ -2,7 +2,7 @@ package dev.weldr.proxy;
 
 import dev.weldr.cluster.PoolHolder;
 import dev.weldr.health.StatusSetter;
-import dev.weldr.pool.Pool;
+import dev.weldr.pool.Topology;
 import dev.weldr.pool.Server;
 import dev.weldr.pool.ServerKey;
 import io.quarkus.runtime.Startup;
@@ -36,7 +36,7 @@ public class BackendRegistry implements StatusSetter {
         holder.subscribe(this::onPool);
     }
 
-    private void onPool(Pool pool) {
+    private void onPool(Topology pool) {
         synchronized (lock) {
             Map<ServerKey, Backend> old = backends;
             Map<ServerKey, Backend> next = new LinkedHashMap<>(pool.size() * 2);

@@ -13,7 +13,7 @@ import com.alipay.sofa.jraft.storage.snapshot.SnapshotWriter;
 import dev.weldr.cluster.Leadership;
 import dev.weldr.cluster.PoolHolder;
 import dev.weldr.pool.Outcome;
-import dev.weldr.pool.Pool;
+import dev.weldr.pool.Topology;
 import dev.weldr.pool.PoolCommand;
 import org.jboss.logging.Logger;
 
@@ -34,7 +34,7 @@ final class PoolStateMachine extends StateMachineAdapter {
     private final PoolHolder holder;
     private final Leadership leadership;
     private final String self;
-    private Pool pool = Pool.EMPTY;
+    private Topology pool = Topology.EMPTY;
 
     PoolStateMachine(PoolHolder holder, Leadership leadership, String self) {
         this.holder = holder;
@@ -45,7 +45,7 @@ final class PoolStateMachine extends StateMachineAdapter {
     @Override
     public void onApply(Iterator iter) {
         List<PoolClosure> done = new ArrayList<>();
-        Pool next = pool;
+        Topology next = pool;
         try {
             while (iter.hasNext()) {
                 Closure closure = iter.done();
@@ -83,7 +83,7 @@ final class PoolStateMachine extends StateMachineAdapter {
 
     @Override
     public void onSnapshotSave(SnapshotWriter writer, Closure done) {
-        Pool snapshot = pool;
+        Topology snapshot = pool;
         try {
             SnapshotCodec.write(snapshot, Path.of(writer.getPath()));
             if (writer.addFile(SnapshotCodec.FILE)) {

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.weldr.pool.Pool;
+import dev.weldr.pool.Topology;
 import dev.weldr.pool.Server;
 
 import java.io.IOException;
@@ -26,7 +26,7 @@ public final class SnapshotCodec {
     private SnapshotCodec() {
     }
 
-    public static byte[] toBytes(Pool pool) {
+    public static byte[] toBytes(Topology pool) {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
         root.put("appliedIndex", pool.appliedIndex());
@@ -43,7 +43,7 @@ public final class SnapshotCodec {
         }
     }
 
-    public static Pool fromBytes(byte[] bytes) throws IOException {
+    public static Topology fromBytes(byte[] bytes) throws IOException {
         JsonNode root = JSON.readTree(bytes);
         int format = root.path("format").asInt(-1);
         if (format != FORMAT) {
@@ -55,17 +55,17 @@ public final class SnapshotCodec {
         }
         Map<String, String> nodes = new TreeMap<>();
         root.path("nodes").fields().forEachRemaining(e -> nodes.put(e.getKey(), e.getValue().asText()));
-        return Pool.of(root.required("appliedIndex").asLong(), servers, nodes);
+        return Topology.of(root.required("appliedIndex").asLong(), servers, nodes);
     }
 
     /** Writes the file through a temporary name so that a crash never leaves half a snapshot. */
-    public static void write(Pool pool, Path dir) throws IOException {
+    public static void write(Topology pool, Path dir) throws IOException {
         Path tmp = dir.resolve(FILE + ".tmp");
         Files.write(tmp, toBytes(pool));
         Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    public static Pool read(Path dir) throws IOException {
+    public static Topology read(Path dir) throws IOException {
         return fromBytes(Files.readAllBytes(dir.resolve(FILE)));
     }
 }

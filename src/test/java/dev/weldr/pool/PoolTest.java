@@ -19,7 +19,7 @@ class PoolTest {
     @Test
     void shouldAddAServerToAnEmptyPool() {
         Server a = server("127.0.0.1", 8001);
-        Outcome outcome = Pool.EMPTY.apply(new PoolCommand.AddServer(a));
+        Outcome outcome = Topology.EMPTY.apply(new PoolCommand.AddServer(a));
         assertEquals(Outcome.Result.APPLIED, outcome.result());
         assertEquals(List.of(a), List.copyOf(outcome.pool().servers()));
         assertEquals(a, outcome.server());
@@ -27,7 +27,7 @@ class PoolTest {
 
     @Test
     void shouldKeepInsertionOrder() {
-        Pool pool = Pool.EMPTY;
+        Topology pool = Topology.EMPTY;
         for (int port = 9005; port > 9000; port--) {
             pool = pool.apply(new PoolCommand.AddServer(server("10.0.0.1", port))).pool();
         }
@@ -37,7 +37,7 @@ class PoolTest {
     @Test
     void shouldRejectADuplicateWithoutChangingThePool() {
         Server a = server("127.0.0.1", 8001);
-        Pool pool = Pool.EMPTY.apply(new PoolCommand.AddServer(a)).pool();
+        Topology pool = Topology.EMPTY.apply(new PoolCommand.AddServer(a)).pool();
         Server sameKeyOtherScheme = new Server("https", "127.0.0.1", 8001, 1, false);
         Outcome outcome = pool.apply(new PoolCommand.AddServer(sameKeyOtherScheme));
         assertEquals(Outcome.Result.ALREADY_EXISTS, outcome.result());
@@ -47,7 +47,7 @@ class PoolTest {
 
     @Test
     void shouldRemoveByHostAndPortCaseInsensitively() {
-        Pool pool = Pool.EMPTY.apply(new PoolCommand.AddServer(server("backend.local", 80))).pool();
+        Topology pool = Topology.EMPTY.apply(new PoolCommand.AddServer(server("backend.local", 80))).pool();
         Outcome outcome = pool.apply(new PoolCommand.RemoveServer(new ServerKey("BACKEND.local", 80)));
         assertEquals(Outcome.Result.APPLIED, outcome.result());
         assertEquals(0, outcome.pool().size());
@@ -56,7 +56,7 @@ class PoolTest {
 
     @Test
     void shouldReportNotFoundForAnUnknownServer() {
-        Pool pool = Pool.EMPTY.apply(new PoolCommand.AddServer(server("127.0.0.1", 1))).pool();
+        Topology pool = Topology.EMPTY.apply(new PoolCommand.AddServer(server("127.0.0.1", 1))).pool();
         Outcome outcome = pool.apply(new PoolCommand.RemoveServer(new ServerKey("127.0.0.1", 2)));
         assertEquals(Outcome.Result.NOT_FOUND, outcome.result());
         assertSame(pool, outcome.pool());
@@ -65,31 +65,31 @@ class PoolTest {
 
     @Test
     void shouldNeverChangeThePoolItWasAppliedTo() {
-        Pool before = Pool.EMPTY.apply(new PoolCommand.AddServer(server("127.0.0.1", 1))).pool();
-        Pool after = before.apply(new PoolCommand.AddServer(server("127.0.0.1", 2))).pool();
+        Topology before = Topology.EMPTY.apply(new PoolCommand.AddServer(server("127.0.0.1", 1))).pool();
+        Topology after = before.apply(new PoolCommand.AddServer(server("127.0.0.1", 2))).pool();
         assertNotSame(before, after);
         assertEquals(1, before.size());
         assertEquals(2, after.size());
-        Pool removed = after.apply(new PoolCommand.RemoveServer(new ServerKey("127.0.0.1", 1))).pool();
+        Topology removed = after.apply(new PoolCommand.RemoveServer(new ServerKey("127.0.0.1", 1))).pool();
         assertEquals(2, after.size());
         assertEquals(1, removed.size());
     }
 
     @Test
     void shouldTreatOrderAsPartOfEquality() {
-        Pool ab = Pool.of(3, List.of(server("a", 1), server("b", 1)));
-        Pool ba = Pool.of(3, List.of(server("b", 1), server("a", 1)));
+        Topology ab = Topology.of(3, List.of(server("a", 1), server("b", 1)));
+        Topology ba = Topology.of(3, List.of(server("b", 1), server("a", 1)));
         assertTrue(!ab.equals(ba));
-        assertEquals(ab, Pool.of(3, List.of(server("a", 1), server("b", 1))));
+        assertEquals(ab, Topology.of(3, List.of(server("a", 1), server("b", 1))));
     }
 
     @Test
     void shouldRecordANodesAdminUrlWithoutTouchingTheServers() {
-        Pool pool = Pool.EMPTY.apply(new PoolCommand.AddServer(server("127.0.0.1", 1))).pool();
-        Pool registered = pool.apply(new PoolCommand.RegisterNode("n1:8688", "http://n1:8687")).pool();
+        Topology pool = Topology.EMPTY.apply(new PoolCommand.AddServer(server("127.0.0.1", 1))).pool();
+        Topology registered = pool.apply(new PoolCommand.RegisterNode("n1:8688", "http://n1:8687")).pool();
         assertEquals(List.copyOf(pool.servers()), List.copyOf(registered.servers()));
         assertEquals("http://n1:8687", registered.nodes().get("n1:8688"));
-        Pool moved = registered.apply(new PoolCommand.RegisterNode("n1:8688", "http://n1:9000")).pool();
+        Topology moved = registered.apply(new PoolCommand.RegisterNode("n1:8688", "http://n1:9000")).pool();
         assertEquals("http://n1:9000", moved.nodes().get("n1:8688"));
         assertTrue(pool.nodes().isEmpty());
     }

@@ -1,6 +1,6 @@
 package dev.weldr.raft;
 
-import dev.weldr.pool.Pool;
+import dev.weldr.pool.Topology;
 import dev.weldr.pool.PoolCommand;
 import dev.weldr.pool.Server;
 import dev.weldr.pool.ServerKey;
@@ -41,9 +41,9 @@ class CodecTest {
 
     @Test
     void shouldRoundTripASnapshotWithOrderAndIndex(@TempDir Path dir) throws Exception {
-        Pool pool = Pool.of(42, List.of(B, A), java.util.Map.of("10.0.0.2:8688", "http://10.0.0.2:8687"));
+        Topology pool = Topology.of(42, List.of(B, A), java.util.Map.of("10.0.0.2:8688", "http://10.0.0.2:8687"));
         SnapshotCodec.write(pool, dir);
-        Pool read = SnapshotCodec.read(dir);
+        Topology read = SnapshotCodec.read(dir);
         assertEquals(pool, read);
         assertEquals(42, read.appliedIndex());
         assertEquals(List.of(B, A), List.copyOf(read.servers()));
@@ -53,8 +53,8 @@ class CodecTest {
 
     @Test
     void shouldRoundTripAnEmptySnapshot(@TempDir Path dir) throws Exception {
-        SnapshotCodec.write(Pool.EMPTY, dir);
-        assertEquals(Pool.EMPTY, SnapshotCodec.read(dir));
+        SnapshotCodec.write(Topology.EMPTY, dir);
+        assertEquals(Topology.EMPTY, SnapshotCodec.read(dir));
     }
 
     @Test

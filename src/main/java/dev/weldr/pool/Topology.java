@@ -12,31 +12,31 @@ import java.util.TreeMap;
  * Every replica builds the same sequence of pools by applying the same commands through
  * {@link #apply(PoolCommand)}, the one pure function shared by the leader and the followers.
  */
-public final class Pool {
+public final class Topology {
 
-    public static final Pool EMPTY = new Pool(0, Map.of(), Map.of());
+    public static final Topology EMPTY = new Topology(0, Map.of(), Map.of());
 
     private final long appliedIndex;
     private final Map<ServerKey, Server> byKey;
     private final Map<String, String> nodes;
 
-    private Pool(long appliedIndex, Map<ServerKey, Server> owned, Map<String, String> nodes) {
+    private Topology(long appliedIndex, Map<ServerKey, Server> owned, Map<String, String> nodes) {
         this.appliedIndex = appliedIndex;
         this.byKey = Collections.unmodifiableMap(owned);
         this.nodes = Collections.unmodifiableMap(nodes);
     }
 
     /** A pool holding these servers, in this order (used when a snapshot is loaded). */
-    public static Pool of(long appliedIndex, Collection<Server> servers) {
+    public static Topology of(long appliedIndex, Collection<Server> servers) {
         return of(appliedIndex, servers, Map.of());
     }
 
-    public static Pool of(long appliedIndex, Collection<Server> servers, Map<String, String> nodes) {
+    public static Topology of(long appliedIndex, Collection<Server> servers, Map<String, String> nodes) {
         Map<ServerKey, Server> map = new LinkedHashMap<>();
         for (Server s : servers) {
             map.put(s.key(), s);
         }
-        return new Pool(appliedIndex, map, new TreeMap<>(nodes));
+        return new Topology(appliedIndex, map, new TreeMap<>(nodes));
     }
 
     /** The Raft log index of the last command applied (0 for the empty pool). */
@@ -61,8 +61,8 @@ public final class Pool {
         return nodes;
     }
 
-    public Pool withIndex(long index) {
-        return new Pool(index, byKey, nodes);
+    public Topology withIndex(long index) {
+        return new Topology(index, byKey, nodes);
     }
 
     /** Applies one command; never throws for a well-formed command, and never changes this pool. */
@@ -75,7 +75,7 @@ public final class Pool {
             }
             Map<ServerKey, Server> next = new LinkedHashMap<>(byKey);
             next.put(server.key(), server);
-            return new Outcome(new Pool(appliedIndex, next, nodes), Outcome.Result.APPLIED, server);
+            return new Outcome(new Topology(appliedIndex, next, nodes), Outcome.Result.APPLIED, server);
         }
         if (command instanceof PoolCommand.RemoveServer remove) {
             Server existing = byKey.get(remove.key());
@@ -84,12 +84,12 @@ public final class Pool {
             }
             Map<ServerKey, Server> next = new LinkedHashMap<>(byKey);
             next.remove(remove.key());
-            return new Outcome(new Pool(appliedIndex, next, nodes), Outcome.Result.APPLIED, existing);
+            return new Outcome(new Topology(appliedIndex, next, nodes), Outcome.Result.APPLIED, existing);
         }
         if (command instanceof PoolCommand.RegisterNode register) {
             Map<String, String> next = new TreeMap<>(nodes);
             next.put(register.nodeId(), register.adminUrl());
-            return new Outcome(new Pool(appliedIndex, byKey, next), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, byKey, next), Outcome.Result.APPLIED, null);
         }
         throw new IllegalArgumentException("unknown command " + command);
     }
@@ -97,7 +97,7 @@ public final class Pool {
     @Override
     public boolean equals(Object o) {
         // Order matters: it is the round-robin order, and every replica must agree on it.
-        return o instanceof Pool p && p.appliedIndex == appliedIndex
+        return o instanceof Topology p && p.appliedIndex == appliedIndex
                 && List.copyOf(p.byKey.values()).equals(List.copyOf(byKey.values())) && p.nodes.equals(nodes);
     }
 
@@ -108,6 +108,6 @@ public final class Pool {
 
     @Override
     public String toString() {
-        return "Pool{index=" + appliedIndex + ", servers=" + byKey.values() + ", nodes=" + nodes + "}";
+        return "Topology{index=" + appliedIndex + ", servers=" + byKey.values() + ", nodes=" + nodes + "}";
     }
 }
