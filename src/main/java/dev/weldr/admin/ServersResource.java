@@ -1,26 +1,17 @@
 package dev.weldr.admin;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.weldr.cluster.PoolService;
-import dev.weldr.pool.InvalidServerUrlException;
-import dev.weldr.pool.Outcome;
-import dev.weldr.pool.Topology;
-import dev.weldr.pool.PoolCommand;
-import dev.weldr.pool.Server;
-import dev.weldr.pool.ServerKey;
-import dev.weldr.pool.ServerUrl;
-import dev.weldr.proxy.Backend;
-import dev.weldr.proxy.BackendRegistry;
+import dev.weldr.pool.Pool;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.DefaultValue;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
@@ -29,74 +20,62 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-import java.util.Iterator;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-/** The pool, weldr-compatible: list, add and remove servers. */
+/** The default pool, weldr-compatible: list, add, change and remove servers. */
 @Path("/servers")
 @Produces(MediaType.APPLICATION_JSON)
-@Tag(name = "servers", description = "The pool of backend servers")
+@Tag(name = "servers", description = "The servers of the default pool")
 public class ServersResource {
 
-    @Inject
-    PoolService pool;
-    @Inject
-    BackendRegistry backends;
-    @Inject
-    LeaderRoute route;
+    private static final String BASE = "/servers";
 
-    public record ServerList(List<ServerView> servers, List<Link> links) {
-    }
-
-    static String path(ServerKey key) {
-        return "/servers/" + key.host() + "/" + key.port();
-    }
+    @Inject
+    PoolServers servers;
 
     @GET
-    @Operation(summary = "List the servers of the pool, each with its state as this node sees it; "
+    @Operation(summary = "List the servers of the default pool, each with its state as this node sees it; "
             + "with consistent=true, after everything acknowledged so far (a linearizable read)")
     @APIResponse(responseCode = "503", description = "consistent=true and no leader or no quorum")
-    public CompletionStage<ServerList> list(@QueryParam("consistent") @DefaultValue("false") boolean consistent) {
-        CompletionStage<Topology> read = consistent ? pool.consistent() : CompletableFuture.completedFuture(pool.current());
-        return read.thenApply(p -> new ServerList(p.servers().stream().map(this::view).toList(),
-                List.of(new Link("self", "/servers", "GET"), new Link("add", "/servers", "POST"))));
+    public CompletionStage<PoolServers.ServerList> list(@QueryParam("consistent") @DefaultValue("false") boolean consistent) {
+        return servers.list(Pool.DEFAULT, BASE, consistent);
     }
 
     @GET
     @Path("/{ip}/{port}")
-    @Operation(summary = "One server of the pool")
+    @Operation(summary = "One server of the default pool")
     @APIResponse(responseCode = "404", description = "Not in the pool")
     public ServerView get(@PathParam("ip") String ip, @PathParam("port") String port) {
-        Server server = pool.current().get(key(ip, port));
-        if (server == null) {
-            throw notInPool(ip, port);
-        }
-        return view(server);
+        return servers.get(Pool.DEFAULT, BASE, ip, port);
     }
 
     @POST
     // Any content type: `curl -d` sends form encoding, and the body is JSON whatever it says.
     @Consumes(MediaType.WILDCARD)
-    @Operation(summary = "Add a server; answered once the change is committed and applied")
+    @Operation(summary = "Add a server ({\"url\": ..., optional \"weight\" 1-1000 and \"draining\"}); "
+            + "answered once the change is committed and applied")
     @APIResponse(responseCode = "201", description = "Added; Location names the new server")
-    @APIResponse(responseCode = "400", description = "Bad JSON or bad URL")
+    @APIResponse(responseCode = "400", description = "Bad JSON, URL or weight")
     @APIResponse(responseCode = "409", description = "Already in the pool")
     @APIResponse(responseCode = "413", description = "Body too large")
     @APIResponse(responseCode = "503", description = "No leader; retry after Retry-After seconds")
-    public CompletionStage<Response> add(String body,
-                                         @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+    public CompletionStage<Response> add(String body, @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                          @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
-        Server server = parseNewServer(Json.parse(body));
-        LeaderRoute.Call call = new LeaderRoute.Call("POST", "/servers", body, authorization, forwardedBy);
-        return route.run(call, () -> pool.submit(new PoolCommand.AddServer(server)).thenApply(outcome -> {
-            if (outcome.result() == Outcome.Result.ALREADY_EXISTS) {
-                throw new ApiException(409, "conflict", "server " + server.id() + " is already in the pool");
-            }
-            // A relative Location, as the contract gives it; this runs on the Raft thread, outside the request.
-            return Response.status(201).header("Location", path(server.key())).entity(view(outcome.server())).build();
-        }));
+        return servers.add(Pool.DEFAULT, BASE, body, new LeaderRoute.Call("POST", BASE, body, authorization, forwardedBy));
+    }
+
+    @PATCH
+    @Path("/{ip}/{port}")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Change a server's weight (1-1000) and/or drain it ({\"draining\": true}: no new requests)")
+    @APIResponse(responseCode = "200", description = "The server as stored")
+    @APIResponse(responseCode = "400", description = "Bad JSON or values")
+    @APIResponse(responseCode = "404", description = "Not in the pool")
+    public CompletionStage<Response> update(@PathParam("ip") String ip, @PathParam("port") String port, String body,
+                                            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+                                            @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
+        return servers.update(Pool.DEFAULT, BASE, ip, port, body,
+                new LeaderRoute.Call("PATCH", BASE + "/" + ip + "/" + port, body, authorization, forwardedBy));
     }
 
     @DELETE
@@ -107,61 +86,7 @@ public class ServersResource {
     public CompletionStage<Response> remove(@PathParam("ip") String ip, @PathParam("port") String port,
                                             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                             @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
-        ServerKey key = key(ip, port);
-        LeaderRoute.Call call = new LeaderRoute.Call("DELETE", path(key), null, authorization, forwardedBy);
-        return route.run(call, () -> pool.submit(new PoolCommand.RemoveServer(key)).thenApply(outcome -> {
-            if (outcome.result() == Outcome.Result.NOT_FOUND) {
-                throw notInPool(ip, port);
-            }
-            return Response.noContent().build();
-        }));
-    }
-
-    private ServerView view(Server server) {
-        Backend backend = backends.get(server.key());
-        return ServerView.of(server, backend == null ? "active" : backend.state());
-    }
-
-    private static ApiException notInPool(String ip, String port) {
-        return new ApiException(404, "not_found", "server " + ip + ":" + port + " is not in the pool");
-    }
-
-    private static ServerKey key(String ip, String port) {
-        try {
-            int p = Integer.parseInt(port);
-            if (p >= 1 && p <= 65535) {
-                return new ServerKey(ip, p);
-            }
-        } catch (NumberFormatException ignored) {
-            // answered below
-        }
-        throw new ApiException(404, "not_found", "server " + ip + ":" + port + " is not in the pool");
-    }
-
-    private static Server parseNewServer(JsonNode body) {
-        if (body == null || body.isNull() || body.isMissingNode()) {
-            throw ApiException.badRequest("the body must be a JSON object with a url, e.g. {\"url\": \"http://127.0.0.1:8000\"}");
-        }
-        if (!body.isObject()) {
-            throw ApiException.badRequest("the body must be a JSON object, not " + body.getNodeType().name().toLowerCase());
-        }
-        for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!name.equals("url")) {
-                throw ApiException.badRequest("unknown field '" + name + "'; a server has a url");
-            }
-        }
-        JsonNode url = body.get("url");
-        if (url == null || url.isNull()) {
-            throw ApiException.badRequest("url is required");
-        }
-        if (!url.isTextual()) {
-            throw ApiException.badRequest("url must be a string");
-        }
-        try {
-            return Server.of(ServerUrl.parse(url.asText()));
-        } catch (InvalidServerUrlException e) {
-            throw ApiException.badRequest(e.getMessage());
-        }
+        return servers.remove(Pool.DEFAULT, ip, port,
+                new LeaderRoute.Call("DELETE", BASE + "/" + ip + "/" + port, null, authorization, forwardedBy));
     }
 }

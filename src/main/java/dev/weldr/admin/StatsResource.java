@@ -30,7 +30,7 @@ public class StatsResource {
     public record Totals(Counts client, Counts server) {
     }
 
-    public record ServerStats(String id, String ip, int port, long success, long failed) {
+    public record ServerStats(String id, String ip, int port, String pool, long success, long failed) {
     }
 
     @GET
@@ -45,10 +45,10 @@ public class StatsResource {
     @Path("/detail")
     @Operation(summary = "The server-side counters of each server in the pool")
     public List<ServerStats> detail() {
-        return backends.all().values().stream().map(StatsResource::of).toList();
+        return backends.all().stream().map(StatsResource::of).toList();
     }
 
     private static ServerStats of(Backend b) {
-        return new ServerStats(b.server().id(), b.server().host(), b.server().port(), b.successCount(), b.failedCount());
+        return new ServerStats(b.id(), b.server().host(), b.server().port(), b.pool(), b.successCount(), b.failedCount());
     }
 }

@@ -32,6 +32,7 @@ public class TokenFilter {
     }
 
     private static boolean protectedPath(String path) {
-        return path.startsWith("/servers") || path.startsWith("/stats") || path.startsWith("/cluster");
+        return path.startsWith("/servers") || path.startsWith("/stats") || path.startsWith("/cluster")
+                || path.startsWith("/pools") || path.startsWith("/routes");
     }
 }

@@ -2,15 +2,16 @@ package dev.weldr.health;
 
 import dev.weldr.cluster.PoolHolder;
 import dev.weldr.config.WeldrConfig;
-import dev.weldr.pool.Topology;
+import dev.weldr.pool.HealthCheckSpec;
+import dev.weldr.pool.Pool;
 import dev.weldr.pool.Server;
 import dev.weldr.pool.ServerKey;
+import dev.weldr.pool.Topology;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import jakarta.annotation.Priority;
@@ -19,17 +20,19 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Active health checks, run by every node for itself (observed state is never replicated).
- * Each server is checked every interval, starting at a random offset so that the checks of a
- * large pool are spread over the interval; {@code failures} consecutive failed checks mark an
- * active server down, {@code passes} consecutive passes bring it back.
+ * Each server of each pool is checked with its pool's settings (a setting the pool leaves unset
+ * is this node's {@code weldr.health-check.*} default), starting at a random offset so that the
+ * checks of a large pool are spread over the interval; {@code failures} consecutive failed checks
+ * mark an active server down, {@code passes} consecutive passes bring it back.
  */
 @ApplicationScoped
 public class HealthChecker {
@@ -46,14 +49,32 @@ public class HealthChecker {
     StatusSetter status;
 
     private HttpClient client;
-    private final Map<ServerKey, Check> checks = new ConcurrentHashMap<>();
+    private final Map<CheckKey, Check> checks = new HashMap<>();
     private volatile boolean running;
 
+    /** The settings a check runs with: the pool's, completed with this node's defaults. */
+    record Settings(long intervalMs, long timeoutMs, String path, int statusMin, int statusMax, int failures, int passes) {
+
+        static Settings of(HealthCheckSpec spec, WeldrConfig.HealthCheck defaults) {
+            return new Settings(
+                    millis(spec.interval(), defaults.interval()), millis(spec.timeout(), defaults.timeout()),
+                    spec.path() != null ? spec.path() : defaults.path(),
+                    spec.statusMin() != null ? spec.statusMin() : 200, spec.statusMax() != null ? spec.statusMax() : 299,
+                    spec.failures() != null ? spec.failures() : defaults.failures(),
+                    spec.passes() != null ? spec.passes() : defaults.passes());
+        }
+
+        private static long millis(Duration d, Duration fallback) {
+            return Math.max(1, (d != null ? d : fallback).toMillis());
+        }
+    }
+
+    private record CheckKey(String pool, ServerKey server) {
+    }
+
     void start(@Observes @Priority(5) StartupEvent event) {
-        WeldrConfig.HealthCheck hc = config.healthCheck();
         client = vertx.createHttpClient(new HttpClientOptions()
                 .setKeepAlive(false)
-                .setConnectTimeout((int) hc.timeout().toMillis())
                 .setTrustAll(true)
                 .setVerifyHost(false));
         running = true;
@@ -68,23 +89,26 @@ public class HealthChecker {
         }
     }
 
-    private void reconcile(Topology pool) {
+    private void reconcile(Topology topology) {
         if (!running) {
             return;
         }
         synchronized (checks) {
-            Set<ServerKey> wanted = new HashSet<>();
-            for (Server server : pool.servers()) {
-                wanted.add(server.key());
-                checks.compute(server.key(), (k, existing) -> {
-                    if (existing != null && existing.server.scheme().equals(server.scheme())) {
-                        return existing;
+            Set<CheckKey> wanted = new HashSet<>();
+            for (Pool pool : topology.pools()) {
+                Settings settings = Settings.of(pool.settings().healthCheck(), config.healthCheck());
+                for (Server server : pool.servers()) {
+                    CheckKey key = new CheckKey(pool.name(), server.key());
+                    wanted.add(key);
+                    Check existing = checks.get(key);
+                    if (existing != null && existing.server.scheme().equals(server.scheme()) && existing.settings.equals(settings)) {
+                        continue;
                     }
                     if (existing != null) {
                         existing.cancel();
                     }
-                    return new Check(server);
-                });
+                    checks.put(key, new Check(pool.name(), server, settings, existing == null || existing.counter.up()));
+                }
             }
             checks.entrySet().removeIf(e -> {
                 if (!wanted.contains(e.getKey())) {
@@ -98,15 +122,19 @@ public class HealthChecker {
 
     /** The check loop of one server: consecutive counts and the next timer. */
     private final class Check {
+        final String pool;
         final Server server;
-        private final long intervalMs = Math.max(1, config.healthCheck().interval().toMillis());
+        final Settings settings;
+        final HealthCounter counter;
         private volatile boolean cancelled;
         private volatile long timer;
-        private final HealthCounter counter = new HealthCounter(config.healthCheck().failures(), config.healthCheck().passes());
 
-        Check(Server server) {
+        Check(String pool, Server server, Settings settings, boolean up) {
+            this.pool = pool;
             this.server = server;
-            timer = vertx.setTimer(1 + ThreadLocalRandom.current().nextLong(intervalMs), id -> probe());
+            this.settings = settings;
+            this.counter = new HealthCounter(settings.failures(), settings.passes(), up);
+            timer = vertx.setTimer(1 + ThreadLocalRandom.current().nextLong(settings.intervalMs()), id -> probe());
         }
 
         void cancel() {
@@ -118,30 +146,25 @@ public class HealthChecker {
             if (cancelled) {
                 return;
             }
-            WeldrConfig.HealthCheck hc = config.healthCheck();
             RequestOptions options = new RequestOptions()
                     .setMethod(HttpMethod.GET)
                     .setHost(server.host())
                     .setPort(server.port())
                     .setSsl("https".equals(server.scheme()))
-                    .setURI(hc.path())
-                    .setTimeout(hc.timeout().toMillis())
+                    .setURI(settings.path())
+                    .setConnectTimeout(settings.timeoutMs())
+                    .setTimeout(settings.timeoutMs())
                     .putHeader("user-agent", "weldr-health-check");
             client.request(options)
                     .compose(req -> req.send())
-                    .compose(resp -> resp.body().map(b -> resp))
+                    .compose(resp -> resp.body().map(b -> resp.statusCode()))
                     .onComplete(ar -> {
-                        boolean pass = ar.succeeded() && isPass(ar.result());
-                        record(pass, ar.succeeded() ? "HTTP " + ar.result().statusCode() : String.valueOf(ar.cause().getMessage()));
+                        boolean pass = ar.succeeded() && ar.result() >= settings.statusMin() && ar.result() <= settings.statusMax();
+                        record(pass, ar.succeeded() ? "HTTP " + ar.result() : String.valueOf(ar.cause().getMessage()));
                         if (!cancelled) {
-                            timer = vertx.setTimer(intervalMs, id -> probe());
+                            timer = vertx.setTimer(settings.intervalMs(), id -> probe());
                         }
                     });
-        }
-
-        private boolean isPass(HttpClientResponse response) {
-            int code = response.statusCode();
-            return code >= 200 && code < 300;
         }
 
         private void record(boolean pass, String detail) {
@@ -150,12 +173,13 @@ public class HealthChecker {
             }
             switch (counter.record(pass)) {
                 case WENT_DOWN -> {
-                    status.setUp(server.key(), false);
-                    LOG.warnf("server %s is down: %d consecutive checks failed (last: %s)", server.id(), counter.streak(), detail);
+                    status.setUp(pool, server.key(), false);
+                    LOG.warnf("server %s of pool %s is down: %d consecutive checks failed (last: %s)",
+                            server.id(), pool, counter.streak(), detail);
                 }
                 case CAME_BACK -> {
-                    status.setUp(server.key(), true);
-                    LOG.infof("server %s is back: %d consecutive checks passed", server.id(), counter.streak());
+                    status.setUp(pool, server.key(), true);
+                    LOG.infof("server %s of pool %s is back: %d consecutive checks passed", server.id(), pool, counter.streak());
                 }
                 case NONE -> {
                 }

@@ -16,8 +16,14 @@ final class HealthCounter {
     private boolean up = true;
 
     HealthCounter(int failuresToDown, int passesToUp) {
+        this(failuresToDown, passesToUp, true);
+    }
+
+    /** A counter that takes over from another one (new thresholds), keeping its verdict. */
+    HealthCounter(int failuresToDown, int passesToUp, boolean up) {
         this.failuresToDown = failuresToDown;
         this.passesToUp = passesToUp;
+        this.up = up;
     }
 
     Change record(boolean pass) {

@@ -1,16 +1,24 @@
 package dev.weldr.pool;
 
 /**
- * The result of applying one command: the pool after it and what happened. A rejected
- * command (duplicate, unknown server) still occupies its log entry but leaves the pool as it was,
- * identically on every replica.
+ * The result of applying one command: the state after it and what happened. A refused command
+ * still occupies its log entry but leaves the state as it was, identically on every replica.
  *
- * @param server the server the command concerned, as stored (for an add) or as it was (for a remove)
+ * @param server the server the command concerned, as stored after it (add, update) or as it was
+ *               (remove); null for commands about pools, routes and nodes
  */
-public record Outcome(Topology pool, Result result, Server server) {
+public record Outcome(Topology topology, Result result, Server server) {
 
     public enum Result {
-        APPLIED, ALREADY_EXISTS, NOT_FOUND
+        APPLIED,
+        /** The server, pool or route already exists. */
+        ALREADY_EXISTS,
+        /** The server or route does not exist. */
+        NOT_FOUND,
+        /** The pool named by the command does not exist. */
+        NO_SUCH_POOL,
+        /** The pool is still the target of a route, or is the default pool. */
+        IN_USE
     }
 
     public boolean applied() {

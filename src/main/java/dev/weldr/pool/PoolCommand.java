@@ -1,12 +1,33 @@
 package dev.weldr.pool;
 
-/** A change to the desired pool. Commands go through the Raft log and are applied by {@link Topology#apply}. */
+/** A change to the desired state. Commands go through the Raft log and are applied by {@link Topology#apply}. */
 public sealed interface PoolCommand {
 
-    record AddServer(Server server) implements PoolCommand {
+    record AddServer(String pool, Server server) implements PoolCommand {
     }
 
-    record RemoveServer(ServerKey key) implements PoolCommand {
+    record RemoveServer(String pool, ServerKey key) implements PoolCommand {
+    }
+
+    /** Changes weight and/or drain; a null field is left as it is. */
+    record UpdateServer(String pool, ServerKey key, Integer weight, Boolean draining) implements PoolCommand {
+    }
+
+    record CreatePool(String name, PoolSettings settings) implements PoolCommand {
+    }
+
+    record UpdatePool(String name, PoolSettings settings) implements PoolCommand {
+    }
+
+    /** Removes a pool, which must not be the default pool nor the target of a route. */
+    record DeletePool(String name) implements PoolCommand {
+    }
+
+    /** Adds a route, or replaces the route of the same name; its pool must exist. */
+    record PutRoute(Route route) implements PoolCommand {
+    }
+
+    record DeleteRoute(String name) implements PoolCommand {
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.weldr.pool;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -8,52 +9,58 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The desired pool: an immutable, insertion-ordered set of servers keyed by host and port.
- * Every replica builds the same sequence of pools by applying the same commands through
- * {@link #apply(PoolCommand)}, the one pure function shared by the leader and the followers.
+ * The desired state every replica holds: named pools of servers, routes to them, and where each
+ * node's admin API answers. Every replica builds the same sequence of topologies by applying the
+ * same commands through {@link #apply(PoolCommand)}, the one pure function shared by the leader
+ * and the followers. Immutable; the default pool always exists.
  */
 public final class Topology {
 
-    public static final Topology EMPTY = new Topology(0, Map.of(), Map.of());
+    public static final Topology EMPTY = new Topology(0,
+            Map.of(Pool.DEFAULT, Pool.of(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of())), List.of(), Map.of());
 
     private final long appliedIndex;
-    private final Map<ServerKey, Server> byKey;
+    private final Map<String, Pool> pools;
+    private final List<Route> routes;
     private final Map<String, String> nodes;
 
-    private Topology(long appliedIndex, Map<ServerKey, Server> owned, Map<String, String> nodes) {
+    private Topology(long appliedIndex, Map<String, Pool> pools, List<Route> routes, Map<String, String> nodes) {
         this.appliedIndex = appliedIndex;
-        this.byKey = Collections.unmodifiableMap(owned);
+        this.pools = Collections.unmodifiableMap(pools);
+        this.routes = List.copyOf(routes);
         this.nodes = Collections.unmodifiableMap(nodes);
     }
 
-    /** A pool holding these servers, in this order (used when a snapshot is loaded). */
-    public static Topology of(long appliedIndex, Collection<Server> servers) {
-        return of(appliedIndex, servers, Map.of());
-    }
-
-    public static Topology of(long appliedIndex, Collection<Server> servers, Map<String, String> nodes) {
-        Map<ServerKey, Server> map = new LinkedHashMap<>();
-        for (Server s : servers) {
-            map.put(s.key(), s);
+    /** A topology as a snapshot holds it. */
+    public static Topology of(long appliedIndex, Collection<Pool> pools, List<Route> routes, Map<String, String> nodes) {
+        Map<String, Pool> map = new LinkedHashMap<>();
+        for (Pool p : pools) {
+            map.put(p.name(), p);
         }
-        return new Topology(appliedIndex, map, new TreeMap<>(nodes));
+        map.putIfAbsent(Pool.DEFAULT, EMPTY.defaultPool());
+        return new Topology(appliedIndex, map, routes, new TreeMap<>(nodes));
     }
 
-    /** The Raft log index of the last command applied (0 for the empty pool). */
+    /** The Raft log index of the last command applied (0 for the empty topology). */
     public long appliedIndex() {
         return appliedIndex;
     }
 
-    public Collection<Server> servers() {
-        return byKey.values();
+    public Collection<Pool> pools() {
+        return pools.values();
     }
 
-    public Server get(ServerKey key) {
-        return byKey.get(key);
+    /** The pool of that name, or null. */
+    public Pool pool(String name) {
+        return pools.get(name);
     }
 
-    public int size() {
-        return byKey.size();
+    public Pool defaultPool() {
+        return pools.get(Pool.DEFAULT);
+    }
+
+    public List<Route> routes() {
+        return routes;
     }
 
     /** Each known node's Raft id and the URL of its admin API. */
@@ -62,52 +69,135 @@ public final class Topology {
     }
 
     public Topology withIndex(long index) {
-        return new Topology(index, byKey, nodes);
+        return new Topology(index, pools, routes, nodes);
     }
 
-    /** Applies one command; never throws for a well-formed command, and never changes this pool. */
+    /** Applies one command; never throws for a well-formed command, and never changes this topology. */
     public Outcome apply(PoolCommand command) {
-        if (command instanceof PoolCommand.AddServer add) {
-            Server server = add.server();
-            Server existing = byKey.get(server.key());
+        if (command instanceof PoolCommand.AddServer c) {
+            Pool pool = pools.get(c.pool());
+            if (pool == null) {
+                return refused(Outcome.Result.NO_SUCH_POOL);
+            }
+            Server existing = pool.get(c.server().key());
             if (existing != null) {
                 return new Outcome(this, Outcome.Result.ALREADY_EXISTS, existing);
             }
-            Map<ServerKey, Server> next = new LinkedHashMap<>(byKey);
-            next.put(server.key(), server);
-            return new Outcome(new Topology(appliedIndex, next, nodes), Outcome.Result.APPLIED, server);
+            return new Outcome(withPool(pool.with(c.server())), Outcome.Result.APPLIED, c.server());
         }
-        if (command instanceof PoolCommand.RemoveServer remove) {
-            Server existing = byKey.get(remove.key());
-            if (existing == null) {
-                return new Outcome(this, Outcome.Result.NOT_FOUND, null);
+        if (command instanceof PoolCommand.RemoveServer c) {
+            Pool pool = pools.get(c.pool());
+            if (pool == null) {
+                return refused(Outcome.Result.NO_SUCH_POOL);
             }
-            Map<ServerKey, Server> next = new LinkedHashMap<>(byKey);
-            next.remove(remove.key());
-            return new Outcome(new Topology(appliedIndex, next, nodes), Outcome.Result.APPLIED, existing);
+            Server existing = pool.get(c.key());
+            if (existing == null) {
+                return refused(Outcome.Result.NOT_FOUND);
+            }
+            return new Outcome(withPool(pool.without(c.key())), Outcome.Result.APPLIED, existing);
         }
-        if (command instanceof PoolCommand.RegisterNode register) {
+        if (command instanceof PoolCommand.UpdateServer c) {
+            Pool pool = pools.get(c.pool());
+            if (pool == null) {
+                return refused(Outcome.Result.NO_SUCH_POOL);
+            }
+            Server existing = pool.get(c.key());
+            if (existing == null) {
+                return refused(Outcome.Result.NOT_FOUND);
+            }
+            Server updated = new Server(existing.scheme(), existing.host(), existing.port(),
+                    c.weight() == null ? existing.weight() : c.weight(),
+                    c.draining() == null ? existing.draining() : c.draining());
+            return new Outcome(withPool(pool.with(updated)), Outcome.Result.APPLIED, updated);
+        }
+        if (command instanceof PoolCommand.CreatePool c) {
+            if (pools.containsKey(c.name())) {
+                return refused(Outcome.Result.ALREADY_EXISTS);
+            }
+            return new Outcome(withPool(Pool.of(c.name(), c.settings(), List.of())), Outcome.Result.APPLIED, null);
+        }
+        if (command instanceof PoolCommand.UpdatePool c) {
+            Pool pool = pools.get(c.name());
+            if (pool == null) {
+                return refused(Outcome.Result.NO_SUCH_POOL);
+            }
+            return new Outcome(withPool(pool.withSettings(c.settings())), Outcome.Result.APPLIED, null);
+        }
+        if (command instanceof PoolCommand.DeletePool c) {
+            if (!pools.containsKey(c.name())) {
+                return refused(Outcome.Result.NO_SUCH_POOL);
+            }
+            if (c.name().equals(Pool.DEFAULT) || routes.stream().anyMatch(r -> r.pool().equals(c.name()))) {
+                return refused(Outcome.Result.IN_USE);
+            }
+            Map<String, Pool> next = new LinkedHashMap<>(pools);
+            next.remove(c.name());
+            return new Outcome(new Topology(appliedIndex, next, routes, nodes), Outcome.Result.APPLIED, null);
+        }
+        if (command instanceof PoolCommand.PutRoute c) {
+            if (!pools.containsKey(c.route().pool())) {
+                return refused(Outcome.Result.NO_SUCH_POOL);
+            }
+            List<Route> next = new ArrayList<>(routes);
+            next.removeIf(r -> r.name().equals(c.route().name()));
+            next.add(c.route());
+            return new Outcome(new Topology(appliedIndex, pools, next, nodes), Outcome.Result.APPLIED, null);
+        }
+        if (command instanceof PoolCommand.DeleteRoute c) {
+            List<Route> next = new ArrayList<>(routes);
+            if (!next.removeIf(r -> r.name().equals(c.name()))) {
+                return refused(Outcome.Result.NOT_FOUND);
+            }
+            return new Outcome(new Topology(appliedIndex, pools, next, nodes), Outcome.Result.APPLIED, null);
+        }
+        if (command instanceof PoolCommand.RegisterNode c) {
             Map<String, String> next = new TreeMap<>(nodes);
-            next.put(register.nodeId(), register.adminUrl());
-            return new Outcome(new Topology(appliedIndex, byKey, next), Outcome.Result.APPLIED, null);
+            next.put(c.nodeId(), c.adminUrl());
+            return new Outcome(new Topology(appliedIndex, pools, routes, next), Outcome.Result.APPLIED, null);
         }
         throw new IllegalArgumentException("unknown command " + command);
     }
 
+    private Outcome refused(Outcome.Result result) {
+        return new Outcome(this, result, null);
+    }
+
+    private Topology withPool(Pool pool) {
+        Map<String, Pool> next = new LinkedHashMap<>(pools);
+        next.put(pool.name(), pool);
+        return new Topology(appliedIndex, next, routes, nodes);
+    }
+
+    /**
+     * The pool a request goes to: the longest matching path prefix among the routes for its host
+     * (or for any host); on equal prefixes, the route naming the host. No match: the default pool.
+     */
+    public String poolFor(String host, String path) {
+        Route best = null;
+        for (Route r : routes) {
+            if (r.matches(host, path) && (best == null
+                    || r.pathPrefix().length() > best.pathPrefix().length()
+                    || r.pathPrefix().length() == best.pathPrefix().length() && best.host().isEmpty() && !r.host().isEmpty())) {
+                best = r;
+            }
+        }
+        return best == null ? Pool.DEFAULT : best.pool();
+    }
+
     @Override
     public boolean equals(Object o) {
-        // Order matters: it is the round-robin order, and every replica must agree on it.
-        return o instanceof Topology p && p.appliedIndex == appliedIndex
-                && List.copyOf(p.byKey.values()).equals(List.copyOf(byKey.values())) && p.nodes.equals(nodes);
+        return o instanceof Topology t && t.appliedIndex == appliedIndex
+                && List.copyOf(t.pools.values()).equals(List.copyOf(pools.values()))
+                && t.routes.equals(routes) && t.nodes.equals(nodes);
     }
 
     @Override
     public int hashCode() {
-        return Long.hashCode(appliedIndex) * 31 + byKey.hashCode();
+        return Long.hashCode(appliedIndex) * 31 + pools.hashCode();
     }
 
     @Override
     public String toString() {
-        return "Topology{index=" + appliedIndex + ", servers=" + byKey.values() + ", nodes=" + nodes + "}";
+        return "Topology{index=" + appliedIndex + ", pools=" + pools.values() + ", routes=" + routes + ", nodes=" + nodes + "}";
     }
 }

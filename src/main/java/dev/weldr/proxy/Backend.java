@@ -1,26 +1,43 @@
 package dev.weldr.proxy;
 
 import dev.weldr.pool.Server;
+import dev.weldr.proxy.lb.Endpoint;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A server as the data plane sees it: the desired server, this node's view of its health,
- * and what the proxy counted for it. One instance lives as long as the server is in the pool.
+ * A server of one pool as the data plane sees it: the desired server, this node's view of its
+ * health (active checks, and ejection by passive checks), its load and what the proxy counted for
+ * it. One instance lives as long as the server is in the pool.
  */
-public final class Backend {
+public final class Backend implements Endpoint {
 
+    private final String pool;
     private volatile Server server;
     private volatile boolean up = true;
+    private volatile long ejectedUntilNanos;
     private final SocketAddress address;
+    private final String id;
+    final AtomicInteger inFlight = new AtomicInteger();
+    /** Consecutive failures seen on real traffic, for passive health checking. */
+    final AtomicInteger consecutiveFailures = new AtomicInteger();
+    /** Ejections in a row: the n-th lasts n base ejection times. */
+    int ejections;
     final LongAdder success = new LongAdder();
     final LongAdder failed = new LongAdder();
 
-    Backend(Server server) {
+    Backend(String pool, Server server) {
+        this.pool = pool;
         this.server = server;
+        this.id = server.id();
         this.address = SocketAddress.inetSocketAddress(server.port(), server.host());
+    }
+
+    public String pool() {
+        return pool;
     }
 
     public Server server() {
@@ -31,7 +48,22 @@ public final class Backend {
         this.server = updated;
     }
 
-    /** Up as far as this node's health checks know; a new server starts up. */
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public int weight() {
+        return server.weight();
+    }
+
+    @Override
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** Up as far as this node's active health checks know; a new server starts up. */
     public boolean up() {
         return up;
     }
@@ -40,8 +72,17 @@ public final class Backend {
         this.up = value;
     }
 
+    /** Ejected by passive health checking, until its cool-down ends. */
+    public boolean ejected() {
+        return ejectedUntilNanos != 0;
+    }
+
+    void ejectedUntil(long nanos) {
+        this.ejectedUntilNanos = nanos;
+    }
+
     public boolean routable() {
-        return up && !server.draining();
+        return up && !ejected() && !server.draining();
     }
 
     /** {@code active}, {@code down} or {@code draining}, as this node sees it. */
@@ -49,7 +90,7 @@ public final class Backend {
         if (server.draining()) {
             return "draining";
         }
-        return up ? "active" : "down";
+        return up && !ejected() ? "active" : "down";
     }
 
     public long successCount() {

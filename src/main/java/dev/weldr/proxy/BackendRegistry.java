@@ -2,62 +2,79 @@ package dev.weldr.proxy;
 
 import dev.weldr.cluster.PoolHolder;
 import dev.weldr.health.StatusSetter;
-import dev.weldr.pool.Topology;
+import dev.weldr.pool.OutlierSpec;
+import dev.weldr.pool.Pool;
 import dev.weldr.pool.Server;
 import dev.weldr.pool.ServerKey;
+import dev.weldr.pool.Topology;
 import io.quarkus.runtime.Startup;
+import io.vertx.core.Vertx;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Joins the replicated pool with this node's observations into the routing table the proxy
- * reads: an immutable array of routable backends, swapped in with one volatile write whenever
- * the pool or a server's health changes. The hot path never locks.
+ * Joins the replicated topology with this node's observations (active health checks, passive
+ * ejections) into the routing table the proxy reads, swapped in with one volatile write whenever
+ * either changes. The hot path never locks; every change here does, briefly.
  */
 @Startup
 @ApplicationScoped
 public class BackendRegistry implements StatusSetter {
 
+    private static final Logger LOG = Logger.getLogger(BackendRegistry.class);
+
     @Inject
     PoolHolder holder;
+    @Inject
+    Vertx vertx;
 
     private final Object lock = new Object();
-    private volatile Map<ServerKey, Backend> backends = Map.of();
-    private volatile Backend[] routable = new Backend[0];
+    private Topology topology = Topology.EMPTY;
+    /** pool name → server → backend; replaced whole on every change. */
+    private volatile Map<String, Map<ServerKey, Backend>> backends = Map.of();
+    private volatile RoutingTable table = RoutingTable.EMPTY;
 
     @PostConstruct
     void init() {
-        holder.subscribe(this::onPool);
+        holder.subscribe(this::onTopology);
     }
 
-    private void onPool(Topology pool) {
+    private void onTopology(Topology next) {
         synchronized (lock) {
-            Map<ServerKey, Backend> old = backends;
-            Map<ServerKey, Backend> next = new LinkedHashMap<>(pool.size() * 2);
-            for (Server server : pool.servers()) {
-                Backend b = old.get(server.key());
-                if (b == null) {
-                    b = new Backend(server);
-                } else if (!b.server().equals(server)) {
-                    b.server(server);
+            Map<String, Map<ServerKey, Backend>> old = backends;
+            Map<String, Map<ServerKey, Backend>> fresh = new LinkedHashMap<>();
+            for (Pool pool : next.pools()) {
+                Map<ServerKey, Backend> was = old.getOrDefault(pool.name(), Map.of());
+                Map<ServerKey, Backend> now = new LinkedHashMap<>(pool.size() * 2);
+                for (Server server : pool.servers()) {
+                    Backend b = was.get(server.key());
+                    if (b == null) {
+                        b = new Backend(pool.name(), server);
+                    } else if (!b.server().equals(server)) {
+                        b.server(server);
+                    }
+                    now.put(server.key(), b);
                 }
-                next.put(server.key(), b);
+                fresh.put(pool.name(), now);
             }
-            backends = next;
+            topology = next;
+            backends = fresh;
             rebuild();
         }
     }
 
     @Override
-    public boolean setUp(ServerKey key, boolean up) {
+    public boolean setUp(String pool, ServerKey key, boolean up) {
         synchronized (lock) {
-            Backend b = backends.get(key);
+            Backend b = backends.getOrDefault(pool, Map.of()).get(key);
             if (b == null || b.up() == up) {
                 return false;
             }
@@ -67,31 +84,85 @@ public class BackendRegistry implements StatusSetter {
         }
     }
 
-    private void rebuild() {
-        List<Backend> list = new ArrayList<>(backends.size());
-        for (Backend b : backends.values()) {
-            if (b.routable()) {
-                list.add(b);
-            }
+    /**
+     * Passive health checking: a failure seen on real traffic. Enough of them in a row eject the
+     * server for a cool-down, unless the pool already has its share of ejected servers.
+     */
+    void failed(Backend b, OutlierSpec spec) {
+        if (!spec.enabled() || b.consecutiveFailures.incrementAndGet() < spec.consecutiveFailures() || b.ejected()) {
+            return;
         }
-        routable = list.toArray(new Backend[0]);
+        synchronized (lock) {
+            Map<ServerKey, Backend> pool = backends.get(b.pool());
+            if (b.ejected() || pool == null || pool.get(b.server().key()) != b) {
+                return;
+            }
+            long ejected = pool.values().stream().filter(Backend::ejected).count();
+            // Envoy's rule: never more than max-ejection-percent of the pool, but always at least one server.
+            if (ejected > 0 && (ejected + 1) * 100 > (long) spec.maxEjectionPercent() * pool.size()) {
+                return;
+            }
+            b.ejections++;
+            long ms = Math.min(spec.baseEjection().toMillis() * b.ejections, spec.maxEjection().toMillis());
+            b.ejectedUntil(System.nanoTime() + ms * 1_000_000);
+            b.consecutiveFailures.set(0);
+            rebuild();
+            LOG.warnf("server %s of pool %s ejected for %d ms: %d consecutive failures on traffic",
+                    b.id(), b.pool(), ms, spec.consecutiveFailures());
+            vertx.setTimer(Math.max(1, ms), id -> readmit(b));
+        }
     }
 
-    /** The backends that may take new requests, in pool order. Do not modify the array. */
-    Backend[] routable() {
-        return routable;
+    /** A success on real traffic ends a run of failures. */
+    void succeeded(Backend b) {
+        if (b.consecutiveFailures.get() != 0) {
+            b.consecutiveFailures.set(0);
+        }
     }
 
-    /** Every backend of the pool, in pool order. */
-    public Map<ServerKey, Backend> all() {
-        return backends;
+    private void readmit(Backend b) {
+        synchronized (lock) {
+            if (!b.ejected()) {
+                return;
+            }
+            b.ejectedUntil(0);
+            rebuild();
+            LOG.infof("server %s of pool %s readmitted after its cool-down", b.id(), b.pool());
+        }
     }
 
-    public Backend get(ServerKey key) {
-        return backends.get(key);
+    private void rebuild() {
+        Map<String, PoolTable> tables = new LinkedHashMap<>();
+        for (Pool pool : topology.pools()) {
+            Collection<Backend> all = backends.getOrDefault(pool.name(), Map.of()).values();
+            List<Backend> routable = new ArrayList<>(all.size());
+            for (Backend b : all) {
+                if (b.routable()) {
+                    routable.add(b);
+                }
+            }
+            tables.put(pool.name(), new PoolTable(pool.name(), pool.settings(), routable, all.size()));
+        }
+        table = new RoutingTable(topology, tables);
     }
 
-    boolean poolEmpty() {
-        return backends.isEmpty();
+    RoutingTable table() {
+        return table;
+    }
+
+    /** Every backend of a pool, in pool order (empty for an unknown pool). */
+    public Map<ServerKey, Backend> pool(String name) {
+        return backends.getOrDefault(name, Map.of());
+    }
+
+    /** Every backend of every pool. */
+    public List<Backend> all() {
+        List<Backend> list = new ArrayList<>();
+        backends.values().forEach(m -> list.addAll(m.values()));
+        return list;
+    }
+
+    public Backend get(String pool, ServerKey key) {
+        return pool(pool).get(key);
     }
 }

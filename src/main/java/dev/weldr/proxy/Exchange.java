@@ -1,18 +1,45 @@
 package dev.weldr.proxy;
 
+import dev.weldr.proxy.lb.RequestKey;
+import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpServerRequest;
 
-/** One client request's way through the proxy: which backend, how many tries, how it ended. */
-final class Exchange {
+/** One client request's way through the proxy: its pool, which backend, how many tries, how it ended. */
+final class Exchange implements RequestKey {
 
     static final String KEY = "weldr.exchange";
 
     final long startNanos = System.nanoTime();
+    private final HttpServerRequest in;
+    PoolTable pool;
     Backend backend;
+    /** The backend whose in-flight count this exchange holds. */
+    Backend holding;
     HttpClientRequest backendRequest;
     int attempts;
     /** The backend whose failure was last counted, so that one failure is counted once. */
     Backend failureCounted;
     /** weldr answered (502/503/504) instead of a backend. */
     boolean ownAnswer;
+
+    Exchange(HttpServerRequest in) {
+        this.in = in;
+    }
+
+    @Override
+    public String header(String name) {
+        return in.getHeader(name);
+    }
+
+    @Override
+    public String cookie(String name) {
+        Cookie c = in.getCookie(name);
+        return c == null ? null : c.getValue();
+    }
+
+    @Override
+    public String clientAddress() {
+        return in.remoteAddress() == null ? "" : in.remoteAddress().hostAddress();
+    }
 }

@@ -18,7 +18,12 @@ import io.vertx.httpproxy.ProxyInterceptor;
 import io.vertx.httpproxy.ProxyRequest;
 import io.vertx.httpproxy.ProxyResponse;
 
+import dev.weldr.proxy.lb.LoadBalancer;
+import dev.weldr.proxy.lb.RequestKey;
+
 import java.net.ConnectException;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -40,7 +45,8 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
     private final long connectTimeoutMs;
     private final long readTimeoutMs;
     private final long writeTimeoutMs;
-    private int next;
+    /** This event loop's balancers, one per pool table; a table is replaced whenever its pool changes. */
+    private final Map<PoolTable, LoadBalancer<Backend>> balancers = new IdentityHashMap<>();
 
     ProxyHandler(Vertx vertx, HttpClient client, BackendRegistry registry, ProxyStats stats,
                  long connectTimeoutMs, long readTimeoutMs, long writeTimeoutMs) {
@@ -57,10 +63,11 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
 
     @Override
     public Future<ProxyResponse> handleProxyRequest(ProxyContext ctx) {
-        Exchange ex = new Exchange();
-        ctx.set(Exchange.KEY, ex);
         ProxyRequest request = ctx.request();
         HttpServerRequest in = request.proxiedRequest();
+        Exchange ex = new Exchange(in);
+        ex.pool = registry.table().route(hostOf(in), in.path());
+        ctx.set(Exchange.KEY, ex);
         MultiMap headers = request.headers();
 
         HopByHop.strip(headers, true);
@@ -80,7 +87,13 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
                 .recover(failure -> retryOrFail(ctx, ex, failure))
                 .map(response -> {
                     if (!ex.ownAnswer) {
-                        stats.backendAnswered(ex.backend, response.getStatusCode());
+                        int status = response.getStatusCode();
+                        stats.backendAnswered(ex.backend, status);
+                        if (status >= 500 && ex.pool.settings.outlier().count5xx()) {
+                            registry.failed(ex.backend, ex.pool.settings.outlier());
+                        } else {
+                            registry.succeeded(ex.backend);
+                        }
                         HopByHop.strip(response.headers(), true);
                         HopByHop.append(response.headers(), "via", VIA);
                         Body body = response.getBody();
@@ -96,7 +109,10 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
     public Future<Void> handleProxyResponse(ProxyContext ctx) {
         Exchange ex = ctx.get(Exchange.KEY, Exchange.class);
         int status = ctx.response().getStatusCode();
-        return ctx.sendResponse().andThen(ar -> stats.clientDone(ex.backend, status, !ex.ownAnswer, ex.startNanos));
+        return ctx.sendResponse().andThen(ar -> {
+            release(ex);
+            stats.clientDone(ex.backend, status, !ex.ownAnswer, ex.startNanos);
+        });
     }
 
     // ---- choosing and opening the backend ---------------------------------------------------
@@ -104,45 +120,61 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
     @Override
     public Future<HttpClientRequest> create(ProxyContext ctx) {
         Exchange ex = ctx.get(Exchange.KEY, Exchange.class);
-        return open(ctx, ex, null).recover(failure -> {
-            if (ex.backend == null || !isConnectFailure(failure) || ex.attempts > 1) {
-                return Future.failedFuture(failure);
-            }
-            countFailure(ex);
-            return open(ctx, ex, ex.backend);
-        });
+        return open(ctx, ex, null).recover(failure -> retryConnect(ctx, ex, failure));
+    }
+
+    /** Nothing reached the backend: any request may be tried on another server, within the pool's retries. */
+    private Future<HttpClientRequest> retryConnect(ProxyContext ctx, Exchange ex, Throwable failure) {
+        if (ex.backend == null || !isConnectFailure(failure) || ex.attempts > ex.pool.settings.limits().retries()) {
+            return Future.failedFuture(failure);
+        }
+        countFailure(ex);
+        return open(ctx, ex, ex.backend).recover(next -> retryConnect(ctx, ex, next));
     }
 
     private Future<HttpClientRequest> open(ProxyContext ctx, Exchange ex, Backend exclude) {
-        Backend backend = pick(exclude);
+        PoolTable pool = ex.pool;
+        Backend backend = pick(pool, ex, exclude);
         if (backend == null) {
             if (exclude != null) {
                 return Future.failedFuture(new ConnectException("no other server to retry on"));
             }
-            return Future.failedFuture(new NoBackendException(registry.poolEmpty()
+            return Future.failedFuture(new NoBackendException(pool.size == 0
                     ? "the pool is empty" : "no server in the pool is active"));
         }
+        int cap = pool.settings.limits().maxRequests();
+        if (cap > 0 && backend.inFlight() >= cap) {
+            // Circuit breaking: a full server is skipped; when the next one is full too, 503 at once.
+            Backend other = pick(pool, ex, backend);
+            if (other == null || other.inFlight() >= cap) {
+                return Future.failedFuture(new NoBackendException("every server of the pool is at its request limit"));
+            }
+            backend = other;
+        }
+        release(ex);
         ex.backend = backend;
         ex.attempts++;
+        backend.inFlight.incrementAndGet();
+        ex.holding = backend;
         boolean bodyless = !hasBody(ctx.request().proxiedRequest());
         return client.request(backend.requestOptions(connectTimeoutMs, bodyless ? readTimeoutMs : 0))
                 .onSuccess(r -> ex.backendRequest = r);
     }
 
-    private Backend pick(Backend exclude) {
-        Backend[] table = registry.routable();
-        int n = table.length;
-        if (n == 0) {
+    /** The balancer of this event loop for the pool's current table (built when the table changes). */
+    private Backend pick(PoolTable pool, RequestKey key, Backend exclude) {
+        if (pool.routable.isEmpty()) {
             return null;
         }
-        int start = next++;
-        for (int i = 0; i < n; i++) {
-            Backend b = table[Math.floorMod(start + i, n)];
-            if (b != exclude) {
-                return b;
+        LoadBalancer<Backend> lb = balancers.get(pool);
+        if (lb == null) {
+            if (balancers.size() > 64) {
+                balancers.clear();
             }
+            lb = pool.balancers.create(pool.routable);
+            balancers.put(pool, lb);
         }
-        return null;
+        return lb.pick(key, exclude);
     }
 
     // ---- failures ---------------------------------------------------------------------------
@@ -151,16 +183,16 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
         countFailure(ex);
         HttpServerRequest in = ctx.request().proxiedRequest();
         boolean sent = ex.backendRequest != null;
-        if (sent && ex.attempts == 1 && !(failure instanceof TimeoutException)
+        // A reset before the response: only a request that is safe to repeat and whose body did
+        // not reach the backend (it had none) may go to another server.
+        if (sent && ex.attempts <= ex.pool.settings.limits().retries() && !(failure instanceof TimeoutException)
                 && isIdempotent(in.method()) && !hasBody(in)) {
             ctx.request().setBody(null);
             ex.backendRequest = null;
             return open(ctx, ex, ex.backend)
+                    .recover(next -> retryConnect(ctx, ex, next))
                     .compose(r -> ctx.request().send(r))
-                    .recover(second -> {
-                        countFailure(ex);
-                        return Future.succeededFuture(errorResponse(ctx, ex, second));
-                    });
+                    .recover(next -> retryOrFail(ctx, ex, next));
         }
         return Future.succeededFuture(errorResponse(ctx, ex, failure));
     }
@@ -170,6 +202,15 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
         if (ex.backend != null && ex.failureCounted != ex.backend) {
             ex.failureCounted = ex.backend;
             stats.backendFailed(ex.backend);
+            registry.failed(ex.backend, ex.pool.settings.outlier());
+        }
+    }
+
+    /** The exchange no longer occupies its backend. */
+    static void release(Exchange ex) {
+        if (ex.holding != null) {
+            ex.holding.inFlight.decrementAndGet();
+            ex.holding = null;
         }
     }
 
@@ -209,6 +250,12 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
             return !length.equals("0");
         }
         return in.headers().contains(HttpHeaders.TRANSFER_ENCODING);
+    }
+
+    /** The request's host, lower case and without port, for routing. */
+    private static String hostOf(HttpServerRequest in) {
+        HostAndPort authority = in.authority();
+        return authority == null ? "" : authority.host().toLowerCase(java.util.Locale.ROOT);
     }
 
     private static String clientAddress(HttpServerRequest in) {

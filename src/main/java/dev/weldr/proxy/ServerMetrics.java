@@ -42,8 +42,8 @@ public class ServerMetrics {
     }
 
     private void refresh() {
-        List<MultiGauge.Row<?>> rows = backends.all().values().stream()
-                .<MultiGauge.Row<?>>map(b -> MultiGauge.Row.of(Tags.of("server", b.server().id()), b, x -> x.routable() ? 1 : 0))
+        List<MultiGauge.Row<?>> rows = backends.all().stream()
+                .<MultiGauge.Row<?>>map(b -> MultiGauge.Row.of(Tags.of("pool", b.pool(), "server", b.id()), b, x -> x.routable() ? 1 : 0))
                 .toList();
         serverUp.register(rows, true);
     }

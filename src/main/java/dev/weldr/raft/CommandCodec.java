@@ -1,45 +1,55 @@
 package dev.weldr.raft;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.weldr.pool.PoolCommand;
-import dev.weldr.pool.Server;
 import dev.weldr.pool.ServerKey;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
+import static dev.weldr.raft.TopologyJson.JSON;
+
 /**
- * Encodes pool commands as Raft log entries. The format is a small JSON object with an
- * {@code op} field; an entry that does not decode is a fatal error for the state machine,
- * never something to skip.
+ * Encodes commands as Raft log entries: a small JSON object with an {@code op} field. An entry
+ * that does not decode is a fatal error for the state machine, never something to skip.
  */
 public final class CommandCodec {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private CommandCodec() {
     }
 
     public static byte[] encode(PoolCommand command) {
-        ObjectNode node = JSON.createObjectNode();
-        if (command instanceof PoolCommand.AddServer add) {
-            node.put("op", "add");
-            node.set("server", ServerJson.write(JSON, add.server()));
-        } else if (command instanceof PoolCommand.RemoveServer remove) {
-            node.put("op", "remove");
-            node.put("host", remove.key().host());
-            node.put("port", remove.key().port());
-        } else if (command instanceof PoolCommand.RegisterNode register) {
-            node.put("op", "register-node");
-            node.put("node", register.nodeId());
-            node.put("admin", register.adminUrl());
+        ObjectNode n = JSON.createObjectNode();
+        if (command instanceof PoolCommand.AddServer c) {
+            n.put("op", "add-server").put("pool", c.pool()).set("server", TopologyJson.server(c.server()));
+        } else if (command instanceof PoolCommand.RemoveServer c) {
+            n.put("op", "remove-server").put("pool", c.pool()).put("host", c.key().host()).put("port", c.key().port());
+        } else if (command instanceof PoolCommand.UpdateServer c) {
+            n.put("op", "update-server").put("pool", c.pool()).put("host", c.key().host()).put("port", c.key().port());
+            if (c.weight() != null) {
+                n.put("weight", c.weight());
+            }
+            if (c.draining() != null) {
+                n.put("draining", c.draining());
+            }
+        } else if (command instanceof PoolCommand.CreatePool c) {
+            n.put("op", "create-pool").put("name", c.name()).set("settings", TopologyJson.settings(c.settings()));
+        } else if (command instanceof PoolCommand.UpdatePool c) {
+            n.put("op", "update-pool").put("name", c.name()).set("settings", TopologyJson.settings(c.settings()));
+        } else if (command instanceof PoolCommand.DeletePool c) {
+            n.put("op", "delete-pool").put("name", c.name());
+        } else if (command instanceof PoolCommand.PutRoute c) {
+            n.put("op", "put-route").set("route", TopologyJson.route(c.route()));
+        } else if (command instanceof PoolCommand.DeleteRoute c) {
+            n.put("op", "delete-route").put("name", c.name());
+        } else if (command instanceof PoolCommand.RegisterNode c) {
+            n.put("op", "register-node").put("node", c.nodeId()).put("admin", c.adminUrl());
         } else {
             throw new IllegalArgumentException("cannot encode " + command);
         }
         try {
-            return JSON.writeValueAsBytes(node);
+            return JSON.writeValueAsBytes(n);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -49,14 +59,20 @@ public final class CommandCodec {
         byte[] bytes = new byte[data.remaining()];
         data.duplicate().get(bytes);
         try {
-            JsonNode node = JSON.readTree(bytes);
-            String op = node.path("op").asText("");
+            JsonNode n = JSON.readTree(bytes);
+            String op = n.path("op").asText("");
             return switch (op) {
-                case "add" -> new PoolCommand.AddServer(ServerJson.read(node.required("server")));
-                case "remove" -> new PoolCommand.RemoveServer(
-                        new ServerKey(node.required("host").asText(), node.required("port").asInt()));
-                case "register-node" -> new PoolCommand.RegisterNode(node.required("node").asText(),
-                        node.required("admin").asText());
+                case "add-server" -> new PoolCommand.AddServer(text(n, "pool"), TopologyJson.server(n.required("server")));
+                case "remove-server" -> new PoolCommand.RemoveServer(text(n, "pool"), key(n));
+                case "update-server" -> new PoolCommand.UpdateServer(text(n, "pool"), key(n),
+                        n.hasNonNull("weight") ? n.get("weight").asInt() : null,
+                        n.hasNonNull("draining") ? n.get("draining").asBoolean() : null);
+                case "create-pool" -> new PoolCommand.CreatePool(text(n, "name"), TopologyJson.settings(n.required("settings")));
+                case "update-pool" -> new PoolCommand.UpdatePool(text(n, "name"), TopologyJson.settings(n.required("settings")));
+                case "delete-pool" -> new PoolCommand.DeletePool(text(n, "name"));
+                case "put-route" -> new PoolCommand.PutRoute(TopologyJson.route(n.required("route")));
+                case "delete-route" -> new PoolCommand.DeleteRoute(text(n, "name"));
+                case "register-node" -> new PoolCommand.RegisterNode(text(n, "node"), text(n, "admin"));
                 default -> throw new CorruptEntryException("unknown op '" + op + "'");
             };
         } catch (IOException | IllegalArgumentException | NullPointerException e) {
@@ -64,31 +80,18 @@ public final class CommandCodec {
         }
     }
 
+    private static String text(JsonNode n, String field) {
+        return n.required(field).asText();
+    }
+
+    private static ServerKey key(JsonNode n) {
+        return new ServerKey(text(n, "host"), n.required("port").asInt());
+    }
+
     /** A log entry this version of weldr cannot read. */
     public static final class CorruptEntryException extends Exception {
         public CorruptEntryException(String message) {
             super(message);
-        }
-    }
-
-    static final class ServerJson {
-        private ServerJson() {
-        }
-
-        static ObjectNode write(ObjectMapper json, Server s) {
-            ObjectNode n = json.createObjectNode();
-            n.put("scheme", s.scheme());
-            n.put("host", s.host());
-            n.put("port", s.port());
-            n.put("weight", s.weight());
-            n.put("draining", s.draining());
-            return n;
-        }
-
-        static Server read(JsonNode n) {
-            return new Server(n.required("scheme").asText(), n.required("host").asText(),
-                    n.required("port").asInt(), n.path("weight").asInt(Server.DEFAULT_WEIGHT),
-                    n.path("draining").asBoolean(false));
         }
     }
 }

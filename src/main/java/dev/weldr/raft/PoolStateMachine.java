@@ -62,7 +62,7 @@ final class PoolStateMachine extends StateMachineAdapter {
                     }
                 }
                 Outcome outcome = next.apply(command);
-                next = outcome.pool().withIndex(iter.getIndex());
+                next = outcome.topology().withIndex(iter.getIndex());
                 if (closure instanceof PoolClosure pc) {
                     pc.applied(new Outcome(next, outcome.result(), outcome.server()));
                     done.add(pc);
@@ -109,7 +109,8 @@ final class PoolStateMachine extends StateMachineAdapter {
             return false;
         }
         holder.publish(pool);
-        LOG.infof("pool restored from snapshot at index %d: %d servers", pool.appliedIndex(), pool.size());
+        LOG.infof("pool restored from snapshot at index %d: %d servers", pool.appliedIndex(),
+                pool.pools().stream().mapToInt(dev.weldr.pool.Pool::size).sum());
         return true;
     }
 

@@ -1,11 +1,12 @@
 package dev.weldr.raft;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.weldr.pool.Topology;
+import dev.weldr.pool.Pool;
+import dev.weldr.pool.Route;
 import dev.weldr.pool.Server;
+import dev.weldr.pool.Topology;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,26 +17,33 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Writes and reads the pool snapshot file. */
+import static dev.weldr.raft.TopologyJson.JSON;
+
+/** Writes and reads the snapshot file: the whole topology as JSON. */
 public final class SnapshotCodec {
 
-    public static final String FILE = "pool.json";
-    private static final int FORMAT = 1;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    public static final String FILE = "topology.json";
+    private static final int FORMAT = 2;
 
     private SnapshotCodec() {
     }
 
-    public static byte[] toBytes(Topology pool) {
+    public static byte[] toBytes(Topology topology) {
         ObjectNode root = JSON.createObjectNode();
         root.put("format", FORMAT);
-        root.put("appliedIndex", pool.appliedIndex());
-        ArrayNode servers = root.putArray("servers");
-        for (Server s : pool.servers()) {
-            servers.add(CommandCodec.ServerJson.write(JSON, s));
+        root.put("appliedIndex", topology.appliedIndex());
+        ArrayNode pools = root.putArray("pools");
+        for (Pool p : topology.pools()) {
+            ObjectNode pn = pools.addObject();
+            pn.put("name", p.name());
+            pn.set("settings", TopologyJson.settings(p.settings()));
+            ArrayNode servers = pn.putArray("servers");
+            p.servers().forEach(s -> servers.add(TopologyJson.server(s)));
         }
+        ArrayNode routes = root.putArray("routes");
+        topology.routes().forEach(r -> routes.add(TopologyJson.route(r)));
         ObjectNode nodes = root.putObject("nodes");
-        pool.nodes().forEach(nodes::put);
+        topology.nodes().forEach(nodes::put);
         try {
             return JSON.writeValueAsBytes(root);
         } catch (IOException e) {
@@ -49,19 +57,27 @@ public final class SnapshotCodec {
         if (format != FORMAT) {
             throw new IOException("unsupported snapshot format " + format);
         }
-        List<Server> servers = new ArrayList<>();
-        for (JsonNode n : root.required("servers")) {
-            servers.add(CommandCodec.ServerJson.read(n));
+        try {
+            List<Pool> pools = new ArrayList<>();
+            for (JsonNode pn : root.required("pools")) {
+                List<Server> servers = new ArrayList<>();
+                pn.required("servers").forEach(s -> servers.add(TopologyJson.server(s)));
+                pools.add(Pool.of(pn.required("name").asText(), TopologyJson.settings(pn.required("settings")), servers));
+            }
+            List<Route> routes = new ArrayList<>();
+            root.path("routes").forEach(r -> routes.add(TopologyJson.route(r)));
+            Map<String, String> nodes = new TreeMap<>();
+            root.path("nodes").fields().forEachRemaining(e -> nodes.put(e.getKey(), e.getValue().asText()));
+            return Topology.of(root.required("appliedIndex").asLong(), pools, routes, nodes);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new IOException("the snapshot cannot be read: " + e.getMessage(), e);
         }
-        Map<String, String> nodes = new TreeMap<>();
-        root.path("nodes").fields().forEachRemaining(e -> nodes.put(e.getKey(), e.getValue().asText()));
-        return Topology.of(root.required("appliedIndex").asLong(), servers, nodes);
     }
 
     /** Writes the file through a temporary name so that a crash never leaves half a snapshot. */
-    public static void write(Topology pool, Path dir) throws IOException {
+    public static void write(Topology topology, Path dir) throws IOException {
         Path tmp = dir.resolve(FILE + ".tmp");
-        Files.write(tmp, toBytes(pool));
+        Files.write(tmp, toBytes(topology));
         Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 

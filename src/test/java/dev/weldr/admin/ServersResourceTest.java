@@ -79,9 +79,9 @@ class ServersResourceTest {
                 .body("url", equalTo(one.url()))
                 .body("state", equalTo("active"))
                 .body("weight", equalTo(1))
-                .body("links.rel", contains("self", "remove"))
+                .body("links.rel", contains("self", "update", "remove"))
                 .body("links.href", everyItem(equalTo("/servers/127.0.0.1/" + one.port())))
-                .body("links.method", contains("GET", "DELETE"));
+                .body("links.method", contains("GET", "PATCH", "DELETE"));
     }
 
     @Test
@@ -96,10 +96,10 @@ class ServersResourceTest {
                 .body("servers.url", contains(one.url(), two.url()))
                 .body("servers.state", everyItem(equalTo("active")))
                 .body("servers.weight", everyItem(equalTo(1)))
-                .body("servers.links", everyItem(hasSize(2)))
-                .body("servers[0].links.rel", contains("self", "remove"))
+                .body("servers.links", everyItem(hasSize(3)))
+                .body("servers[0].links.rel", contains("self", "update", "remove"))
                 .body("servers[0].links.href", everyItem(equalTo("/servers/127.0.0.1/" + one.port())))
-                .body("servers[0].links.method", contains("GET", "DELETE"))
+                .body("servers[0].links.method", contains("GET", "PATCH", "DELETE"))
                 .body("links.rel", contains("self", "add"));
     }
 
@@ -115,7 +115,7 @@ class ServersResourceTest {
                 .body("url", equalTo(one.url()))
                 .body("state", equalTo("active"))
                 .body("weight", equalTo(1))
-                .body("links.rel", contains("self", "remove"));
+                .body("links.rel", contains("self", "update", "remove"));
     }
 
     @Test

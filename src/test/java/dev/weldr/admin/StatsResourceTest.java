@@ -92,7 +92,7 @@ class StatsResourceTest {
                 .body("success", everyItem(instanceOf(Number.class)))
                 .body("failed", everyItem(instanceOf(Number.class)))
                 .body("findAll { it.success < 0 || it.failed < 0 }", empty())
-                .body("collect { it.keySet() }", everyItem(containsInAnyOrder("id", "ip", "port", "success", "failed")));
+                .body("collect { it.keySet() }", everyItem(containsInAnyOrder("id", "ip", "port", "pool", "success", "failed")));
 
         given().delete("/servers/127.0.0.1/" + one.port()).then().statusCode(204);
 

@@ -77,8 +77,8 @@ class MetricsTest extends ProxyTestBase {
         addServer(up.port());
         addServer(failing.port());
         awaitState(failing.port(), "down");
-        String upSample = "weldr_server_up{server=\"" + up.id() + "\"}";
-        String downSample = "weldr_server_up{server=\"" + failing.id() + "\"}";
+        String upSample = "weldr_server_up{pool=\"default\",server=\"" + up.id() + "\"}";
+        String downSample = "weldr_server_up{pool=\"default\",server=\"" + failing.id() + "\"}";
 
         // The gauges follow the pool within about a second.
         await(upSample + " is 1 and " + downSample + " is 0", () -> {

@@ -1,9 +1,16 @@
 package dev.weldr.raft;
 
-import dev.weldr.pool.Topology;
+import dev.weldr.pool.HealthCheckSpec;
+import dev.weldr.pool.LbPolicy;
+import dev.weldr.pool.Limits;
+import dev.weldr.pool.OutlierSpec;
+import dev.weldr.pool.Pool;
 import dev.weldr.pool.PoolCommand;
+import dev.weldr.pool.PoolSettings;
+import dev.weldr.pool.Route;
 import dev.weldr.pool.Server;
 import dev.weldr.pool.ServerKey;
+import dev.weldr.pool.Topology;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,7 +18,9 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,11 +30,22 @@ class CodecTest {
 
     private static final Server A = new Server("http", "127.0.0.1", 8001, 1, false);
     private static final Server B = new Server("https", "::1", 443, 5, true);
+    private static final PoolSettings HASHED = new PoolSettings(
+            new LbPolicy(LbPolicy.Kind.CONSISTENT_HASH, LbPolicy.HashOn.HEADER, "X-User"),
+            new HealthCheckSpec(Duration.ofSeconds(5), Duration.ofMillis(700), "/health", 200, 399, 4, 3),
+            new OutlierSpec(7, true, Duration.ofSeconds(10), Duration.ofSeconds(60), 25),
+            new Limits(2, 100));
 
     @Test
     void shouldRoundTripEveryCommand() throws Exception {
-        for (PoolCommand command : List.of(new PoolCommand.AddServer(A), new PoolCommand.AddServer(B),
-                new PoolCommand.RemoveServer(new ServerKey("::1", 443)),
+        for (PoolCommand command : List.of(
+                new PoolCommand.AddServer(Pool.DEFAULT, A), new PoolCommand.AddServer("api", B),
+                new PoolCommand.RemoveServer("api", new ServerKey("::1", 443)),
+                new PoolCommand.UpdateServer(Pool.DEFAULT, new ServerKey("127.0.0.1", 8001), 3, null),
+                new PoolCommand.UpdateServer(Pool.DEFAULT, new ServerKey("127.0.0.1", 8001), null, true),
+                new PoolCommand.CreatePool("api", HASHED), new PoolCommand.CreatePool("plain", PoolSettings.DEFAULTS),
+                new PoolCommand.UpdatePool("api", PoolSettings.DEFAULTS), new PoolCommand.DeletePool("api"),
+                new PoolCommand.PutRoute(new Route("r", "shop.example", "/cart", "api")), new PoolCommand.DeleteRoute("r"),
                 new PoolCommand.RegisterNode("10.0.0.1:8688", "http://10.0.0.1:8687"))) {
             assertEquals(command, CommandCodec.decode(ByteBuffer.wrap(CommandCodec.encode(command))));
         }
@@ -33,20 +53,25 @@ class CodecTest {
 
     @Test
     void shouldRefuseAnEntryItCannotRead() {
-        for (String entry : List.of("", "{", "{\"op\":\"explode\"}", "{\"op\":\"add\"}", "{\"op\":\"remove\",\"host\":\"a\"}")) {
+        for (String entry : List.of("", "{", "{\"op\":\"explode\"}", "{\"op\":\"add-server\"}",
+                "{\"op\":\"remove-server\",\"pool\":\"default\",\"host\":\"a\"}",
+                "{\"op\":\"create-pool\",\"name\":\"x\",\"settings\":{\"policy\":{\"kind\":\"FASTEST\"}}}")) {
             ByteBuffer data = ByteBuffer.wrap(entry.getBytes(StandardCharsets.UTF_8));
             assertThrows(CommandCodec.CorruptEntryException.class, () -> CommandCodec.decode(data), entry);
         }
     }
 
     @Test
-    void shouldRoundTripASnapshotWithOrderAndIndex(@TempDir Path dir) throws Exception {
-        Topology pool = Topology.of(42, List.of(B, A), java.util.Map.of("10.0.0.2:8688", "http://10.0.0.2:8687"));
-        SnapshotCodec.write(pool, dir);
+    void shouldRoundTripASnapshotWithPoolsRoutesOrderAndIndex(@TempDir Path dir) throws Exception {
+        Topology t = Topology.of(42,
+                List.of(Pool.of(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of(B, A)), Pool.of("api", HASHED, List.of(A))),
+                List.of(new Route("r", "", "/api", "api")), Map.of("10.0.0.2:8688", "http://10.0.0.2:8687"));
+        SnapshotCodec.write(t, dir);
         Topology read = SnapshotCodec.read(dir);
-        assertEquals(pool, read);
+        assertEquals(t, read);
         assertEquals(42, read.appliedIndex());
-        assertEquals(List.of(B, A), List.copyOf(read.servers()));
+        assertEquals(List.of(B, A), List.copyOf(read.defaultPool().servers()));
+        assertEquals(HASHED, read.pool("api").settings());
         assertEquals("http://10.0.0.2:8687", read.nodes().get("10.0.0.2:8688"));
         assertFalse(Files.exists(dir.resolve(SnapshotCodec.FILE + ".tmp")));
     }
@@ -59,7 +84,7 @@ class CodecTest {
 
     @Test
     void shouldRefuseASnapshotOfAnUnknownFormat() {
-        byte[] bytes = "{\"format\":99,\"appliedIndex\":1,\"servers\":[]}".getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = "{\"format\":99,\"appliedIndex\":1,\"pools\":[]}".getBytes(StandardCharsets.UTF_8);
         assertThrows(java.io.IOException.class, () -> SnapshotCodec.fromBytes(bytes));
     }
 }

@@ -1,0 +1,120 @@
+package dev.weldr.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.weldr.cluster.PoolService;
+import dev.weldr.pool.Outcome;
+import dev.weldr.pool.PoolCommand;
+import dev.weldr.pool.Route;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Routes: a request goes to the pool of the route with the longest path prefix among those for
+ * its host (or for any host); with no match, to the default pool.
+ */
+@Path("/routes")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "routes", description = "Which pool a request goes to, by Host and path prefix")
+public class RoutesResource {
+
+    private static final String NAME = "[a-z0-9][a-z0-9_-]{0,62}";
+    private static final Set<String> FIELDS = Set.of("host", "pathPrefix", "pool");
+
+    @Inject
+    PoolService service;
+    @Inject
+    LeaderRoute route;
+
+    public record RouteView(String name, String host, String pathPrefix, String pool, List<Link> links) {
+        static RouteView of(Route r) {
+            String href = "/routes/" + r.name();
+            return new RouteView(r.name(), r.host(), r.pathPrefix(), r.pool(),
+                    List.of(new Link("self", href, "GET"), new Link("replace", href, "PUT"), new Link("remove", href, "DELETE")));
+        }
+    }
+
+    public record RouteList(List<RouteView> routes) {
+    }
+
+    @GET
+    @Operation(summary = "List the routes")
+    public RouteList list() {
+        return new RouteList(service.current().routes().stream().map(RouteView::of).toList());
+    }
+
+    @GET
+    @Path("/{name}")
+    @Operation(summary = "One route")
+    @APIResponse(responseCode = "404", description = "No such route")
+    public RouteView get(@PathParam("name") String name) {
+        return service.current().routes().stream().filter(r -> r.name().equals(name)).findFirst().map(RouteView::of)
+                .orElseThrow(() -> new ApiException(404, "not_found", "route " + name + " does not exist"));
+    }
+
+    @PUT
+    @Path("/{name}")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Create or replace a route: {\"host\": \"api.example.com\", \"pathPrefix\": \"/v1\", \"pool\": \"api\"}")
+    @APIResponse(responseCode = "200", description = "The route as stored")
+    @APIResponse(responseCode = "400", description = "Bad JSON, host or prefix, or a pool that does not exist")
+    public CompletionStage<Response> put(@PathParam("name") String name, String body,
+                                         @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+                                         @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
+        if (!name.matches(NAME)) {
+            throw ApiException.badRequest("a route name is 1 to 63 lower-case letters, digits, '-' or '_'");
+        }
+        JsonNode node = Bodies.object(body, "{\"pathPrefix\": \"/api\", \"pool\": \"api\"}", FIELDS,
+                "a route has a host, a pathPrefix and a pool");
+        String host = Bodies.text(node, "host", false);
+        if (host != null && !host.isEmpty() && !host.matches("[A-Za-z0-9.-]+")) {
+            throw ApiException.badRequest("host must be a host name without port, or empty for any host");
+        }
+        String prefix = Bodies.text(node, "pathPrefix", false);
+        if (prefix != null && !prefix.startsWith("/")) {
+            throw ApiException.badRequest("pathPrefix must start with /");
+        }
+        String pool = Bodies.text(node, "pool", true);
+        Route r = new Route(name, host, prefix, pool);
+        return route.run(new LeaderRoute.Call("PUT", "/routes/" + name, body, authorization, forwardedBy),
+                () -> service.submit(new PoolCommand.PutRoute(r)).thenApply(outcome -> {
+                    if (outcome.result() == Outcome.Result.NO_SUCH_POOL) {
+                        throw new ApiException(400, "no_such_pool", "pool " + pool + " does not exist; create it first");
+                    }
+                    return Response.ok(RouteView.of(r)).build();
+                }));
+    }
+
+    @DELETE
+    @Path("/{name}")
+    @Operation(summary = "Remove a route")
+    @APIResponse(responseCode = "204", description = "Removed")
+    @APIResponse(responseCode = "404", description = "No such route")
+    public CompletionStage<Response> delete(@PathParam("name") String name,
+                                            @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+                                            @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
+        return route.run(new LeaderRoute.Call("DELETE", "/routes/" + name, null, authorization, forwardedBy),
+                () -> service.submit(new PoolCommand.DeleteRoute(name)).thenApply(outcome -> {
+                    if (outcome.result() == Outcome.Result.NOT_FOUND) {
+                        throw new ApiException(404, "not_found", "route " + name + " does not exist");
+                    }
+                    return Response.noContent().build();
+                }));
+    }
+}

@@ -1,0 +1,17 @@
+package dev.weldr.pool;
+
+import java.util.Objects;
+
+/** Everything about a pool but its servers; replicated, changed through the API. */
+public record PoolSettings(LbPolicy policy, HealthCheckSpec healthCheck, OutlierSpec outlier, Limits limits) {
+
+    public static final PoolSettings DEFAULTS =
+            new PoolSettings(LbPolicy.ROUND_ROBIN, HealthCheckSpec.DEFAULTS, OutlierSpec.DEFAULTS, Limits.DEFAULTS);
+
+    public PoolSettings {
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(healthCheck, "healthCheck");
+        Objects.requireNonNull(outlier, "outlier");
+        Objects.requireNonNull(limits, "limits");
+    }
+}

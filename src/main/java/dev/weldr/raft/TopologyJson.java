@@ -1,0 +1,128 @@
+package dev.weldr.raft;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weldr.pool.HealthCheckSpec;
+import dev.weldr.pool.LbPolicy;
+import dev.weldr.pool.Limits;
+import dev.weldr.pool.OutlierSpec;
+import dev.weldr.pool.PoolSettings;
+import dev.weldr.pool.Route;
+import dev.weldr.pool.Server;
+
+import java.time.Duration;
+
+/** The log and snapshot form of the domain's values: small JSON objects, durations in milliseconds. */
+final class TopologyJson {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private TopologyJson() {
+    }
+
+    static ObjectNode server(Server s) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("scheme", s.scheme());
+        n.put("host", s.host());
+        n.put("port", s.port());
+        n.put("weight", s.weight());
+        n.put("draining", s.draining());
+        return n;
+    }
+
+    static Server server(JsonNode n) {
+        return new Server(n.required("scheme").asText(), n.required("host").asText(),
+                n.required("port").asInt(), n.path("weight").asInt(Server.DEFAULT_WEIGHT),
+                n.path("draining").asBoolean(false));
+    }
+
+    static ObjectNode route(Route r) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("name", r.name());
+        n.put("host", r.host());
+        n.put("pathPrefix", r.pathPrefix());
+        n.put("pool", r.pool());
+        return n;
+    }
+
+    static Route route(JsonNode n) {
+        return new Route(n.required("name").asText(), n.path("host").asText(""), n.path("pathPrefix").asText("/"),
+                n.required("pool").asText());
+    }
+
+    static ObjectNode settings(PoolSettings s) {
+        ObjectNode n = JSON.createObjectNode();
+        ObjectNode policy = n.putObject("policy");
+        policy.put("kind", s.policy().kind().name());
+        if (s.policy().hashOn() != null) {
+            policy.put("hashOn", s.policy().hashOn().name());
+        }
+        if (s.policy().hashName() != null) {
+            policy.put("hashName", s.policy().hashName());
+        }
+        HealthCheckSpec h = s.healthCheck();
+        ObjectNode hc = n.putObject("healthCheck");
+        putMillis(hc, "interval", h.interval());
+        putMillis(hc, "timeout", h.timeout());
+        if (h.path() != null) {
+            hc.put("path", h.path());
+        }
+        putInt(hc, "statusMin", h.statusMin());
+        putInt(hc, "statusMax", h.statusMax());
+        putInt(hc, "failures", h.failures());
+        putInt(hc, "passes", h.passes());
+        OutlierSpec o = s.outlier();
+        ObjectNode od = n.putObject("outlier");
+        od.put("consecutiveFailures", o.consecutiveFailures());
+        od.put("count5xx", o.count5xx());
+        od.put("baseEjectionMs", o.baseEjection().toMillis());
+        od.put("maxEjectionMs", o.maxEjection().toMillis());
+        od.put("maxEjectionPercent", o.maxEjectionPercent());
+        ObjectNode l = n.putObject("limits");
+        l.put("retries", s.limits().retries());
+        l.put("maxRequests", s.limits().maxRequests());
+        return n;
+    }
+
+    static PoolSettings settings(JsonNode n) {
+        JsonNode p = n.required("policy");
+        LbPolicy policy = new LbPolicy(LbPolicy.Kind.valueOf(p.required("kind").asText()),
+                p.hasNonNull("hashOn") ? LbPolicy.HashOn.valueOf(p.get("hashOn").asText()) : null,
+                p.hasNonNull("hashName") ? p.get("hashName").asText() : null);
+        JsonNode hc = n.path("healthCheck");
+        HealthCheckSpec health = new HealthCheckSpec(millis(hc, "interval"), millis(hc, "timeout"),
+                hc.hasNonNull("path") ? hc.get("path").asText() : null, integer(hc, "statusMin"), integer(hc, "statusMax"),
+                integer(hc, "failures"), integer(hc, "passes"));
+        JsonNode od = n.path("outlier");
+        OutlierSpec outlier = od.isMissingNode() ? OutlierSpec.DEFAULTS : new OutlierSpec(
+                od.required("consecutiveFailures").asInt(), od.path("count5xx").asBoolean(false),
+                Duration.ofMillis(od.required("baseEjectionMs").asLong()), Duration.ofMillis(od.required("maxEjectionMs").asLong()),
+                od.required("maxEjectionPercent").asInt());
+        JsonNode l = n.path("limits");
+        Limits limits = l.isMissingNode() ? Limits.DEFAULTS : new Limits(l.required("retries").asInt(), l.required("maxRequests").asInt());
+        return new PoolSettings(policy, health, outlier, limits);
+    }
+
+    private static void putMillis(ObjectNode n, String name, Duration d) {
+        if (d != null) {
+            n.put(name + "Ms", d.toMillis());
+        }
+    }
+
+    private static void putInt(ObjectNode n, String name, Integer v) {
+        if (v != null) {
+            n.put(name, v);
+        }
+    }
+
+    private static Duration millis(JsonNode n, String name) {
+        JsonNode v = n.get(name + "Ms");
+        return v == null || v.isNull() ? null : Duration.ofMillis(v.asLong());
+    }
+
+    private static Integer integer(JsonNode n, String name) {
+        JsonNode v = n.get(name);
+        return v == null || v.isNull() ? null : v.asInt();
+    }
+}
