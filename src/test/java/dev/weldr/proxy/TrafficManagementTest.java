@@ -1,0 +1,185 @@
+package dev.weldr.proxy;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Pools, routes, draining, passive health checks, request caps and retries, with real backends. */
+@QuarkusTest
+class TrafficManagementTest extends ProxyTestBase {
+
+    @BeforeEach
+    @AfterEach
+    void noRoutesNorExtraPools() {
+        JsonPath routes = given().get("/routes").then().statusCode(200).extract().jsonPath();
+        for (String name : routes.<String>getList("routes.name")) {
+            given().delete("/routes/" + name).then().statusCode(204);
+        }
+        JsonPath pools = given().get("/pools").then().statusCode(200).extract().jsonPath();
+        for (String name : pools.<String>getList("pools.name")) {
+            if (!name.equals("default")) {
+                given().delete("/pools/" + name).then().statusCode(204);
+            }
+        }
+    }
+
+    private static void createPool(String json) {
+        given().contentType("application/json").body(json).post("/pools").then().statusCode(201);
+    }
+
+    private static void addTo(String pool, int port) {
+        given().contentType("application/json").body("{\"url\":\"http://127.0.0.1:" + port + "\"}")
+                .post("/pools/" + pool + "/servers").then().statusCode(201);
+    }
+
+    private static void route(String name, String json) {
+        given().contentType("application/json").body(json).put("/routes/" + name).then().statusCode(200);
+    }
+
+    private TestBackend named(String name) throws Exception {
+        return backend(TestBackend.options().responder((seen, response) -> response.end(name)));
+    }
+
+    private String body(RawHttp.Response r) {
+        return new String(r.body(), StandardCharsets.UTF_8);
+    }
+
+    private RawHttp.Response get(String host, String path) throws Exception {
+        try (RawHttp client = RawHttp.connect(proxyPort())) {
+            client.sendHead("GET " + path + " HTTP/1.1", "Host: " + host);
+            return client.read(false);
+        }
+    }
+
+    @Test
+    void shouldSendARequestToThePoolOfTheLongestMatchingPrefixForItsHost() throws Exception {
+        TestBackend fallback = named("default");
+        TestBackend api = named("api");
+        TestBackend v2 = named("v2");
+        TestBackend shop = named("shop");
+        addServer(fallback.port());
+        for (String pool : new String[]{"api", "v2", "shop"}) {
+            createPool("{\"name\":\"" + pool + "\"}");
+        }
+        addTo("api", api.port());
+        addTo("v2", v2.port());
+        addTo("shop", shop.port());
+        route("api", "{\"pathPrefix\":\"/api\",\"pool\":\"api\"}");
+        route("v2", "{\"pathPrefix\":\"/api/v2\",\"pool\":\"v2\"}");
+        route("shop", "{\"host\":\"shop.example\",\"pathPrefix\":\"/\",\"pool\":\"shop\"}");
+
+        assertEquals("api", body(get("any.example", "/api/users")));
+        assertEquals("v2", body(get("any.example", "/api/v2/users")));
+        assertEquals("shop", body(get("shop.example:8080", "/cart")), "the port of the Host header is not part of the match");
+        assertEquals("v2", body(get("shop.example", "/api/v2/x")), "the longest prefix wins over the host");
+        assertEquals("default", body(get("any.example", "/cart")), "no route: the default pool");
+    }
+
+    @Test
+    void shouldLetADrainingServerFinishItsRequestAndSendItNoNewOne() throws Exception {
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        TestBackend slow = backend(TestBackend.options().responder((seen, response) ->
+                release.thenRun(() -> backendVertx.runOnContext(v -> response.end("slow")))));
+        addServer(slow.port());
+        RawHttp held = connect();
+        held.sendHead("GET /held HTTP/1.1", "Host: weldr.test");
+        await("a request to reach the slow server", () -> slow.requestCount() == 1);
+        TestBackend other = named("other");
+        addServer(other.port());
+
+        given().contentType("application/json").body("{\"draining\":true}")
+                .patch("/servers/127.0.0.1/" + slow.port()).then().statusCode(200)
+                .body("state", org.hamcrest.Matchers.equalTo("draining"))
+                .body("draining", org.hamcrest.Matchers.equalTo(true));
+        for (int i = 0; i < 10; i++) {
+            assertEquals("other", body(get("weldr.test", "/new")));
+        }
+        assertEquals(1, slow.requestCount(), "a draining server gets no new request");
+
+        release.complete(null);
+        RawHttp.Response finished = held.read(false);
+        assertEquals(200, finished.status());
+        assertEquals("slow", body(finished), "the in-flight request finished on the draining server");
+    }
+
+    @Test
+    void shouldEjectAServerThatResetsConnectionsAndReadmitItAfterTheCoolDown() throws Exception {
+        createPool("{\"name\":\"passive\",\"outlier\":{\"consecutiveFailures\":3,\"baseEjection\":\"1s\","
+                + "\"maxEjectionPercent\":50},\"limits\":{\"retries\":1}}");
+        route("all", "{\"pathPrefix\":\"/\",\"pool\":\"passive\"}");
+        ResettingBackend resetting = closeLater(new ResettingBackend());
+        TestBackend good = named("good");
+        addTo("passive", resetting.port());
+        addTo("passive", good.port());
+
+        // Every request that meets the resetting server is retried on the good one.
+        for (int i = 0; i < 8; i++) {
+            assertEquals("good", body(get("weldr.test", "/x" + i)));
+        }
+        int seenBefore = resetting.seen().size();
+        assertTrue(seenBefore >= 3, "the resetting server was tried " + seenBefore + " times");
+        await("the server to be ejected", () -> "down".equals(state("passive", resetting.port())));
+        for (int i = 0; i < 10; i++) {
+            assertEquals("good", body(get("weldr.test", "/y" + i)));
+        }
+        assertEquals(seenBefore, resetting.seen().size(), "an ejected server gets no traffic");
+        await("the server to be readmitted after its cool-down", () -> "active".equals(state("passive", resetting.port())));
+    }
+
+    @Test
+    void shouldAnswer503AtOnceWhenEveryServerIsAtItsRequestLimit() throws Exception {
+        createPool("{\"name\":\"capped\",\"limits\":{\"maxRequests\":1}}");
+        route("all", "{\"pathPrefix\":\"/\",\"pool\":\"capped\"}");
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        TestBackend slow = backend(TestBackend.options().responder((seen, response) ->
+                release.thenRun(() -> backendVertx.runOnContext(v -> response.end("slow")))));
+        addTo("capped", slow.port());
+
+        RawHttp held = connect();
+        held.sendHead("GET /held HTTP/1.1", "Host: weldr.test");
+        await("the first request to reach the server", () -> slow.requestCount() == 1);
+        long start = System.nanoTime();
+        RawHttp.Response full = get("weldr.test", "/more");
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertEquals(503, full.status());
+        assertTrue(body(full).contains("request limit"), body(full));
+        assertTrue(ms < 1000, "answered at once, not after a timeout: " + ms + " ms");
+        assertEquals(1, slow.requestCount());
+        release.complete(null);
+        assertEquals("slow", body(held.read(false)));
+        assertEquals(200, get("weldr.test", "/again").status(), "the cap frees up when the request ends");
+    }
+
+    @Test
+    void shouldRetryAConnectFailureAsManyTimesAsThePoolAllows() throws Exception {
+        createPool("{\"name\":\"retry\",\"policy\":\"round-robin\",\"limits\":{\"retries\":2}}");
+        route("all", "{\"pathPrefix\":\"/\",\"pool\":\"retry\"}");
+        TestBackend live = named("live");
+        addTo("retry", deadPort());
+        addTo("retry", deadPort());
+        addTo("retry", live.port());
+        for (int i = 0; i < 6; i++) {
+            assertEquals(200, get("weldr.test", "/r" + i).status(), "two dead servers and two retries");
+        }
+        given().contentType("application/json").body("{\"limits\":{\"retries\":0}}").patch("/pools/retry").then().statusCode(200);
+        int failures = 0;
+        for (int i = 0; i < 6; i++) {
+            failures += get("weldr.test", "/n" + i).status() == 502 ? 1 : 0;
+        }
+        assertTrue(failures >= 3, "without retries, requests to the dead servers fail: " + failures);
+    }
+
+    private static String state(String pool, int port) {
+        return given().get("/pools/" + pool + "/servers/127.0.0.1/" + port).then().statusCode(200).extract().path("state");
+    }
+}
