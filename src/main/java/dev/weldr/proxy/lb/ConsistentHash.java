@@ -45,7 +45,8 @@ import java.util.Objects;
  * another server: the same key's second choice is stable too. It returns null only when the
  * excluded server is the only candidate.
  *
- * <p>The balancer keeps no state between picks: one instance may be shared between threads.
+ * <p>The balancer keeps no state between picks: the event loops may share one instance rather
+ * than each build and hold a ring of its own.
  */
 public final class ConsistentHash<E extends Endpoint> implements LoadBalancer<E> {
 
@@ -97,7 +98,7 @@ public final class ConsistentHash<E extends Endpoint> implements LoadBalancer<E>
         int size = 0;
         for (int i = 0; i < servers.length; i++) {
             int w = Endpoints.weight((Endpoint) servers[i]);
-            counts[i] = perWeight == VNODES_PER_WEIGHT ? w * VNODES_PER_WEIGHT : (int) Math.max(1, Math.round(w * perWeight));
+            counts[i] = perWeight == VNODES_PER_WEIGHT ? w * VNODES_PER_WEIGHT : Math.max(1, (int) (w * perWeight));
             seeds[i] = XxHash64.hash(((Endpoint) servers[i]).id());
             size += counts[i];
         }
