@@ -7,12 +7,20 @@ import java.util.List;
  * servers of a pool at one moment) and is rebuilt when that set changes; it may keep state
  * between picks (a round-robin position, smooth-weighted current weights), and is used by one
  * event-loop thread only, so it needs no synchronisation.
+ *
+ * <p>Weights are read when the balancer is built, so a weight change is a change of the set:
+ * rebuild. {@link Endpoint#inFlight()} is read live, on every pick.
  */
 public interface LoadBalancer<E extends Endpoint> {
 
     /**
      * Picks the server for a request, or null when there is none. {@code exclude}, when not
-     * null, is a server that just failed this request: pick another if there is one.
+     * null, is a server that just failed this request: another one is picked if there is one,
+     * and null is returned if it is the only candidate, so a lone server is not tried twice.
+     * It is matched by identity, else by {@link Endpoint#id()}, so it may come from a balancer
+     * built before this one.
+     *
+     * @param request what consistent hashing hashes on; the other policies do not read it
      */
     E pick(RequestKey request, E exclude);
 

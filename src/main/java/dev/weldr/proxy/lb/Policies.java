@@ -3,40 +3,30 @@ package dev.weldr.proxy.lb;
 import dev.weldr.pool.LbPolicy;
 
 import java.util.List;
+import java.util.Objects;
 
-/** The balancer factory for a pool's policy. */
+/** Turns a pool's replicated {@link LbPolicy} into the factory of its balancers. */
 public final class Policies {
+
+    private static final LoadBalancer.Factory ROUND_ROBIN = RoundRobin::create;
+    private static final LoadBalancer.Factory WEIGHTED_ROUND_ROBIN = SmoothWeightedRoundRobin::new;
+    private static final LoadBalancer.Factory LEAST_REQUESTS = LeastRequests::create;
 
     private Policies() {
     }
 
     public static LoadBalancer.Factory factory(LbPolicy policy) {
-        return new LoadBalancer.Factory() {
-            @Override
-            public <E extends Endpoint> LoadBalancer<E> create(List<E> candidates) {
-                return new SimpleRoundRobin<>(candidates);
-            }
-        };
-    }
-
-    private static final class SimpleRoundRobin<E extends Endpoint> implements LoadBalancer<E> {
-        private final List<E> candidates;
-        private int next;
-
-        SimpleRoundRobin(List<E> candidates) {
-            this.candidates = candidates;
-        }
-
-        @Override
-        public E pick(RequestKey request, E exclude) {
-            int n = candidates.size();
-            for (int i = 0; i < n; i++) {
-                E e = candidates.get(Math.floorMod(next++, n));
-                if (e != exclude) {
-                    return e;
+        Objects.requireNonNull(policy, "policy");
+        return switch (policy.kind()) {
+            case ROUND_ROBIN -> ROUND_ROBIN;
+            case WEIGHTED_ROUND_ROBIN -> WEIGHTED_ROUND_ROBIN;
+            case LEAST_REQUESTS -> LEAST_REQUESTS;
+            case CONSISTENT_HASH -> new LoadBalancer.Factory() {
+                @Override
+                public <E extends Endpoint> LoadBalancer<E> create(List<E> candidates) {
+                    return new ConsistentHash<>(candidates, policy.hashOn(), policy.hashName());
                 }
-            }
-            return null;
-        }
+            };
+        };
     }
 }
