@@ -24,6 +24,9 @@ public record LbPolicy(Kind kind, HashOn hashOn, String hashName) {
             if (hashOn != HashOn.CLIENT_ADDRESS && (hashName == null || hashName.isBlank())) {
                 throw new IllegalArgumentException("a " + hashOn.name().toLowerCase() + " hash key needs a name");
             }
+            if (hashOn == HashOn.CLIENT_ADDRESS && hashName != null) {
+                throw new IllegalArgumentException("a client-address hash key has no name");
+            }
         } else if (hashOn != null || hashName != null) {
             throw new IllegalArgumentException("only consistent-hash policies take a hash key");
         }

@@ -132,6 +132,7 @@ public class BackendRegistry implements StatusSetter {
     }
 
     private void rebuild() {
+        RoutingTable old = table;
         Map<String, PoolTable> tables = new LinkedHashMap<>();
         for (Pool pool : topology.pools()) {
             Collection<Backend> all = backends.getOrDefault(pool.name(), Map.of()).values();
@@ -141,7 +142,9 @@ public class BackendRegistry implements StatusSetter {
                     routable.add(b);
                 }
             }
-            tables.put(pool.name(), new PoolTable(pool.name(), pool.settings(), routable, all.size()));
+            PoolTable previous = old.pool(pool.name());
+            tables.put(pool.name(), previous != null && previous.sameAs(pool.settings(), routable, all.size())
+                    ? previous : new PoolTable(pool.name(), pool.settings(), routable, all.size()));
         }
         table = new RoutingTable(topology, tables);
     }

@@ -1,5 +1,6 @@
 package dev.weldr.proxy;
 
+import dev.weldr.pool.LbPolicy;
 import dev.weldr.pool.PoolSettings;
 import dev.weldr.proxy.lb.LoadBalancer;
 import dev.weldr.proxy.lb.Policies;
@@ -8,7 +9,8 @@ import java.util.List;
 
 /**
  * One pool as the proxy uses it at one moment: its settings, and the servers that may take new
- * requests. Immutable; a new table is built when the pool, a server's health or an ejection changes.
+ * requests. Immutable; a new table is built when the pool, a server's health or an ejection
+ * changes, and only then (so balancers keep their position while other pools change).
  */
 final class PoolTable {
 
@@ -17,12 +19,39 @@ final class PoolTable {
     final List<Backend> routable;
     final int size;
     final LoadBalancer.Factory balancers;
+    /**
+     * A balancer every event loop can share, when the policy keeps no state between picks (a
+     * consistent-hash ring): built once here, off the event loops, instead of once per loop.
+     */
+    final LoadBalancer<Backend> shared;
+    /** The weights the balancers were built with (a weight change updates a Backend in place). */
+    private final int[] weights;
 
     PoolTable(String name, PoolSettings settings, List<Backend> routable, int size) {
         this.name = name;
         this.settings = settings;
         this.routable = List.copyOf(routable);
         this.size = size;
+        this.weights = new int[this.routable.size()];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = this.routable.get(i).weight();
+        }
         this.balancers = Policies.factory(settings.policy());
+        this.shared = settings.policy().kind() == LbPolicy.Kind.CONSISTENT_HASH && !routable.isEmpty()
+                ? balancers.create(this.routable) : null;
+    }
+
+    /** True when this table would route exactly as one built from these parts. */
+    boolean sameAs(PoolSettings otherSettings, List<Backend> otherRoutable, int otherSize) {
+        if (!settings.equals(otherSettings) || size != otherSize || routable.size() != otherRoutable.size()) {
+            return false;
+        }
+        for (int i = 0; i < routable.size(); i++) {
+            Backend b = routable.get(i);
+            if (b != otherRoutable.get(i) || b.weight() != weights[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -166,6 +166,9 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
         if (pool.routable.isEmpty()) {
             return null;
         }
+        if (pool.shared != null) {
+            return pool.shared.pick(key, exclude);
+        }
         LoadBalancer<Backend> lb = balancers.get(pool);
         if (lb == null) {
             if (balancers.size() > 64) {

@@ -21,6 +21,11 @@ final class RoutingTable {
         this.pools = pools;
     }
 
+    /** The table of a pool by name, or null. */
+    PoolTable pool(String name) {
+        return pools.get(name);
+    }
+
     /** The table of the pool for this host (lower case, no port) and path; never null. */
     PoolTable route(String host, String path) {
         PoolTable t = pools.get(topology.poolFor(host, path));
