@@ -12,6 +12,8 @@ import dev.weldr.pool.ServerUrl;
 import dev.weldr.pool.Topology;
 import dev.weldr.proxy.Backend;
 import dev.weldr.proxy.BackendRegistry;
+import dev.weldr.config.WeldrConfig;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.core.Response;
@@ -38,6 +40,10 @@ public class PoolServers {
     BackendRegistry backends;
     @Inject
     LeaderRoute route;
+    @Inject
+    WeldrConfig config;
+    @Inject
+    Vertx vertx;
 
     public record ServerList(List<ServerView> servers, List<Link> links) {
     }
@@ -89,15 +95,36 @@ public class PoolServers {
         }));
     }
 
+    /**
+     * Removes a server. It gets no new request from the commit on; the answer waits until the
+     * requests this node still has in flight to it have finished, up to {@code weldr.timeout.drain}.
+     */
     public CompletionStage<Response> remove(String pool, String ip, String port, LeaderRoute.Call call) {
         ServerKey key = key(ip, port);
-        return route.run(call, () -> service.submit(new PoolCommand.RemoveServer(pool, key)).thenApply(outcome -> {
-            check(outcome, pool);
-            if (outcome.result() == Outcome.Result.NOT_FOUND) {
-                throw notInPool(ip, port);
-            }
-            return Response.noContent().build();
-        }));
+        return route.run(call, () -> {
+            Backend backend = backends.get(pool, key);
+            return service.submit(new PoolCommand.RemoveServer(pool, key)).thenCompose(outcome -> {
+                check(outcome, pool);
+                if (outcome.result() == Outcome.Result.NOT_FOUND) {
+                    throw notInPool(ip, port);
+                }
+                return drained(backend, System.nanoTime() + config.timeout().drain().toNanos());
+            }).thenApply(v -> Response.noContent().build());
+        });
+    }
+
+    private CompletableFuture<Void> drained(Backend backend, long deadline) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        poll(backend, deadline, done);
+        return done;
+    }
+
+    private void poll(Backend backend, long deadline, CompletableFuture<Void> done) {
+        if (backend == null || backend.inFlight() == 0 || System.nanoTime() >= deadline) {
+            done.complete(null);
+        } else {
+            vertx.setTimer(20, id -> poll(backend, deadline, done));
+        }
     }
 
     static String path(String base, ServerKey key) {

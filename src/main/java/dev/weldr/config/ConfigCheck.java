@@ -44,6 +44,7 @@ public class ConfigCheck {
         positive("weldr.timeout.connect", config.timeout().connect());
         positive("weldr.timeout.read", config.timeout().read());
         positive("weldr.timeout.write", config.timeout().write());
+        positive("weldr.timeout.drain", config.timeout().drain());
         for (String peer : config.raft().peers().orElse(List.of())) {
             if (!peer.trim().matches("[^:\\s]+:\\d{1,5}")) {
                 throw new InvalidConfigException("weldr.raft.peers", "'" + peer.trim() + "' is not host:port");

@@ -168,5 +168,12 @@ public interface WeldrConfig {
         /** Time a backend may take to accept the request while it is written. */
         @WithDefault("2s")
         Duration write();
+
+        /**
+         * How long the removal of a server waits for the requests this node still has in flight
+         * to it (the server gets no new ones meanwhile) before it is answered.
+         */
+        @WithDefault("30s")
+        Duration drain();
     }
 }

@@ -113,6 +113,46 @@ class TrafficManagementTest extends ProxyTestBase {
     }
 
     @Test
+    void shouldAnswerARemovalOnceTheServersInFlightRequestHasFinished() throws Exception {
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        TestBackend slow = backend(TestBackend.options().responder((seen, response) ->
+                release.thenRun(() -> backendVertx.runOnContext(v -> response.end("slow")))));
+        addServer(slow.port());
+        RawHttp held = connect();
+        held.sendHead("GET /held HTTP/1.1", "Host: weldr.test");
+        await("the request to reach the server", () -> slow.requestCount() == 1);
+
+        CompletableFuture<Integer> removal = CompletableFuture.supplyAsync(() ->
+                given().delete("/servers/127.0.0.1/" + slow.port()).then().extract().statusCode());
+        Thread.sleep(500);
+        assertTrue(!removal.isDone(), "the removal waits for the request in flight");
+        assertEquals(503, get("weldr.test", "/new").status(), "a server being removed gets no new request");
+
+        release.complete(null);
+        assertEquals(204, removal.get(10, TimeUnit.SECONDS));
+        RawHttp.Response finished = held.read(false);
+        assertEquals("slow", body(finished), "the request in flight was not cut");
+    }
+
+    @Test
+    void shouldCheckAPoolsServersWithItsOwnPathAndExpectedStatus() throws Exception {
+        createPool("{\"name\":\"checked\",\"healthCheck\":{\"path\":\"/healthz\",\"expectedStatus\":\"200-399\","
+                + "\"interval\":\"100ms\",\"failures\":2}}");
+        java.util.concurrent.atomic.AtomicInteger status = new java.util.concurrent.atomic.AtomicInteger(302);
+        java.util.List<String> checked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        TestBackend b = backend(TestBackend.options().answeringHealthChecksLikeAnyRequest().responder((seen, response) -> {
+            checked.add(seen.uri());
+            response.setStatusCode(status.get()).end();
+        }));
+        addTo("checked", b.port());
+        await("a few checks", () -> checked.size() >= 3);
+        assertTrue(checked.stream().allMatch("/healthz"::equals), "checked on its pool's path: " + checked);
+        assertEquals("active", state("checked", b.port()), "302 is within 200-399");
+        status.set(404);
+        await("the server to go down on 404", () -> "down".equals(state("checked", b.port())));
+    }
+
+    @Test
     void shouldEjectAServerThatResetsConnectionsAndReadmitItAfterTheCoolDown() throws Exception {
         createPool("{\"name\":\"passive\",\"outlier\":{\"consecutiveFailures\":3,\"baseEjection\":\"1s\","
                 + "\"maxEjectionPercent\":50},\"limits\":{\"retries\":1}}");
