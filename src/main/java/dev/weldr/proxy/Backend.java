@@ -24,8 +24,10 @@ public final class Backend implements Endpoint {
     final AtomicInteger inFlight = new AtomicInteger();
     /** Consecutive failures seen on real traffic, for passive health checking. */
     final AtomicInteger consecutiveFailures = new AtomicInteger();
-    /** Ejections in a row: the n-th lasts n base ejection times. */
+    /** Ejections in a row: the n-th lasts n base ejection times. Guarded by the registry's lock. */
     int ejections;
+    /** When the last ejection ended. Guarded by the registry's lock. */
+    long readmittedAtNanos = System.nanoTime();
     final LongAdder success = new LongAdder();
     final LongAdder failed = new LongAdder();
 

@@ -97,20 +97,34 @@ public class BackendRegistry implements StatusSetter {
             if (b.ejected() || pool == null || pool.get(b.server().key()) != b) {
                 return;
             }
-            long ejected = pool.values().stream().filter(Backend::ejected).count();
-            // Envoy's rule: never more than max-ejection-percent of the pool, but always at least one server.
-            if (ejected > 0 && (ejected + 1) * 100 > (long) spec.maxEjectionPercent() * pool.size()) {
+            int ejected = (int) pool.values().stream().filter(Backend::ejected).count();
+            if (!mayEject(ejected, pool.size(), spec.maxEjectionPercent())) {
                 return;
             }
+            long now = System.nanoTime();
+            // A server that stayed in for a whole maximum cool-down starts again from the base one.
+            if (now - b.readmittedAtNanos > spec.maxEjection().toNanos()) {
+                b.ejections = 0;
+            }
             b.ejections++;
-            long ms = Math.min(spec.baseEjection().toMillis() * b.ejections, spec.maxEjection().toMillis());
-            b.ejectedUntil(System.nanoTime() + ms * 1_000_000);
+            long ms = coolDownMs(spec, b.ejections);
+            b.ejectedUntil(now + ms * 1_000_000);
             b.consecutiveFailures.set(0);
             rebuild();
             LOG.warnf("server %s of pool %s ejected for %d ms: %d consecutive failures on traffic",
                     b.id(), b.pool(), ms, spec.consecutiveFailures());
             vertx.setTimer(Math.max(1, ms), id -> readmit(b));
         }
+    }
+
+    /** Envoy's rule: never more than max-ejection-percent of a pool at once, but always at least one server. */
+    static boolean mayEject(int alreadyEjected, int poolSize, int maxEjectionPercent) {
+        return alreadyEjected == 0 || (alreadyEjected + 1) * 100L <= (long) maxEjectionPercent * poolSize;
+    }
+
+    /** The n-th ejection in a row lasts n base cool-downs, at most the maximum. */
+    static long coolDownMs(OutlierSpec spec, int ejectionsInARow) {
+        return Math.min(spec.baseEjection().toMillis() * ejectionsInARow, spec.maxEjection().toMillis());
     }
 
     /** A success on real traffic ends a run of failures. */
@@ -126,6 +140,7 @@ public class BackendRegistry implements StatusSetter {
                 return;
             }
             b.ejectedUntil(0);
+            b.readmittedAtNanos = System.nanoTime();
             rebuild();
             LOG.infof("server %s of pool %s readmitted after its cool-down", b.id(), b.pool());
         }
