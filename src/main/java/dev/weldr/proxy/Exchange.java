@@ -5,6 +5,8 @@ import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpServerRequest;
 
+import java.util.List;
+
 /** One client request's way through the proxy: its pool, which backend, how many tries, how it ended. */
 final class Exchange implements RequestKey {
 
@@ -20,6 +22,8 @@ final class Exchange implements RequestKey {
     int attempts;
     /** The backend whose failure was last counted, so that one failure is counted once. */
     Backend failureCounted;
+    /** Every backend that failed this request, so that no retry goes back to one; null until one fails. */
+    List<Backend> failed;
     /** weldr answered (502/503/504) instead of a backend. */
     boolean ownAnswer;
 

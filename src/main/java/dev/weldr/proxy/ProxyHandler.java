@@ -22,7 +22,9 @@ import dev.weldr.proxy.lb.LoadBalancer;
 import dev.weldr.proxy.lb.RequestKey;
 
 import java.net.ConnectException;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 
@@ -135,6 +137,11 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
     private Future<HttpClientRequest> open(ProxyContext ctx, Exchange ex, Backend exclude) {
         PoolTable pool = ex.pool;
         Backend backend = pick(pool, ex, exclude);
+        if (backend != null && ex.failed != null && ex.failed.contains(backend)) {
+            // A policy avoids only the server that failed last; from the third try on, an
+            // earlier failure could come back. Take the first server not tried yet instead.
+            backend = untried(pool, ex.failed);
+        }
         if (backend == null) {
             if (exclude != null) {
                 return Future.failedFuture(new ConnectException("no other server to retry on"));
@@ -200,10 +207,23 @@ final class ProxyHandler implements ProxyInterceptor, OriginRequestProvider {
         return Future.succeededFuture(errorResponse(ctx, ex, failure));
     }
 
+    private static Backend untried(PoolTable pool, List<Backend> failed) {
+        for (Backend b : pool.routable) {
+            if (!failed.contains(b)) {
+                return b;
+            }
+        }
+        return null;
+    }
+
     /** Counts a failed exchange with the current backend, once per backend tried. */
     private void countFailure(Exchange ex) {
         if (ex.backend != null && ex.failureCounted != ex.backend) {
             ex.failureCounted = ex.backend;
+            if (ex.failed == null) {
+                ex.failed = new ArrayList<>(2);
+            }
+            ex.failed.add(ex.backend);
             stats.backendFailed(ex.backend);
             registry.failed(ex.backend, ex.pool.settings.outlier());
         }

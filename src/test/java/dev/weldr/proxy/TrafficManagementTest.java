@@ -219,6 +219,26 @@ class TrafficManagementTest extends ProxyTestBase {
         assertTrue(failures >= 3, "without retries, requests to the dead servers fail: " + failures);
     }
 
+    @Test
+    void shouldNeverRetryOnAServerThatAlreadyFailedTheRequest() throws Exception {
+        // A consistent-hash ring walks on to the next server from the key; excluding only the last
+        // failure, the third try would go back to the first one.
+        createPool("{\"name\":\"ring\",\"policy\":\"consistent-hash\",\"hashOn\":\"header:X-User\","
+                + "\"limits\":{\"retries\":2},\"outlier\":{\"consecutiveFailures\":0}}");
+        route("all", "{\"pathPrefix\":\"/\",\"pool\":\"ring\"}");
+        addTo("ring", deadPort());
+        addTo("ring", deadPort());
+        TestBackend live = named("live");
+        addTo("ring", live.port());
+        try (RawHttp client = RawHttp.connect(proxyPort())) {
+            for (int i = 0; i < 30; i++) {
+                client.sendHead("GET /k HTTP/1.1", "Host: weldr.test", "X-User: user" + i);
+                RawHttp.Response r = client.read(false);
+                assertEquals(200, r.status(), "user" + i + ": " + body(r));
+            }
+        }
+    }
+
     private static String state(String pool, int port) {
         return given().get("/pools/" + pool + "/servers/127.0.0.1/" + port).then().statusCode(200).extract().path("state");
     }
