@@ -57,9 +57,56 @@ public record ServerUrl(String scheme, String host, int port) {
         }
         String host = uri.getHost();
         if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
+            host = canonicalIpv6(host.substring(1, host.length() - 1));
         }
         return new ServerUrl(scheme, host.toLowerCase(Locale.ROOT), port);
+    }
+
+    /**
+     * One spelling per IPv6 address (RFC 5952: lower case, no leading zeros, the longest run of
+     * two or more zero groups as {@code ::}), so that {@code [0:0::1]} and {@code [::1]} are one server.
+     */
+    static String canonicalIpv6(String literal) {
+        byte[] bytes;
+        try {
+            // A literal (it contains ':'), so this parses and never looks anything up.
+            bytes = java.net.InetAddress.getByName("[" + literal + "]").getAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw new InvalidServerUrlException("url has no valid host");
+        }
+        if (bytes.length != 16) {
+            return literal.toLowerCase(Locale.ROOT);
+        }
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((bytes[2 * i] & 0xff) << 8) | (bytes[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; i++) {
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = Math.max(i, j);
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (out.length() > 0 && out.charAt(out.length() - 1) != ':') {
+                out.append(':');
+            }
+            out.append(Integer.toHexString(groups[i]));
+        }
+        return out.toString();
     }
 
     /** Empty (the scheme's default) or a number from 1 to 65535. */

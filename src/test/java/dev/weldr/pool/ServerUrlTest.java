@@ -147,4 +147,14 @@ class ServerUrlTest {
                 "'" + text + "' should be refused");
         assertEquals(message, e.getMessage(), "message for '" + text + "'");
     }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "shouldSpellAnIPv6AddressOneWay: {0}")
+    @org.junit.jupiter.params.provider.CsvSource({
+            "http://[::1]:80, ::1", "http://[0:0:0:0:0:0:0:1]:80, ::1", "http://[0000::0001]:80, ::1",
+            "http://[2001:DB8::1]:80, 2001:db8::1", "http://[2001:db8:0:0:1:0:0:1]:80, 2001:db8::1:0:0:1",
+            "http://[2001:db8:0:1:1:1:1:1]:80, 2001:db8:0:1:1:1:1:1", "http://[::]:80, ::",
+            "http://[fe80:0:0:0:0:0:0:0]:80, fe80::", "http://[1:0:0:2:0:0:0:3]:80, 1:0:0:2::3"})
+    void shouldSpellAnIPv6AddressOneWay(String url, String host) {
+        assertEquals(host, ServerUrl.parse(url).host());
+    }
 }
