@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# weldr against nginx and HAProxy, in one interleaved run on this machine. It prints figures and
+# asserts nothing. Everything runs on loopback; everything it starts, it stops (by PID).
+#
+#   bench/run.sh                 # ROUNDS=3 rounds of DURATION=10 s per target and case
+#   ROUNDS=1 DURATION=3 bench/run.sh
+#   POOL_SIZES="1 100 10000" bench/run.sh
+#
+# Targets, all in front of the same two nginx backends (13-byte body), round-robin, keep-alive
+# upstream: direct (the backend itself: the limit), weldr, nginx (1 worker), haproxy (1 thread).
+# Cases: keepalive (50 connections), pipeline (16 deep), c1000 (1,000 connections), 1mb (1 MB body).
+# The steadiest figure on a shared 2-core machine is the proxy process's CPU time per request.
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+POOL_SIZES=${POOL_SIZES:-"1 100 10000"}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+JAR="$ROOT/target/quarkus-app/quarkus-run.jar"
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk || ! need nginx || ! need haproxy; then
+  [ "$(id -u)" = 0 ] || { echo "bench: needs wrk, nginx and haproxy (run as root to install them)" >&2; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light haproxy >/dev/null
+fi
+[ -f "$JAR" ] || (cd "$ROOT" && ./mvnw -B -q package -DskipTests)
+ulimit -n 20000 2>/dev/null || true
+
+WORK=$(mktemp -d /tmp/weldr-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  sleep 0.5
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+cpu_ticks() { # user+sys clock ticks of a process and its children threads (a process's stat covers its threads)
+  local total=0 pid
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat") ))
+  done
+  echo "$total"
+}
+TICK=$(getconf CLK_TCK)
+wait_http() { # url, seconds
+  local deadline=$((SECONDS + $2))
+  until curl -s -o /dev/null "$1"; do
+    [ $SECONDS -lt $deadline ] || { echo "bench: $1 did not answer" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+
+B1=$(freeport); B2=$(freeport)
+mkdir -p "$WORK/www" "$WORK/backend" "$WORK/nginx"
+head -c 1048576 /dev/zero | tr '\0' 'x' > "$WORK/www/1mb"
+chmod 755 "$WORK" "$WORK/www" && chmod 644 "$WORK/www/1mb"   # nginx's workers run as another user
+
+# ---- the backend: nginx, two ports (on every loopback address, for the pool-size test) ----
+cat > "$WORK/backend/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $WORK/backend/nginx.pid;
+error_log $WORK/backend/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  server {
+    listen $B1 reuseport backlog=4096;
+    listen $B2 reuseport backlog=4096;
+    location = / { default_type text/plain; return 200 "hello world!\n"; }
+    location = /1mb { root $WORK/www; }
+  }
+}
+EOF
+nginx -c "$WORK/backend/nginx.conf" -e "$WORK/backend/error.log" & PIDS+=($!)
+BACKEND_MASTER=$!
+wait_http "http://127.0.0.1:$B1/" 10
+
+# ---- nginx as a reverse proxy (1 worker) ----
+NP=$(freeport)
+cat > "$WORK/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream backends { server 127.0.0.1:$B1; server 127.0.0.1:$B2; keepalive 256; keepalive_requests 1000000; }
+  server {
+    listen 127.0.0.1:$NP backlog=4096;
+    location / { proxy_pass http://backends; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; }
+  }
+}
+EOF
+nginx -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" & PIDS+=($!)
+NGINX_MASTER=$!
+
+# ---- HAProxy (1 thread; maxconn 4096 fits this machine's open-files limit) ----
+HP=$(freeport)
+cat > "$WORK/haproxy.cfg" <<EOF
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$HP
+  default_backend be
+backend be
+  balance roundrobin
+  server b1 127.0.0.1:$B1
+  server b2 127.0.0.1:$B2
+EOF
+haproxy -f "$WORK/haproxy.cfg" -db >/dev/null 2>&1 & PIDS+=($!)
+HAPROXY_PID=$!
+
+# ---- weldr, with its defaults but for ports and data ----
+WP=$(freeport); WA=$(freeport); WR=$(freeport)
+start_weldr() { # data dir
+  java -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
+       -Dweldr.raft.data-dir="$1" -jar "$JAR" > "$WORK/weldr.log" 2>&1 & PIDS+=($!)
+  WELDR_PID=$!
+}
+t0=$(date +%s%N)
+start_weldr "$WORK/weldr-data"
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WA/q/health/ready")" = 200 ]; do sleep 0.01; done
+READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+for p in $B1 $B2; do curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$p\"}" "http://127.0.0.1:$WA/servers"; done
+wait_http "http://127.0.0.1:$NP/" 10
+wait_http "http://127.0.0.1:$HP/" 10
+
+pids_of() {
+  case $1 in
+    direct) echo "$BACKEND_MASTER $(pgrep -P "$BACKEND_MASTER" | tr '\n' ' ')" ;;
+    weldr) echo "$WELDR_PID" ;;
+    nginx) echo "$NGINX_MASTER $(pgrep -P "$NGINX_MASTER" | tr '\n' ' ')" ;;
+    haproxy) echo "$HAPROXY_PID" ;;
+  esac
+}
+url_of() {
+  case $1 in
+    direct) echo "http://127.0.0.1:$B1" ;;
+    weldr) echo "http://127.0.0.1:$WP" ;;
+    nginx) echo "http://127.0.0.1:$NP" ;;
+    haproxy) echo "http://127.0.0.1:$HP" ;;
+  esac
+}
+ms() { # wrk latency ("812.00us", "1.20ms", "2.01s") to milliseconds
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+run_case() { # target case -> one TSV row
+  local target=$1 case=$2 url args=() out before after
+  url=$(url_of "$target")
+  case $case in
+    keepalive) args=(-t1 -c50 "$url/") ;;
+    pipeline) args=(-t1 -c50 -s "$HERE/pipeline.lua" "$url/") ;;
+    c1000) args=(-t1 -c1000 "$url/") ;;
+    1mb) args=(-t1 -c10 "$url/1mb") ;;
+  esac
+  local pids; pids=$(pids_of "$target")
+  before=$(cpu_ticks $pids)
+  out=$(wrk --latency -d"${DURATION}s" --timeout 5s "${args[@]}" 2>&1)
+  after=$(cpu_ticks $pids)
+  local rps p50 p99 requests errors
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99=$(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  errors=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$case" "$rps" "$p50" "$p99" "$errors" "$requests" \
+    "$(awk -v t=$((after - before)) -v k="$TICK" 'BEGIN { printf "%.3f", t / k }')"
+}
+
+echo "weldr benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $ROUNDS rounds of ${DURATION}s per target and case, interleaved"
+echo "weldr: start to /q/health/ready UP in ${READY_MS} ms"
+: > "$WORK/rows.tsv"
+for round in $(seq "$ROUNDS"); do
+  for case in keepalive pipeline c1000 1mb; do
+    for target in direct weldr nginx haproxy; do
+      run_case "$target" "$case" >> "$WORK/rows.tsv"
+    done
+  done
+  echo "round $round done"
+done
+python3 "$HERE/summarize.py" "$WORK/rows.tsv"
+echo "weldr resident memory after the run: $(awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$WELDR_PID/status")"
+
+# ---- the cost per request with a larger pool, and the time to fill it ----
+echo
+echo "pool size: weldr keep-alive throughput and CPU per request (every 127.x.y.z reaches the backend)"
+for size in $POOL_SIZES; do
+  curl -s "http://127.0.0.1:$WA/servers" | python3 -c '
+import json, sys, urllib.request
+for s in json.load(sys.stdin)["servers"]:
+    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:'"$WA"'/servers/%s/%d" % (s["host"], s["port"]), method="DELETE"))'
+  t0=$(date +%s%N)
+  python3 - "$WA" "$B1" "$size" <<'PY'
+import concurrent.futures, json, sys, urllib.request
+admin, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def add(i):
+    host = "127.%d.%d.%d" % (1 + i // 65025, (i // 255) % 255, 1 + i % 255)
+    body = json.dumps({"url": "http://%s:%d" % (host, port)}).encode()
+    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%s/servers" % admin, data=body,
+                                                  headers={"Content-Type": "application/json"})).read()
+with concurrent.futures.ThreadPoolExecutor(16) as pool:
+    list(pool.map(add, range(size)))
+PY
+  add_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  row=$(run_case weldr keepalive)
+  awk -F'\t' -v size="$size" -v add="$add_ms" '{ printf "  %6d servers: %8.0f requests/s, %6.1f us CPU/request, added in %d ms (16 clients)\n", size, $3, $8 / ($7 > 0 ? $7 : 1) * 1e6, add }' <<<"$row"
+done
+echo "weldr resident memory at the end: $(awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$WELDR_PID/status")"

@@ -1,0 +1,37 @@
+"""Prints the benchmark table from the raw rows run.sh collected (one TSV row per wrk run)."""
+import statistics
+import sys
+from collections import defaultdict
+
+rows = defaultdict(list)
+order_targets, order_cases = [], []
+with open(sys.argv[1]) as f:
+    for line in f:
+        target, case, rps, p50, p99, errors, requests, cpu_s = line.rstrip("\n").split("\t")
+        if target not in order_targets:
+            order_targets.append(target)
+        if case not in order_cases:
+            order_cases.append(case)
+        rows[(target, case)].append((float(rps), float(p50), float(p99), int(errors), int(requests), float(cpu_s)))
+
+def med(values):
+    return statistics.median(values) if values else float("nan")
+
+print()
+print("%-10s %-10s %12s %10s %10s %8s %12s %9s %9s" % (
+    "case", "target", "requests/s", "p50 ms", "p99 ms", "errors", "CPU us/req", "vs nginx", "vs haproxy"))
+for case in order_cases:
+    cpu = {}
+    for target in order_targets:
+        r = rows.get((target, case))
+        if r:
+            cpu[target] = med([c / max(n, 1) * 1e6 for (_, _, _, _, n, c) in r])
+    for target in order_targets:
+        r = rows.get((target, case))
+        if not r:
+            continue
+        ratio = lambda peer: ("%.2f" % (cpu[target] / cpu[peer])) if peer in cpu and cpu[peer] > 0 else "-"
+        print("%-10s %-10s %12.0f %10.2f %10.2f %8d %12.1f %9s %9s" % (
+            case, target, med([x[0] for x in r]), med([x[1] for x in r]), med([x[2] for x in r]),
+            sum(x[3] for x in r), cpu[target], ratio("nginx"), ratio("haproxy")))
+    print()
