@@ -1,6 +1,8 @@
 package dev.weldr.packaging;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,12 +23,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * What can be checked of docker/Dockerfile.jvm without building it (docker/test-image.sh builds
- * and runs it): the contract of the image, and that it agrees with the Kubernetes manifests.
+ * What can be checked of docker/Dockerfile.jvm and docker/Dockerfile.native without building them
+ * (docker/test-image.sh builds and runs the JVM image): the contract of the images, and that they
+ * agree with the Kubernetes manifests.
  */
 class DockerfileTest {
 
     static final Path DOCKERFILE = Path.of("docker/Dockerfile.jvm");
+    static final Path NATIVE = Path.of("docker/Dockerfile.native");
 
     record Instruction(String keyword, String arguments) {
     }
@@ -88,9 +92,10 @@ class DockerfileTest {
         assertTrue(header.contains("run ") && header.contains("WELDR_ADMIN_TOKEN"), "the header shows the run command, with a token");
     }
 
-    @Test
-    void imageRunsAsANonRootUserWithDataInAVolume() throws IOException {
-        List<Instruction> instructions = instructions(DOCKERFILE);
+    @ParameterizedTest
+    @ValueSource(strings = {"docker/Dockerfile.jvm", "docker/Dockerfile.native"})
+    void imageRunsAsANonRootUserWithDataInAVolume(Path dockerfile) throws IOException {
+        List<Instruction> instructions = finalStage(instructions(dockerfile));
         Map<String, String> args = assignments(all(instructions, "ARG"));
         List<String> users = all(instructions, "USER");
         assertFalse(users.isEmpty(), "USER is set");
@@ -110,15 +115,52 @@ class DockerfileTest {
         assertFalse(env.containsKey("WELDR_ADMIN_INSECURE"), "the image does not switch the token rule off");
     }
 
-    @Test
-    void exposedPortsAreWeldrsAndTheManifestsOnes() throws IOException {
-        List<String> expose = all(instructions(DOCKERFILE), "EXPOSE");
+    @ParameterizedTest
+    @ValueSource(strings = {"docker/Dockerfile.jvm", "docker/Dockerfile.native"})
+    void exposedPortsAreWeldrsAndTheManifestsOnes(Path dockerfile) throws IOException {
+        List<String> expose = all(finalStage(instructions(dockerfile)), "EXPOSE");
         TreeSet<Integer> ports = expose.stream().flatMap(e -> Arrays.stream(e.split("\\s+")))
                 .map(p -> Integer.parseInt(p.replace("/tcp", ""))).collect(Collectors.toCollection(TreeSet::new));
         assertEquals(new TreeSet<>(List.of(8080, 8687, 8688)), ports, "proxy, admin, Raft");
         TreeSet<Integer> manifestPorts = KubernetesManifestsTest.weldr().getPorts().stream()
                 .map(p -> p.getContainerPort()).collect(Collectors.toCollection(TreeSet::new));
         assertEquals(ports, manifestPorts, "the StatefulSet's container ports are the image's");
+    }
+
+    @Test
+    void nativeImageIsCompiledWithTheNativeProfileInABuilderImage() throws IOException {
+        List<Instruction> instructions = instructions(NATIVE);
+        List<String> from = all(instructions, "FROM");
+        assertEquals(List.of("${BUILDER_IMAGE} AS build", "${RUNTIME_IMAGE}"), from);
+        Map<String, String> args = assignments(all(instructions, "ARG"));
+        assertTrue(args.getOrDefault("BUILDER_IMAGE", "").contains("mandrel-builder-image:jdk-"), "a Mandrel builder: " + args);
+        assertTrue(all(instructions, "RUN").stream().anyMatch(r -> r.contains("./mvnw") && r.contains("-Pnative")),
+                "the build stage runs the native profile");
+        // Everything the build stage copies is in the repository and let through by .dockerignore.
+        List<String> ignore = Files.readAllLines(Path.of(".dockerignore")).stream().map(String::strip).toList();
+        for (String copy : all(instructions, "COPY")) {
+            if (copy.startsWith("--from=")) {
+                continue;
+            }
+            String[] parts = copy.split("\\s+");
+            for (String source : Arrays.copyOf(parts, parts.length - 1)) {
+                assertTrue(Files.exists(Path.of(source)), source + " is copied but does not exist");
+                assertTrue(ignore.contains("!" + source) || ignore.contains("!" + source + "/"), source + " is not let through by .dockerignore");
+            }
+        }
+        String entrypoint = all(finalStage(instructions), "ENTRYPOINT").get(0);
+        assertTrue(entrypoint.startsWith("[\"/opt/weldr/weldr\""), "exec form, the native executable: " + entrypoint);
+    }
+
+    /** The instructions after the last FROM. */
+    static List<Instruction> finalStage(List<Instruction> instructions) {
+        int last = 0;
+        for (int i = 0; i < instructions.size(); i++) {
+            if (instructions.get(i).keyword().equals("FROM")) {
+                last = i;
+            }
+        }
+        return instructions.subList(last, instructions.size());
     }
 
     @Test
