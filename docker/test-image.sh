@@ -15,6 +15,12 @@
 #    through the admin API, refuses to start without a token (one line, non-zero exit code),
 #    and that a new container started on the same volume after the first one is removed still
 #    has the pool.
+# 5. Runs three members the way k8s/statefulset.yaml configures them: each one's Raft host is a
+#    stable DNS name (weldr-N.weldr-raft.<ns>.svc.cluster.local, here resolved to 127.0.0.1
+#    with --add-host; the ports differ, as they share the host's network) and the peers are the
+#    three names. Only the leader is ready (what the proxy Service routes on), a write sent to a
+#    follower is forwarded to the leader by name, every member has it, the leader proxies; when
+#    the leader is stopped, another member becomes the only ready one.
 #
 # Every request goes to 127.0.0.1. Everything the run makes (containers, the volume, the weldr
 # image, the backend process, temporary files) is removed by name or id when it ends, whether
@@ -34,7 +40,8 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 RUN_ID="weldr-test-$$-$(date +%s)"
 IMAGE="localhost/${RUN_ID}:jvm"
 VOLUME="${RUN_ID}-data"
-CONTAINERS=("${RUN_ID}-a" "${RUN_ID}-b" "${RUN_ID}-notoken")
+CONTAINERS=("${RUN_ID}-a" "${RUN_ID}-b" "${RUN_ID}-notoken" "${RUN_ID}-m0" "${RUN_ID}-m1" "${RUN_ID}-m2")
+MEMBER_VOLUMES=("${RUN_ID}-m0-data" "${RUN_ID}-m1-data" "${RUN_ID}-m2-data")
 TOKEN="t-$RANDOM$RANDOM$RANDOM"
 WORK=$(mktemp -d "/tmp/${RUN_ID}.XXXXXX")
 BACKEND_PID=
@@ -60,13 +67,15 @@ cleanup() {
     for c in "${CONTAINERS[@]}"; do
         pm container exists "$c" 2>/dev/null && pm rm -f -v -t 5 "$c" >/dev/null
     done
-    pm volume exists "$VOLUME" 2>/dev/null && pm volume rm -f "$VOLUME" >/dev/null
+    for v in "$VOLUME" "${MEMBER_VOLUMES[@]}"; do
+        pm volume exists "$v" 2>/dev/null && pm volume rm -f "$v" >/dev/null
+    done
     if [[ $BUILT_IMAGE == 1 && ${WELDR_KEEP_IMAGE:-0} != 1 ]]; then
         pm image exists "$IMAGE" 2>/dev/null && pm rmi -f "$IMAGE" >/dev/null
     fi
     [[ -n $BACKEND_PID ]] && kill "$BACKEND_PID" 2>/dev/null && wait "$BACKEND_PID" 2>/dev/null
     rm -rf "$WORK"
-    log "cleaned up (containers, volume ${VOLUME}$([[ ${WELDR_KEEP_IMAGE:-0} == 1 ]] || echo ", image $IMAGE"))"
+    log "cleaned up (containers, volumes$([[ ${WELDR_KEEP_IMAGE:-0} == 1 ]] || echo ", image $IMAGE"))"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -161,9 +170,9 @@ pass "image metadata: USER $user, EXPOSE $ports, VOLUME /data"
 
 # ---------------------------------------------------------------------------------------------
 # Free ports on this host (the containers share its network), and a backend on 127.0.0.1
-read -r PROXY ADMIN RAFT BACKEND <<<"$(python3 -c '
+read -r PROXY ADMIN RAFT BACKEND R0 R1 R2 A0 A1 A2 P0 P1 P2 <<<"$(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(4)]
+ss = [socket.socket() for _ in range(13)]
 for s in ss:
     s.bind(("", 0))
 print(*[s.getsockname()[1] for s in ss])
@@ -274,5 +283,90 @@ servers=$(curl -s "${auth[@]}" "http://127.0.0.1:$ADMIN/servers")
 body=$(curl -s "http://127.0.0.1:$PROXY/hello.txt")
 [[ $body == "$MARK" ]] || fail "after the restart the proxy answered '$body'"
 pass "a new container on the same volume is ready in ${TOOK}s, still has the server, and proxies to it"
+
+pm stop -t 30 "${CONTAINERS[1]}" >/dev/null
+pm rm -v "${CONTAINERS[1]}" >/dev/null
+
+# ---------------------------------------------------------------------------------------------
+# Three members, named as in the StatefulSet.
+DOMAIN=weldr-raft.weldr-test.svc.cluster.local
+RAFT_PORTS=("$R0" "$R1" "$R2")
+ADMIN_PORTS=("$A0" "$A1" "$A2")
+PROXY_PORTS=("$P0" "$P1" "$P2")
+PEERS="weldr-0.$DOMAIN:$R0,weldr-1.$DOMAIN:$R1,weldr-2.$DOMAIN:$R2"
+hosts=()
+for i in 0 1 2; do
+    hosts+=(--add-host "weldr-$i.$DOMAIN:127.0.0.1")
+done
+log "starting three members: $PEERS"
+for i in 0 1 2; do
+    pm volume create "${MEMBER_VOLUMES[$i]}" >/dev/null
+    pm run -d --name "${CONTAINERS[$((3 + i))]}" --network host "${hosts[@]}" \
+        --read-only --read-only-tmpfs=false --tmpfs /tmp:rw,exec,nosuid,nodev,size=256m \
+        --cap-drop ALL --security-opt no-new-privileges "${ULIMITS[@]}" \
+        -v "${MEMBER_VOLUMES[$i]}:/data" \
+        -e WELDR_ADMIN_TOKEN="$TOKEN" \
+        -e WELDR_RAFT_HOST="weldr-$i.$DOMAIN" -e WELDR_RAFT_PORT="${RAFT_PORTS[$i]}" -e WELDR_RAFT_PEERS="$PEERS" \
+        -e QUARKUS_HTTP_PORT="${ADMIN_PORTS[$i]}" -e WELDR_PROXY_PORT="${PROXY_PORTS[$i]}" \
+        "$IMAGE" >/dev/null
+done
+
+# Sets READY to the indexes of the members whose /q/health/ready answers 200, among those given.
+ready_members() {
+    READY=()
+    for i in "$@"; do
+        [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ADMIN_PORTS[$i]}/q/health/ready" || true) == 200 ]] && READY+=("$i")
+    done
+    return 0
+}
+# Waits until exactly one of the given members is ready, and that one stays the only one for a
+# second; sets LEADER.
+wait_single_ready() {
+    local t0 stable=0
+    t0=$(date +%s)
+    while true; do
+        ready_members "$@"
+        if ((${#READY[@]} == 1)); then
+            stable=$((stable + 1))
+            ((stable >= 4)) && break
+        else
+            stable=0
+        fi
+        if (($(date +%s) - t0 > 120)); then
+            for i in "$@"; do pm logs "${CONTAINERS[$((3 + i))]}" 2>&1 | tail -8; done
+            fail "members $*: expected exactly one ready, got [${READY[*]}] after 120 s"
+        fi
+        sleep 0.25
+    done
+    LEADER=${READY[0]}
+    TOOK=$(($(date +%s) - t0))
+}
+wait_single_ready 0 1 2
+cluster=$(curl -s "${auth[@]}" "http://127.0.0.1:${ADMIN_PORTS[$LEADER]}/cluster")
+[[ $cluster == *"\"leader\":\"weldr-$LEADER.$DOMAIN:${RAFT_PORTS[$LEADER]}\""* ]] \
+    || fail "the ready member is not the leader its /cluster names: $cluster"
+pass "three members: weldr-$LEADER is leader and the only ready one, ${TOOK}s after start; node ids are the stable names"
+
+FOLLOWER=$(((LEADER + 1) % 3))
+code=$(curl -s -o "$WORK/post3.json" -D "$WORK/post3.headers" -w '%{http_code}' "${auth[@]}" \
+    -d "{\"url\":\"http://127.0.0.1:$BACKEND\"}" "http://127.0.0.1:${ADMIN_PORTS[$FOLLOWER]}/servers")
+[[ $code == 201 ]] || fail "POST /servers to follower weldr-$FOLLOWER answered $code: $(cat "$WORK/post3.json")"
+grep -qi "^X-Weldr-Leader: weldr-$LEADER.$DOMAIN:${RAFT_PORTS[$LEADER]}" "$WORK/post3.headers" \
+    || fail "no X-Weldr-Leader naming weldr-$LEADER: $(cat "$WORK/post3.headers")"
+for i in 0 1 2; do
+    servers=$(curl -s "${auth[@]}" "http://127.0.0.1:${ADMIN_PORTS[$i]}/servers?consistent=true")
+    [[ $servers == *"\"url\":\"http://127.0.0.1:$BACKEND\""* ]] || fail "weldr-$i does not have the server: $servers"
+done
+body=$(curl -s "http://127.0.0.1:${PROXY_PORTS[$LEADER]}/hello.txt")
+[[ $body == "$MARK" ]] || fail "the leader's proxy answered '$body'"
+pass "a write sent to follower weldr-$FOLLOWER is forwarded to the leader by name, every member has it, the leader proxies"
+
+OLD=$LEADER
+log "stopping the leader weldr-$OLD (SIGTERM)"
+pm stop -t 30 "${CONTAINERS[$((3 + OLD))]}" >/dev/null
+rest=()
+for i in 0 1 2; do ((i != OLD)) && rest+=("$i"); done
+wait_single_ready "${rest[@]}"
+pass "after the leader stopped, weldr-$LEADER is the only ready member ${TOOK}s later"
 
 echo "image test: $PASSED passed, $FAILED failed ($(($(date +%s) - START)) s)"
