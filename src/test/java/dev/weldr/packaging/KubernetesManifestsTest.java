@@ -383,7 +383,7 @@ class KubernetesManifestsTest {
         assertEquals("RuntimeDefault", podContext.getSeccompProfile().getType());
         assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken(), "no Kubernetes API token in the pod");
         assertEquals(Boolean.FALSE, pod.getEnableServiceLinks(),
-                "service links would inject WELDR_PORT, WELDR_ADMIN_PORT, ... where weldr reads its WELDR_* keys");
+                "service links would inject WELDR_PORT, WELDR_ADMIN_PORT, ... (tcp://...) among weldr's WELDR_* keys");
         assertNotEquals(Boolean.TRUE, pod.getHostNetwork());
 
         SecurityContext context = weldr().getSecurityContext();
@@ -487,19 +487,33 @@ class KubernetesManifestsTest {
         }
     }
 
+    static Path kubectl() {
+        return Stream.of(Objects.toString(System.getenv("PATH"), "").split(java.io.File.pathSeparator))
+                .map(dir -> Path.of(dir, "kubectl")).filter(Files::isExecutable).findFirst().orElse(null);
+    }
+
+    /** {@code kubectl kustomize dir}, strictly parsed. */
+    static List<HasMetadata> kustomize(Path kubectl, Path dir) throws Exception {
+        Process process = new ProcessBuilder(kubectl.toString(), "kustomize", dir.toString()).start();
+        process.getOutputStream().close();
+        java.util.concurrent.CompletableFuture<byte[]> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return process.getErrorStream().readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        byte[] out = process.getInputStream().readAllBytes();
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "kubectl kustomize did not finish in 60 s");
+        assertEquals(0, process.exitValue(), "kubectl kustomize " + dir + " failed: " + new String(err.get(), StandardCharsets.UTF_8));
+        return StrictManifests.parse("kubectl kustomize " + dir, new String(out, StandardCharsets.UTF_8));
+    }
+
     @Test
     void kustomizeRendersTheManifests() throws Exception {
-        Path kubectl = Stream.of(Objects.toString(System.getenv("PATH"), "").split(java.io.File.pathSeparator))
-                .map(dir -> Path.of(dir, "kubectl")).filter(Files::isExecutable).findFirst().orElse(null);
+        Path kubectl = kubectl();
         assumeTrue(kubectl != null, "kubectl is not on PATH: `kubectl kustomize k8s` not run");
-        Process process = new ProcessBuilder(kubectl.toString(), "kustomize", K8S.toString())
-                .redirectErrorStream(false).start();
-        process.getOutputStream().close();
-        byte[] out = process.getInputStream().readAllBytes();
-        byte[] err = process.getErrorStream().readAllBytes();
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "kubectl kustomize did not finish in 60 s");
-        assertEquals(0, process.exitValue(), "kubectl kustomize k8s failed: " + new String(err, StandardCharsets.UTF_8));
-        List<HasMetadata> rendered = StrictManifests.parse("kubectl kustomize k8s", new String(out, StandardCharsets.UTF_8));
+        List<HasMetadata> rendered = kustomize(kubectl, K8S);
         Set<String> expected = manifests().values().stream().flatMap(List::stream)
                 .map(r -> r.getKind() + "/" + r.getMetadata().getName()).collect(Collectors.toCollection(TreeSet::new));
         Set<String> got = rendered.stream().map(r -> r.getKind() + "/" + r.getMetadata().getName())
@@ -510,5 +524,39 @@ class KubernetesManifestsTest {
                 .forEach(s -> s.getSpec().getTemplate().getSpec().getContainers().forEach(c -> images.add(c.getImage())));
         assertEquals(1, images.size());
         assertFalse(images.get(0).isBlank(), "the rendered StatefulSet names an image");
+    }
+
+    /** The overlay README.md tells users to write (its token in a file kept out of the repository) renders as it says. */
+    @Test
+    void readmeOverlayReplacesTheTokenAndSetsNamespaceAndImage(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path kubectl = kubectl();
+        assumeTrue(kubectl != null, "kubectl is not on PATH: the README overlay is not rendered");
+        String readme = Files.readString(Path.of("README.md"));
+        Matcher block = Pattern.compile("cat > my-weldr/kustomization.yaml <<'YAML'\n(.*?)\nYAML\n", Pattern.DOTALL).matcher(readme);
+        assertTrue(block.find(), "README.md no longer shows the overlay (cat > my-weldr/kustomization.yaml <<'YAML' ... YAML)");
+        Path base = dir.resolve("k8s");
+        Files.createDirectories(base);
+        try (Stream<Path> files = Files.list(K8S)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, base.resolve(f.getFileName()));
+            }
+        }
+        Path overlay = Files.createDirectories(dir.resolve("my-weldr"));
+        Files.writeString(overlay.resolve("kustomization.yaml"), block.group(1) + "\n");
+        Files.writeString(overlay.resolve("admin-token.env"), "token=from-the-overlay\n");
+
+        List<HasMetadata> rendered = kustomize(kubectl, overlay);
+        Secret secret = rendered.stream().filter(Secret.class::isInstance).map(Secret.class::cast).findFirst()
+                .orElseThrow(() -> new AssertionError("no Secret rendered"));
+        assertEquals("weldr-admin-token", secret.getMetadata().getName(), "the Secret keeps the name the StatefulSet refers to");
+        assertEquals("from-the-overlay", secretValue(secret, "token"));
+        assertTrue(secret.getStringData() == null || secret.getStringData().isEmpty(), "the placeholder is gone: " + secret.getStringData());
+        String namespace = rendered.get(0).getMetadata().getNamespace();
+        assertNotNull(namespace);
+        rendered.forEach(r -> assertEquals(namespace, r.getMetadata().getNamespace(), r.getKind() + " namespace"));
+        StatefulSet set = rendered.stream().filter(StatefulSet.class::isInstance).map(StatefulSet.class::cast).findFirst().orElseThrow();
+        assertEquals("weldr-admin-token", set.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> e.getName().equals("WELDR_ADMIN_TOKEN")).findFirst().orElseThrow().getValueFrom().getSecretKeyRef().getName());
+        assertNotEquals("weldr:jvm", set.getSpec().getTemplate().getSpec().getContainers().get(0).getImage(), "the overlay sets the image");
     }
 }
