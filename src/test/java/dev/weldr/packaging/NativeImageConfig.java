@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -117,11 +116,8 @@ final class NativeImageConfig {
             e.put("unsafeAllocated", true);
             entries.put(type, e);
         }
-        // weldr's own JSON records (admin API bodies), some of them only ever inside a Response
-        // entity, where Quarkus cannot see their type at build time.
-        for (String record : weldrRecords()) {
-            entries.put(record, entry(record, "allDeclaredConstructors", "allDeclaredMethods", "allDeclaredFields"));
-        }
+        // weldr's own JSON records are registered by AdminJsonFeature (src/native/java), which
+        // finds them when the image is built: nothing to keep up to date here.
         return new ArrayList<>(entries.values());
     }
 
@@ -178,24 +174,6 @@ final class NativeImageConfig {
             throw new UncheckedIOException(e);
         }
         return new ArrayList<>(providers);
-    }
-
-    /** weldr's records, from the compiled classes. */
-    static List<String> weldrRecords() {
-        Path classes = jarOf(dev.weldr.config.WeldrConfig.class);
-        TreeSet<String> records = new TreeSet<>();
-        try (Stream<Path> files = Files.walk(classes)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
-                String name = classes.relativize(file).toString().replace(java.io.File.separatorChar, '.').replaceAll("\\.class$", "");
-                Class<?> type = load(name);
-                if (type.isRecord() && type.getName().startsWith("dev.weldr.admin.")) {
-                    records.add(type.getName());
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return new ArrayList<>(records);
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -2,7 +2,10 @@ package dev.weldr.packaging;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
 import java.lang.reflect.Method;
@@ -33,11 +36,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * up to date with the libraries on the class path, and naming only classes, members and
  * resources that exist. (No native image is built by this test: see README.md.)
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NativeImageConfigTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** First: with -Dweldr.native-config.write=true it rewrites the files the other tests read. */
     @Test
+    @Order(1)
     void committedConfigurationIsWhatTheGeneratorMakesFromTheLibraries() throws IOException {
         boolean write = Boolean.getBoolean("weldr.native-config.write");
         Map<String, String> generated = NativeImageConfig.generate();
