@@ -1,0 +1,562 @@
+package dev.weldr.packaging;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.weldr.config.HaMode;
+import dev.weldr.config.WeldrConfig;
+import io.fabric8.kubernetes.api.model.Capabilities;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarSource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.smallrye.config.WithName;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The Kubernetes manifests in k8s/: every one is valid for its kind (strictly, with the fabric8
+ * object model), and together they make a working weldr cluster: three members that find each
+ * other by stable names, probes on the health endpoints, a proxy Service that follows readiness,
+ * a restrictive security context, resources, and a disruption budget that keeps a quorum.
+ */
+class KubernetesManifestsTest {
+
+    static final Path K8S = Path.of("k8s");
+    static final String KUSTOMIZATION = "kustomization.yaml";
+
+    private static Map<String, List<HasMetadata>> manifests;
+
+    /** Every manifest file under k8s/ but the kustomization, parsed strictly, by relative path. */
+    static synchronized Map<String, List<HasMetadata>> manifests() {
+        if (manifests == null) {
+            Map<String, List<HasMetadata>> read = new LinkedHashMap<>();
+            try (Stream<Path> files = Files.walk(K8S)) {
+                for (Path file : files.filter(Files::isRegularFile)
+                        .filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
+                        .sorted().toList()) {
+                    String name = K8S.relativize(file).toString();
+                    if (!name.equals(KUSTOMIZATION)) {
+                        read.put(name, StrictManifests.parse(file.toString(), Files.readString(file)));
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            manifests = read;
+        }
+        return manifests;
+    }
+
+    static <T extends HasMetadata> List<T> all(Class<T> type) {
+        return manifests().values().stream().flatMap(List::stream).filter(type::isInstance).map(type::cast).toList();
+    }
+
+    static <T extends HasMetadata> T only(Class<T> type) {
+        List<T> found = all(type);
+        assertEquals(1, found.size(), "expected one " + type.getSimpleName() + " in k8s/, found " + found.size());
+        return found.get(0);
+    }
+
+    static StatefulSet statefulSet() {
+        return only(StatefulSet.class);
+    }
+
+    static PodSpec pod() {
+        return statefulSet().getSpec().getTemplate().getSpec();
+    }
+
+    static Container weldr() {
+        List<Container> containers = pod().getContainers();
+        assertEquals(1, containers.size(), "one container per member");
+        return containers.get(0);
+    }
+
+    static int containerPort(String name) {
+        return weldr().getPorts().stream().filter(p -> name.equals(p.getName())).findFirst()
+                .map(ContainerPort::getContainerPort)
+                .orElseThrow(() -> new AssertionError("the weldr container has no port named " + name));
+    }
+
+    /** A Service's or a probe's port, resolved against the container's ports as kube-proxy and the kubelet do. */
+    static int resolve(IntOrString port) {
+        assertNotNull(port, "no port");
+        if (port.getIntVal() != null) {
+            return port.getIntVal();
+        }
+        return containerPort(port.getStrVal());
+    }
+
+    static boolean selectsWeldrPods(Map<String, String> selector) {
+        Map<String, String> labels = statefulSet().getSpec().getTemplate().getMetadata().getLabels();
+        return selector != null && !selector.isEmpty() && labels.entrySet().containsAll(selector.entrySet());
+    }
+
+    static Service serviceNamed(String name) {
+        return all(Service.class).stream().filter(s -> s.getMetadata().getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no Service named " + name + " in k8s/"));
+    }
+
+    static Service serviceTargeting(String portName, boolean headless) {
+        List<Service> found = all(Service.class).stream()
+                .filter(s -> "None".equals(s.getSpec().getClusterIP()) == headless)
+                .filter(s -> s.getSpec().getPorts().stream().anyMatch(p -> resolve(p.getTargetPort()) == containerPort(portName)))
+                .toList();
+        assertEquals(1, found.size(), "expected one " + (headless ? "headless " : "") + "Service to the " + portName
+                + " port, found " + found.stream().map(s -> s.getMetadata().getName()).toList());
+        return found.get(0);
+    }
+
+    /** The container's environment in pod {@code podName}, as the kubelet builds it (envFrom, then env with $(VAR) expansion). */
+    static Map<String, String> environment(String podName, String namespace) {
+        Map<String, String> env = new LinkedHashMap<>();
+        Container c = weldr();
+        for (EnvFromSource from : c.getEnvFrom() == null ? List.<EnvFromSource>of() : c.getEnvFrom()) {
+            assertNotNull(from.getConfigMapRef(), "envFrom only from ConfigMaps");
+            ConfigMap map = all(ConfigMap.class).stream()
+                    .filter(m -> m.getMetadata().getName().equals(from.getConfigMapRef().getName())).findFirst()
+                    .orElseThrow(() -> new AssertionError("envFrom names ConfigMap " + from.getConfigMapRef().getName()
+                            + ", which is not in k8s/"));
+            String prefix = from.getPrefix() == null ? "" : from.getPrefix();
+            map.getData().forEach((k, v) -> env.put(prefix + k, v));
+        }
+        for (EnvVar var : c.getEnv()) {
+            env.put(var.getName(), var.getValueFrom() == null ? expand(var.getValue(), env)
+                    : valueFrom(var.getName(), var.getValueFrom(), podName, namespace));
+        }
+        return env;
+    }
+
+    private static String valueFrom(String name, EnvVarSource source, String podName, String namespace) {
+        if (source.getFieldRef() != null) {
+            return switch (source.getFieldRef().getFieldPath()) {
+                case "metadata.name" -> podName;
+                case "metadata.namespace" -> namespace;
+                default -> "<" + source.getFieldRef().getFieldPath() + ">";
+            };
+        }
+        if (source.getSecretKeyRef() != null) {
+            Secret secret = all(Secret.class).stream()
+                    .filter(s -> s.getMetadata().getName().equals(source.getSecretKeyRef().getName())).findFirst()
+                    .orElseThrow(() -> new AssertionError(name + " comes from Secret " + source.getSecretKeyRef().getName()
+                            + ", which is not in k8s/"));
+            return secretValue(secret, source.getSecretKeyRef().getKey());
+        }
+        if (source.getConfigMapKeyRef() != null) {
+            ConfigMap map = all(ConfigMap.class).stream()
+                    .filter(m -> m.getMetadata().getName().equals(source.getConfigMapKeyRef().getName())).findFirst()
+                    .orElseThrow(() -> new AssertionError(name + " comes from a ConfigMap not in k8s/"));
+            return map.getData().get(source.getConfigMapKeyRef().getKey());
+        }
+        return fail(name + ": unexpected valueFrom " + source);
+    }
+
+    static String secretValue(Secret secret, String key) {
+        if (secret.getStringData() != null && secret.getStringData().containsKey(key)) {
+            return secret.getStringData().get(key);
+        }
+        if (secret.getData() != null && secret.getData().containsKey(key)) {
+            return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
+        }
+        return fail("Secret " + secret.getMetadata().getName() + " has no key " + key);
+    }
+
+    private static final Pattern REFERENCE = Pattern.compile("\\$\\$|\\$\\(([A-Za-z_][A-Za-z0-9_.-]*)\\)");
+
+    /** Kubernetes' dependent environment variables: $(VAR) is replaced when VAR is defined before, $$ is $. */
+    static String expand(String value, Map<String, String> defined) {
+        if (value == null) {
+            return "";
+        }
+        Matcher m = REFERENCE.matcher(value);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String replacement = m.group(1) == null ? "$" : defined.getOrDefault(m.group(1), m.group());
+            m.appendReplacement(out, Matcher.quoteReplacement(replacement));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    @Test
+    void everyManifestIsValidAndListedInTheKustomization() throws IOException {
+        Map<String, List<HasMetadata>> read = manifests();
+        assertFalse(read.isEmpty(), "no manifest in k8s/");
+        JsonNode kustomization = StrictManifests.tree(KUSTOMIZATION, Files.readString(K8S.resolve(KUSTOMIZATION)));
+        assertEquals("kustomize.config.k8s.io/v1beta1", kustomization.path("apiVersion").asText());
+        assertEquals("Kustomization", kustomization.path("kind").asText());
+        Set<String> listed = new TreeSet<>();
+        kustomization.path("resources").forEach(r -> listed.add(r.asText()));
+        assertEquals(new TreeSet<>(read.keySet()), listed, "k8s/kustomization.yaml must list exactly the manifests in k8s/");
+
+        Set<String> names = new HashSet<>();
+        for (HasMetadata r : read.values().stream().flatMap(List::stream).toList()) {
+            assertTrue(names.add(r.getKind() + "/" + r.getMetadata().getName()), "defined twice: " + r.getKind() + "/" + r.getMetadata().getName());
+            assertEquals("weldr", r.getMetadata().getLabels().get("app.kubernetes.io/name"),
+                    r.getKind() + "/" + r.getMetadata().getName() + " has no app.kubernetes.io/name=weldr label");
+        }
+        for (Class<? extends HasMetadata> kind : List.of(StatefulSet.class, ConfigMap.class, Secret.class, PodDisruptionBudget.class)) {
+            assertEquals(1, all(kind).size(), "one " + kind.getSimpleName());
+        }
+        assertEquals(3, all(Service.class).size(), "three Services: Raft peers (headless), proxy, admin");
+    }
+
+    @Test
+    void statefulSetRunsThreeMembersWithStableNamesAndADataVolume() {
+        StatefulSet set = statefulSet();
+        assertEquals(3, set.getSpec().getReplicas(), "three members: one may fail and a majority is left");
+        assertTrue(selectsWeldrPods(set.getSpec().getSelector().getMatchLabels()), "the selector matches the pod template's labels");
+        // A member is not ready before a leader is elected (active-passive: only the leader ever
+        // is), and electing one needs two members: OrderedReady would never start weldr-1.
+        assertEquals("Parallel", set.getSpec().getPodManagementPolicy());
+        // A RollingUpdate waits for each updated pod to become ready, which a follower never does.
+        assertEquals("OnDelete", set.getSpec().getUpdateStrategy().getType());
+
+        List<PersistentVolumeClaim> claims = set.getSpec().getVolumeClaimTemplates();
+        assertEquals(1, claims.size(), "one volume claim per member");
+        PersistentVolumeClaim claim = claims.get(0);
+        assertEquals(List.of("ReadWriteOnce"), claim.getSpec().getAccessModes());
+        assertNotNull(claim.getSpec().getResources().getRequests().get("storage"), "the claim requests storage");
+        String dataDir = environment("weldr-0", "ns").getOrDefault("WELDR_RAFT_DATA_DIR", "/data");
+        VolumeMount data = mountHolding(dataDir);
+        assertEquals(claim.getMetadata().getName(), data.getName(), "the data directory " + dataDir + " is on the claimed volume");
+        assertEquals("/data", data.getMountPath(), "the image's data volume is /data");
+        assertFalse(Boolean.TRUE.equals(data.getReadOnly()));
+    }
+
+    @Test
+    void eachMemberIsNamedLikeItsPeerEntryAndPeersAreTheStatefulSetsStableNames() {
+        StatefulSet set = statefulSet();
+        String service = set.getSpec().getServiceName();
+        Service headless = serviceNamed(service);
+        assertEquals("None", headless.getSpec().getClusterIP(), "the StatefulSet's serviceName is the headless Service");
+
+        int replicas = set.getSpec().getReplicas();
+        int raftPort = containerPort("raft");
+        String namespace = "some-namespace";
+        List<String> peersSeenByFirst = null;
+        for (int ordinal = 0; ordinal < replicas; ordinal++) {
+            String podName = set.getMetadata().getName() + "-" + ordinal;
+            Map<String, String> env = environment(podName, namespace);
+            env.forEach((k, v) -> assertFalse(v.contains("$("), k + " refers to an undefined variable: " + v));
+            String domain = env.get("CLUSTER_DOMAIN");
+            assertNotNull(domain, "CLUSTER_DOMAIN is defined (configmap.yaml)");
+            // The pod's stable DNS name, as Kubernetes gives it to a StatefulSet's pod under its headless Service.
+            String stableName = podName + "." + service + "." + namespace + ".svc." + domain;
+
+            assertEquals(stableName, env.get("WELDR_RAFT_HOST"), "the member's Raft host is its stable DNS name");
+            assertEquals(raftPort, Integer.parseInt(env.getOrDefault("WELDR_RAFT_PORT", "8688")), "the Raft port is the container's raft port");
+            List<String> peers = Arrays.stream(env.get("WELDR_RAFT_PEERS").split(",")).map(String::trim).toList();
+            List<String> expected = IntStream.range(0, replicas)
+                    .mapToObj(i -> set.getMetadata().getName() + "-" + i + "." + service + "." + namespace + ".svc." + domain + ":" + raftPort)
+                    .toList();
+            assertEquals(expected, peers, "the initial peers are the StatefulSet's pods, by their stable names");
+            assertTrue(peers.contains(env.get("WELDR_RAFT_HOST") + ":" + raftPort), podName + "'s node id is in the peer list");
+            if (peersSeenByFirst == null) {
+                peersSeenByFirst = peers;
+            }
+            assertEquals(peersSeenByFirst, peers, "every member gets the same peer list");
+            assertFalse(env.containsKey("WELDR_RAFT_JOIN"), "the initial members bootstrap; none joins");
+        }
+    }
+
+    @Test
+    void raftServiceIsHeadlessAndPublishesMembersThatAreNotReady() {
+        Service raft = serviceNamed(statefulSet().getSpec().getServiceName());
+        assertEquals("None", raft.getSpec().getClusterIP());
+        // Followers are not ready in active-passive mode, and must still find each other.
+        assertEquals(Boolean.TRUE, raft.getSpec().getPublishNotReadyAddresses());
+        assertTrue(selectsWeldrPods(raft.getSpec().getSelector()));
+        assertTrue(raft.getSpec().getPorts().stream().anyMatch(p -> resolve(p.getTargetPort()) == containerPort("raft")),
+                "the headless Service has the Raft port");
+    }
+
+    @Test
+    void proxyServiceSendsTrafficToReadyMembersOnly() {
+        Service proxy = serviceTargeting("proxy", false);
+        assertTrue(selectsWeldrPods(proxy.getSpec().getSelector()));
+        assertNotEquals(Boolean.TRUE, proxy.getSpec().getPublishNotReadyAddresses(),
+                "the proxy Service follows readiness: in active-passive mode only the leader gets traffic");
+        assertEquals(8080, containerPort("proxy"), "weldr's proxy port (weldr.proxy.port)");
+        assertFalse(environment("weldr-0", "ns").containsKey("WELDR_PROXY_PORT"), "the proxy port is the image's default");
+    }
+
+    @Test
+    void adminServiceReachesTheAdminPort() {
+        Service admin = serviceTargeting("admin", false);
+        assertTrue(selectsWeldrPods(admin.getSpec().getSelector()));
+        assertEquals(8687, containerPort("admin"), "weldr's admin port (quarkus.http.port)");
+        ServicePort port = admin.getSpec().getPorts().get(0);
+        assertEquals(8687, resolve(port.getTargetPort()));
+    }
+
+    @Test
+    void probesUseTheHealthEndpointsOnTheAdminListener() {
+        Container c = weldr();
+        assertProbe(c.getLivenessProbe(), "/q/health/live", "liveness");
+        assertProbe(c.getReadinessProbe(), "/q/health/ready", "readiness");
+        if (c.getStartupProbe() != null) {
+            assertProbe(c.getStartupProbe(), "/q/health/live", "startup");
+        }
+        // The kubelet probes the pod's IP: the admin listener must not be bound to loopback.
+        Map<String, String> env = environment("weldr-0", "ns");
+        String host = env.getOrDefault("QUARKUS_HTTP_HOST", "0.0.0.0 (the image's)");
+        assertTrue(host.startsWith("0.0.0.0"), "the admin listener must listen on the pod's address, not " + host);
+        assertFalse(env.containsKey("QUARKUS_HTTP_PORT"), "the admin port is the image's default");
+    }
+
+    private static void assertProbe(Probe probe, String path, String what) {
+        assertNotNull(probe, "no " + what + " probe");
+        assertNotNull(probe.getHttpGet(), what + " probe is an HTTP GET");
+        assertEquals(path, probe.getHttpGet().getPath(), what + " probe path");
+        assertEquals(containerPort("admin"), resolve(probe.getHttpGet().getPort()), what + " probe port is the admin port");
+        assertTrue(probe.getHttpGet().getScheme() == null || probe.getHttpGet().getScheme().equals("HTTP"), what + " probe scheme");
+    }
+
+    @Test
+    void adminTokenComesFromTheSecret() {
+        EnvVar token = weldr().getEnv().stream().filter(e -> e.getName().equals("WELDR_ADMIN_TOKEN")).findFirst()
+                .orElseThrow(() -> new AssertionError("WELDR_ADMIN_TOKEN is not set: weldr refuses to start on 0.0.0.0 without it"));
+        assertNotNull(token.getValueFrom(), "the token is not written in the StatefulSet");
+        assertNotNull(token.getValueFrom().getSecretKeyRef(), "the token comes from a Secret");
+        assertNotEquals(Boolean.TRUE, token.getValueFrom().getSecretKeyRef().getOptional(), "the token is not optional");
+        assertFalse(environment("weldr-0", "ns").get("WELDR_ADMIN_TOKEN").isBlank(), "the Secret holds a token");
+        assertFalse(environment("weldr-0", "ns").containsKey("WELDR_ADMIN_INSECURE"));
+    }
+
+    @Test
+    void securityContextIsRestrictive() {
+        PodSpec pod = pod();
+        PodSecurityContext podContext = pod.getSecurityContext();
+        assertNotNull(podContext, "pod securityContext");
+        assertEquals(Boolean.TRUE, podContext.getRunAsNonRoot());
+        assertNotNull(podContext.getRunAsUser());
+        assertTrue(podContext.getRunAsUser() > 0, "runAsUser is not root");
+        assertNotNull(podContext.getFsGroup(), "fsGroup, so that the member can write its volume");
+        assertEquals("RuntimeDefault", podContext.getSeccompProfile().getType());
+        assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken(), "no Kubernetes API token in the pod");
+        assertEquals(Boolean.FALSE, pod.getEnableServiceLinks(),
+                "service links would inject WELDR_PORT, WELDR_ADMIN_PORT, ... (tcp://...) among weldr's WELDR_* keys");
+        assertNotEquals(Boolean.TRUE, pod.getHostNetwork());
+
+        SecurityContext context = weldr().getSecurityContext();
+        assertNotNull(context, "container securityContext");
+        assertEquals(Boolean.FALSE, context.getAllowPrivilegeEscalation());
+        assertEquals(Boolean.TRUE, context.getReadOnlyRootFilesystem());
+        assertNotEquals(Boolean.TRUE, context.getPrivileged());
+        assertNotEquals(Boolean.FALSE, context.getRunAsNonRoot());
+        assertTrue(context.getRunAsUser() == null || context.getRunAsUser() > 0);
+        Capabilities capabilities = context.getCapabilities();
+        assertNotNull(capabilities, "capabilities are dropped");
+        assertEquals(List.of("ALL"), capabilities.getDrop());
+        assertTrue(capabilities.getAdd() == null || capabilities.getAdd().isEmpty(), "no capability added");
+
+        // With a read-only root, the JVM's temporary directory (RocksDB unpacks its native
+        // library there at every start) must be on a writable volume.
+        String javaOpts = environment("weldr-0", "ns").getOrDefault("JAVA_OPTS", "");
+        Matcher tmp = Pattern.compile("-Djava\\.io\\.tmpdir=(\\S+)").matcher(javaOpts);
+        String tmpDir = tmp.find() ? tmp.group(1) : "/tmp";
+        VolumeMount mount = mountHolding(tmpDir);
+        assertFalse(Boolean.TRUE.equals(mount.getReadOnly()), tmpDir + " is writable");
+        assertTrue(pod.getVolumes().stream().anyMatch(v -> v.getName().equals(mount.getName()) && v.getEmptyDir() != null)
+                        || statefulSet().getSpec().getVolumeClaimTemplates().stream().anyMatch(t -> t.getMetadata().getName().equals(mount.getName())),
+                "java.io.tmpdir " + tmpDir + " is on an emptyDir or the data volume");
+    }
+
+    private static VolumeMount mountHolding(String path) {
+        return weldr().getVolumeMounts().stream()
+                .filter(m -> path.equals(m.getMountPath()) || path.startsWith(m.getMountPath() + "/"))
+                .findFirst().orElseThrow(() -> new AssertionError(path + " is not on a mounted volume"));
+    }
+
+    @Test
+    void resourcesHaveRequestsAndLimits() {
+        Map<String, Quantity> requests = weldr().getResources().getRequests();
+        Map<String, Quantity> limits = weldr().getResources().getLimits();
+        for (String resource : List.of("cpu", "memory")) {
+            assertNotNull(requests.get(resource), resource + " request");
+            assertNotNull(limits.get(resource), resource + " limit");
+            assertTrue(requests.get(resource).compareTo(limits.get(resource)) <= 0, resource + ": request above limit");
+        }
+        assertTrue(Quantity.getAmountInBytes(limits.get("memory")).longValue() >= 256L << 20,
+                "a memory limit of at least 256Mi: the JVM, Netty and RocksDB need it");
+    }
+
+    @Test
+    void podDisruptionBudgetKeepsAQuorum() {
+        PodDisruptionBudget pdb = only(PodDisruptionBudget.class);
+        assertTrue(selectsWeldrPods(pdb.getSpec().getSelector().getMatchLabels()), "the budget covers weldr's pods");
+        int replicas = statefulSet().getSpec().getReplicas();
+        int quorum = replicas / 2 + 1;
+        IntOrString maxUnavailable = pdb.getSpec().getMaxUnavailable();
+        IntOrString minAvailable = pdb.getSpec().getMinAvailable();
+        assertTrue(maxUnavailable == null ^ minAvailable == null, "one of maxUnavailable and minAvailable");
+        if (maxUnavailable != null) {
+            assertNotNull(maxUnavailable.getIntVal(), "an absolute maxUnavailable");
+            assertTrue(maxUnavailable.getIntVal() >= 1 && replicas - maxUnavailable.getIntVal() >= quorum,
+                    "maxUnavailable " + maxUnavailable.getIntVal() + " leaves a majority of " + replicas);
+        } else {
+            assertNotNull(minAvailable.getIntVal(), "an absolute minAvailable");
+            assertTrue(minAvailable.getIntVal() >= quorum && minAvailable.getIntVal() < replicas);
+        }
+    }
+
+    @Test
+    void everyWeldrVariableIsAKeyWeldrKnowsWithAValidValue() {
+        Set<String> known = weldrEnvironmentNames();
+        assertTrue(known.contains("WELDR_HEALTH_CHECK_INTERVAL") && known.contains("WELDR_RAFT_DATA_DIR"), "names read from WeldrConfig: " + known);
+        Map<String, String> env = environment("weldr-1", "ns");
+        for (String name : env.keySet()) {
+            if (name.startsWith("WELDR_")) {
+                assertTrue(known.contains(name), name + " is not a weldr key (a typo is silently ignored): known are " + known);
+            }
+        }
+        List<String> names = weldr().getEnv().stream().map(EnvVar::getName).toList();
+        assertEquals(new HashSet<>(names).size(), names.size(), "an env variable is set twice: " + names);
+        Set<String> modes = Arrays.stream(HaMode.values()).map(m -> m.name().toLowerCase().replace('_', '-')).collect(Collectors.toSet());
+        assertTrue(modes.contains(env.getOrDefault("WELDR_HA_MODE", "active-passive")), "WELDR_HA_MODE is one of " + modes);
+    }
+
+    /** WeldrConfig's keys as environment variables: weldr.health-check.interval -> WELDR_HEALTH_CHECK_INTERVAL. */
+    static Set<String> weldrEnvironmentNames() {
+        Set<String> names = new TreeSet<>();
+        collect(WeldrConfig.class, "weldr", names);
+        return names;
+    }
+
+    private static void collect(Class<?> group, String prefix, Set<String> names) {
+        for (Method m : group.getDeclaredMethods()) {
+            if (m.isDefault() || Modifier.isStatic(m.getModifiers()) || m.getParameterCount() > 0) {
+                continue;
+            }
+            WithName withName = m.getAnnotation(WithName.class);
+            String key = prefix + "." + (withName != null ? withName.value() : m.getName().replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase());
+            Class<?> type = m.getReturnType();
+            if (type.isInterface() && type.getEnclosingClass() == WeldrConfig.class) {
+                collect(type, key, names);
+            } else {
+                names.add(key.toUpperCase().replace('.', '_').replace('-', '_'));
+            }
+        }
+    }
+
+    static Path kubectl() {
+        return Stream.of(Objects.toString(System.getenv("PATH"), "").split(java.io.File.pathSeparator))
+                .map(dir -> Path.of(dir, "kubectl")).filter(Files::isExecutable).findFirst().orElse(null);
+    }
+
+    /** {@code kubectl kustomize dir}, strictly parsed. */
+    static List<HasMetadata> kustomize(Path kubectl, Path dir) throws Exception {
+        Process process = new ProcessBuilder(kubectl.toString(), "kustomize", dir.toString()).start();
+        process.getOutputStream().close();
+        java.util.concurrent.CompletableFuture<byte[]> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return process.getErrorStream().readAllBytes();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        byte[] out = process.getInputStream().readAllBytes();
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "kubectl kustomize did not finish in 60 s");
+        assertEquals(0, process.exitValue(), "kubectl kustomize " + dir + " failed: " + new String(err.get(), StandardCharsets.UTF_8));
+        return StrictManifests.parse("kubectl kustomize " + dir, new String(out, StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void kustomizeRendersTheManifests() throws Exception {
+        Path kubectl = kubectl();
+        assumeTrue(kubectl != null, "kubectl is not on PATH: `kubectl kustomize k8s` not run");
+        List<HasMetadata> rendered = kustomize(kubectl, K8S);
+        Set<String> expected = manifests().values().stream().flatMap(List::stream)
+                .map(r -> r.getKind() + "/" + r.getMetadata().getName()).collect(Collectors.toCollection(TreeSet::new));
+        Set<String> got = rendered.stream().map(r -> r.getKind() + "/" + r.getMetadata().getName())
+                .collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(expected, got, "kustomize renders every manifest");
+        List<String> images = new ArrayList<>();
+        rendered.stream().filter(StatefulSet.class::isInstance).map(StatefulSet.class::cast)
+                .forEach(s -> s.getSpec().getTemplate().getSpec().getContainers().forEach(c -> images.add(c.getImage())));
+        assertEquals(1, images.size());
+        assertFalse(images.get(0).isBlank(), "the rendered StatefulSet names an image");
+    }
+
+    /** The overlay README.md tells users to write (its token in a file kept out of the repository) renders as it says. */
+    @Test
+    void readmeOverlayReplacesTheTokenAndSetsNamespaceAndImage(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path kubectl = kubectl();
+        assumeTrue(kubectl != null, "kubectl is not on PATH: the README overlay is not rendered");
+        String readme = Files.readString(Path.of("README.md"));
+        Matcher block = Pattern.compile("cat > my-weldr/kustomization.yaml <<'YAML'\n(.*?)\nYAML\n", Pattern.DOTALL).matcher(readme);
+        assertTrue(block.find(), "README.md no longer shows the overlay (cat > my-weldr/kustomization.yaml <<'YAML' ... YAML)");
+        Path base = dir.resolve("k8s");
+        Files.createDirectories(base);
+        try (Stream<Path> files = Files.list(K8S)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, base.resolve(f.getFileName()));
+            }
+        }
+        Path overlay = Files.createDirectories(dir.resolve("my-weldr"));
+        Files.writeString(overlay.resolve("kustomization.yaml"), block.group(1) + "\n");
+        Files.writeString(overlay.resolve("admin-token.env"), "token=from-the-overlay\n");
+
+        List<HasMetadata> rendered = kustomize(kubectl, overlay);
+        Secret secret = rendered.stream().filter(Secret.class::isInstance).map(Secret.class::cast).findFirst()
+                .orElseThrow(() -> new AssertionError("no Secret rendered"));
+        assertEquals("weldr-admin-token", secret.getMetadata().getName(), "the Secret keeps the name the StatefulSet refers to");
+        assertEquals("from-the-overlay", secretValue(secret, "token"));
+        assertTrue(secret.getStringData() == null || secret.getStringData().isEmpty(), "the placeholder is gone: " + secret.getStringData());
+        String namespace = rendered.get(0).getMetadata().getNamespace();
+        assertNotNull(namespace);
+        rendered.forEach(r -> assertEquals(namespace, r.getMetadata().getNamespace(), r.getKind() + " namespace"));
+        StatefulSet set = rendered.stream().filter(StatefulSet.class::isInstance).map(StatefulSet.class::cast).findFirst().orElseThrow();
+        assertEquals("weldr-admin-token", set.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> e.getName().equals("WELDR_ADMIN_TOKEN")).findFirst().orElseThrow().getValueFrom().getSecretKeyRef().getName());
+        assertNotEquals("weldr:jvm", set.getSpec().getTemplate().getSpec().getContainers().get(0).getImage(), "the overlay sets the image");
+    }
+}
