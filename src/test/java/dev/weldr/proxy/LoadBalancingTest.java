@@ -1,7 +1,6 @@
 package dev.weldr.proxy;
 
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.path.json.JsonPath;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,12 +24,8 @@ class LoadBalancingTest extends ProxyTestBase {
 
     @BeforeEach
     @AfterEach
-    void noExtraPools() {
-        JsonPath routes = given().get("/routes").then().extract().jsonPath();
-        routes.<String>getList("routes.name").forEach(n -> given().delete("/routes/" + n).then().statusCode(204));
-        JsonPath pools = given().get("/pools").then().extract().jsonPath();
-        pools.<String>getList("pools.name").stream().filter(n -> !n.equals("default"))
-                .forEach(n -> given().delete("/pools/" + n).then().statusCode(204));
+    void noRoutesNorExtraPools() {
+        removeRoutesAndExtraPools();
     }
 
     private void pool(String settings) {

@@ -166,6 +166,15 @@ abstract class ProxyTestBase {
         await("server 127.0.0.1:" + port + " is " + state, () -> state.equals(state(port)));
     }
 
+    /** Deletes every route and every pool but the default one (tests that make them call this). */
+    static void removeRoutesAndExtraPools() {
+        io.restassured.path.json.JsonPath routes = given().get("/routes").then().statusCode(200).extract().jsonPath();
+        routes.<String>getList("routes.name").forEach(n -> given().delete("/routes/" + n).then().statusCode(204));
+        io.restassured.path.json.JsonPath pools = given().get("/pools").then().statusCode(200).extract().jsonPath();
+        pools.<String>getList("pools.name").stream().filter(n -> !n.equals("default"))
+                .forEach(n -> given().delete("/pools/" + n).then().statusCode(204));
+    }
+
     static void emptyPool() {
         List<Map<String, Object>> servers = given().get("/servers").then().statusCode(200)
                 .extract().jsonPath().getList("servers");

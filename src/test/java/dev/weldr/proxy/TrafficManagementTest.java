@@ -1,7 +1,6 @@
 package dev.weldr.proxy;
 
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.path.json.JsonPath;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,16 +20,7 @@ class TrafficManagementTest extends ProxyTestBase {
     @BeforeEach
     @AfterEach
     void noRoutesNorExtraPools() {
-        JsonPath routes = given().get("/routes").then().statusCode(200).extract().jsonPath();
-        for (String name : routes.<String>getList("routes.name")) {
-            given().delete("/routes/" + name).then().statusCode(204);
-        }
-        JsonPath pools = given().get("/pools").then().statusCode(200).extract().jsonPath();
-        for (String name : pools.<String>getList("pools.name")) {
-            if (!name.equals("default")) {
-                given().delete("/pools/" + name).then().statusCode(204);
-            }
-        }
+        removeRoutesAndExtraPools();
     }
 
     private static void createPool(String json) {
