@@ -18,6 +18,15 @@ final class Commands {
 
     /** Runs {@code argv} and returns its exit code (-1 when it could not run or took too long). */
     static int run(List<String> argv, Map<String, String> env, long timeoutMs) {
+        return run(argv, env, timeoutMs, false);
+    }
+
+    /** As {@link #run(List, Map, long)}, without a log line for a non-zero exit (an expected answer). */
+    static int runQuietly(List<String> argv, long timeoutMs) {
+        return run(argv, Map.of(), timeoutMs, true);
+    }
+
+    private static int run(List<String> argv, Map<String, String> env, long timeoutMs, boolean quiet) {
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
         pb.environment().putAll(env);
         try {
@@ -28,7 +37,7 @@ final class Commands {
                 return -1;
             }
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (p.exitValue() != 0) {
+            if (p.exitValue() != 0 && !quiet) {
                 LOG.warnf("command %s exited with %d%s", argv, p.exitValue(), output.isEmpty() ? "" : ": " + output.lines().findFirst().orElse(""));
             }
             return p.exitValue();

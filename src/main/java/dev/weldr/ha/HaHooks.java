@@ -47,6 +47,10 @@ public class HaHooks {
 
     void start(@Observes @Priority(8) StartupEvent event) {
         vip = config.vip().address().filter(a -> !a.isBlank()).map(a -> new VirtualIp(a, config.vip().iface())).orElse(null);
+        if (vip != null) {
+            // Before Raft starts (priority 10): this node holds no VIP until it is elected.
+            vip.clearLeftover();
+        }
         leadership.subscribe(state -> worker.execute(() -> onChange(state)));
     }
 

@@ -41,6 +41,18 @@ final class VirtualIp {
         }
     }
 
+    /**
+     * At start-up, before this node can take part in an election: removes the address if a process
+     * of this node that was killed (SIGKILL, OOM killer, power cut of the process only) left it on
+     * the interface. Until then the host would still answer ARP for the VIP while another node
+     * holds it, and a node that never hears from a leader would keep it for good.
+     */
+    void clearLeftover() {
+        if (Commands.runQuietly(List.of("ip", "addr", "del", cidr, "dev", iface), TIMEOUT_MS) == 0) {
+            LOG.warnf("virtual IP %s was left on %s by an earlier process; removed", cidr, iface);
+        }
+    }
+
     void release() {
         if (Commands.run(List.of("ip", "addr", "del", cidr, "dev", iface), Map.of(), TIMEOUT_MS) == 0 || held) {
             LOG.infof("virtual IP %s released from %s", cidr, iface);
