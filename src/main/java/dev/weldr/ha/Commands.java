@@ -50,6 +50,28 @@ final class Commands {
         }
     }
 
+    /**
+     * Starts {@code argv} without waiting for it to end, for a command that does its work at once
+     * and then lingers ({@code arping} waits a second for replies that never come to an
+     * unsolicited ARP). A non-zero exit is logged when it ends; one ended by a signal is not.
+     * Returns null when it could not start.
+     */
+    static Process launch(List<String> argv) {
+        try {
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            p.onExit().thenAccept(done -> {
+                int code = done.exitValue();
+                if (code > 0 && code < 128) {
+                    LOG.warnf("command %s exited with %d", argv, code);
+                }
+            });
+            return p;
+        } catch (IOException e) {
+            LOG.warnf("command %s could not run: %s", argv, e.getMessage());
+            return null;
+        }
+    }
+
     /** An operator's hook, run through the shell as keepalived runs notify scripts. */
     static int shell(String command, Map<String, String> env, long timeoutMs) {
         return run(List.of("/bin/sh", "-c", command), env, timeoutMs);
