@@ -143,7 +143,14 @@ public final class ScenarioRun {
 
         SetLinearizability.Verdict verdict = SetLinearizability.check(w.base, history.ops());
         if (!verdict.ok()) {
-            problems.add("the writer's history is not linearizable:\n" + verdict.explanation());
+            StringBuilder why = new StringBuilder(verdict.explanation());
+            // A call answered as failed whose server shows up anyway was applied: name it.
+            for (SetHistory.Failed f : history.failed()) {
+                if (verdict.explanation().contains(f.element())) {
+                    why.append("\nthe call on ").append(f.element()).append(" was answered as failed: ").append(f);
+                }
+            }
+            problems.add("the writer's history is not linearizable:\n" + why);
         }
         writer.oddAnswers().forEach(a -> problems.add("an answer the contract does not allow: " + a));
         VipSampler.Summary vip = w.sampler.summary(t0, t1);
@@ -171,6 +178,8 @@ public final class ScenarioRun {
             String file = name.replaceAll("[^A-Za-z0-9]+", "-") + "-" + t0 + ".txt";
             StringBuilder b = new StringBuilder(r.text()).append("\nhistory:\n");
             history.ops().forEach(op -> b.append(op).append('\n'));
+            b.append("\ncalls that definitely failed (not in the history):\n");
+            history.failed().forEach(f -> b.append(f).append('\n'));
             Files.writeString(w.lab.dir.resolve(file), b);
             problems.add("details in " + w.lab.dir.resolve(file));
         } catch (IOException e) {

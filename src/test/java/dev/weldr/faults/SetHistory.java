@@ -57,7 +57,24 @@ public final class SetHistory {
         }
     }
 
+    /** A call that definitely failed: not part of the history, kept to explain a failed check. */
+    public record Failed(String process, String call, String element, long invoked, long returned, String answer) {
+        @Override
+        public String toString() {
+            return "[" + process + "] " + call + " @" + invoked + ".." + returned + " -> " + answer;
+        }
+    }
+
     private final List<Op> ops = new ArrayList<>();
+    private final List<Failed> failed = new ArrayList<>();
+
+    public synchronized void failed(String process, String call, String element, long invoked, long returned, String answer) {
+        failed.add(new Failed(process, call, element, invoked, returned, answer));
+    }
+
+    public synchronized List<Failed> failed() {
+        return List.copyOf(failed);
+    }
 
     public synchronized Op add(String process, String element, Result result, long call, long ret) {
         return record(new Op(ops.size(), process, Kind.ADD, element, result, null, call, ret));

@@ -137,7 +137,9 @@ public final class Writer {
     private void add(String name, LabNode via, String element) {
         Agent.Reply r = agent.http("POST", via.admin() + "/servers", "{\"url\":\"http://" + element + "\"}", CALL_TIMEOUT_MS);
         Result result = classify(r, 201, 409, "POST /servers " + element + " via " + via);
-        if (result != null) {
+        if (result == null) {
+            history.failed(name + "@" + via, "add", element, r.call(), r.ret(), r.toString());
+        } else {
             history.add(name + "@" + via, element, result, r.call(), result == Result.UNKNOWN ? SetHistory.PENDING : r.ret());
             synchronized (this) {
                 removable.add(element);
@@ -151,6 +153,7 @@ public final class Writer {
         if (result != null) {
             history.remove(name + "@" + via, element, result, r.call(), result == Result.UNKNOWN ? SetHistory.PENDING : r.ret());
         } else {
+            history.failed(name + "@" + via, "remove", element, r.call(), r.ret(), r.toString());
             synchronized (this) {
                 removable.add(element); // definitely not applied: it may be tried again
             }
