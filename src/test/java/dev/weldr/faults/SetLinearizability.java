@@ -95,9 +95,11 @@ public final class SetLinearizability {
                 }
             }
         }
+        List<Op> allAdds = adds.values().stream().flatMap(List::stream).filter(a -> a.result() == Result.OK).toList();
+        List<Op> allRemoves = removes.values().stream().flatMap(List::stream).filter(d -> d.result() == Result.OK).toList();
         for (Op r : reads) {
             // An acknowledged add, complete before the read began, and no remove that could come in between.
-            for (Op a : adds.values().stream().flatMap(List::stream).toList()) {
+            for (Op a : allAdds) {
                 if (a.result() != Result.OK || a.ret() >= r.call() || r.read().contains(a.element())) {
                     continue;
                 }
@@ -108,7 +110,7 @@ public final class SetLinearizability {
                 }
             }
             // An acknowledged remove, complete before the read began, and no add that could come after it.
-            for (Op d : removes.values().stream().flatMap(List::stream).toList()) {
+            for (Op d : allRemoves) {
                 if (d.result() != Result.OK || d.ret() >= r.call() || !r.read().contains(d.element())) {
                     continue;
                 }
@@ -120,29 +122,65 @@ public final class SetLinearizability {
             }
         }
         // Two reads in real-time order that disagree on x with no change of x that could fall between them.
-        List<Op> byCall = new ArrayList<>(reads);
-        byCall.sort(Comparator.comparingLong(Op::call));
         Set<String> elements = new LinkedHashSet<>(initial);
         elements.addAll(adds.keySet());
         elements.addAll(removes.keySet());
         for (String x : elements) {
-            for (int i = 0; i < byCall.size(); i++) {
-                Op r1 = byCall.get(i);
-                for (int j = 0; j < byCall.size(); j++) {
-                    Op r2 = byCall.get(j);
-                    if (r1.ret() >= r2.call() || r1.read().contains(x) == r2.read().contains(x)) {
-                        continue;
-                    }
-                    List<Op> changes = r1.read().contains(x) ? removes.getOrDefault(x, List.of()) : adds.getOrDefault(x, List.of());
-                    boolean between = changes.stream().anyMatch(c -> effective(c) && c.call() <= r2.ret() && c.ret() >= r1.call());
-                    if (!between && reported.add("order " + x)) {
-                        problems.add("reads out of order on " + x + ": " + r1 + " then " + r2
-                                + " with no " + (r1.read().contains(x) ? "remove" : "add") + " of it that could fall in between");
-                    }
-                }
+            List<Op> with = reads.stream().filter(r -> r.read().contains(x)).toList();
+            List<Op> without = reads.stream().filter(r -> !r.read().contains(x)).toList();
+            Op[] pair = outOfOrder(with, without, removes.getOrDefault(x, List.of()));
+            String change = "remove";
+            if (pair == null) {
+                pair = outOfOrder(without, with, adds.getOrDefault(x, List.of()));
+                change = "add";
+            }
+            if (pair != null) {
+                problems.add("reads out of order on " + x + ": " + pair[0] + " then " + pair[1]
+                        + " with no " + change + " of it that could fall in between");
             }
         }
         return problems;
+    }
+
+    /**
+     * A read of {@code firsts} that returned before a read of {@code seconds} was invoked, with no
+     * effective change that could fall between them ({@code c.call <= r2.ret && c.ret >= r1.call}),
+     * or null. For each r2 the best r1 is the one invoked last among those that returned before r2
+     * began: found by binary search over the firsts sorted by return, with a running maximum.
+     */
+    private static Op[] outOfOrder(List<Op> firsts, List<Op> seconds, List<Op> changes) {
+        if (firsts.isEmpty() || seconds.isEmpty()) {
+            return null;
+        }
+        List<Op> byRet = new ArrayList<>(firsts);
+        byRet.sort(Comparator.comparingLong(Op::ret));
+        Op[] latestCall = new Op[byRet.size()];
+        for (int i = 0; i < byRet.size(); i++) {
+            Op r = byRet.get(i);
+            latestCall[i] = i > 0 && latestCall[i - 1].call() >= r.call() ? latestCall[i - 1] : r;
+        }
+        for (Op r2 : seconds) {
+            // The returns of reads that ended before r2 began: r.ret < r2.call.
+            int lo = 0;
+            int hi = byRet.size();
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (byRet.get(mid).ret() < r2.call()) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            if (lo == 0) {
+                continue;
+            }
+            Op r1 = latestCall[lo - 1];
+            boolean between = changes.stream().anyMatch(c -> effective(c) && c.call() <= r2.ret() && c.ret() >= r1.call());
+            if (!between) {
+                return new Op[]{r1, r2};
+            }
+        }
+        return null;
     }
 
     // ---- Settling unknown outcomes that the rest of the history decides ------------------------
