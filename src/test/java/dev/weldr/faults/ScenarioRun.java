@@ -26,7 +26,7 @@ import java.util.stream.Collectors;
 public final class ScenarioRun {
 
     /** What a run found. Times in ms. */
-    public record Report(String scenario, int nodes, long durationMs, int probes, int failed, long longestGap,
+    public record Report(String scenario, int nodes, long durationMs, int probes, int failed, Map<String, Long> failures, long longestGap,
                          Map<String, Long> gaps, Writer.Counts writes, SetLinearizability.Verdict verdict, int calls,
                          VipSampler.Summary vip, List<String> events, List<String> problems) {
 
@@ -34,9 +34,9 @@ public final class ScenarioRun {
             StringBuilder b = new StringBuilder();
             b.append(String.format("[faults] %s — %d nodes, %.1f s%n", scenario, nodes, durationMs / 1000.0));
             b.append("  events: ").append(String.join(" | ", events)).append('\n');
-            b.append(String.format("  client: %d probes through the VIP, %d failed, longest gap %s%s%n", probes, failed,
-                    secs(longestGap), gaps.entrySet().stream().map(e -> "; after " + e.getKey() + ": " + secs(e.getValue()))
-                            .collect(Collectors.joining())));
+            b.append(String.format("  client: %d probes through the VIP, %d failed%s, longest gap %s%s%n", probes, failed,
+                    failures.isEmpty() ? "" : " " + failures, secs(longestGap),
+                    gaps.entrySet().stream().map(e -> "; after " + e.getKey() + ": " + secs(e.getValue())).collect(Collectors.joining())));
             b.append("  writer: ").append(writes).append("; ")
                     .append(verdict.ok() ? "linearizable" : "NOT LINEARIZABLE").append(" (").append(calls)
                     .append(" calls in the history, ").append(verdict.steps()).append(" search steps)\n");
@@ -165,8 +165,10 @@ public final class ScenarioRun {
         synchronized (events) {
             ev = List.copyOf(events);
         }
+        Map<String, Long> failures = probes.stream().filter(p -> !p.ok())
+                .collect(Collectors.groupingBy(p -> p.status() > 0 ? "HTTP " + p.status() : p.kind(), java.util.TreeMap::new, Collectors.counting()));
         Report r = new Report(name, w.nodes.size(), t1 - t0, probes.size(), (int) probes.stream().filter(p -> !p.ok()).count(),
-                longestGap(probes), gaps, writer.counts(), verdict, history.ops().size(), vip, ev, List.copyOf(problems));
+                failures, longestGap(probes), gaps, writer.counts(), verdict, history.ops().size(), vip, ev, List.copyOf(problems));
         if (!problems.isEmpty()) {
             dump(r);
         }
