@@ -51,7 +51,7 @@ class FaultSoak {
                 nodes, cycles, scenarios.size(), schedules, settings.election().toMillis(), settings.seed());
         Map<String, List<ScenarioRun.Report>> byScenario = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
-        List<KeepalivedComparison.Round> rounds = List.of();
+        List<KeepalivedComparison.Round> rounds = new ArrayList<>();
         try (WeldrLab w = WeldrLab.start(nodes, 1, settings, Path.of("target", "faults"))) {
             for (int cycle = 1; cycle <= Math.max(cycles, schedules); cycle++) {
                 List<Scenario> order = new ArrayList<>(scenarios);
@@ -78,11 +78,15 @@ class FaultSoak {
             if (keepalived) {
                 w.nodes.forEach(LabNode::stop);
                 try (KeepalivedComparison k = new KeepalivedComparison(w.lab, w.agent, w.lab.hosts.subList(0, nodes), settings)) {
-                    rounds = k.run(keepalivedRuns);
+                    rounds.addAll(k.run(keepalivedRuns));
+                } catch (AssertionError | RuntimeException e) {
+                    problems.add("the keepalived comparison: " + e);
+                    System.out.println("[faults] PROBLEM in the keepalived comparison: " + e);
                 }
             }
+        } finally {
+            summary(byScenario, rounds, settings, nodes, started);
         }
-        summary(byScenario, rounds, settings, nodes, started);
         assertTrue(problems.isEmpty(), problems.size() + " problems:\n" + String.join("\n", problems));
     }
 

@@ -14,9 +14,11 @@ import java.util.Optional;
 /**
  * Debian's keepalived on the same lab hosts, for the figures beside weldr's: VRRP with
  * {@code advert_int 1}, equal priorities, {@code nopreempt} (a restarted router does not take the
- * VIP back), a periodic gratuitous ARP, and each host's backend on port 8000 behind the VIP. The
- * client probes {@code VIP:8000} as it probes weldr's proxy; the MASTER is killed with SIGKILL (its
- * VRRP process first, then its parent, so that nothing of it cleans up) or stopped with SIGTERM.
+ * VIP back), a periodic gratuitous ARP. Each host runs a service of its own on port 8001 behind the
+ * VIP (the proxy that keepalived would front), and the client probes {@code VIP:8001} as it probes
+ * weldr's proxy. As with weldr, whose proxy and VIP manager are one process, kill -9 of the MASTER
+ * kills its keepalived (the VRRP process first, then its parent, so that nothing of it cleans up)
+ * and its service; the graceful case stops only keepalived (SIGTERM), as an operator would.
  */
 final class KeepalivedComparison implements AutoCloseable {
 
@@ -26,7 +28,9 @@ final class KeepalivedComparison implements AutoCloseable {
     private final Lab lab;
     private final Agent agent;
     private final List<Lab.Host> hosts;
+    static final int SERVICE_PORT = 8001;
     private final Map<Lab.Host, Process> running = new HashMap<>();
+    private final Map<Lab.Host, Process> services = new HashMap<>();
     private final VipSampler sampler;
     private final WeldrLab.Settings settings;
 
@@ -80,8 +84,18 @@ final class KeepalivedComparison implements AutoCloseable {
         return lab.dir.resolve("keepalived-" + h.name + "-vrrp.pid");
     }
 
-    /** SIGKILL of the VRRP process (the one that holds the VIP), then of its parent. */
+    private void startService(Lab.Host h) {
+        services.put(h, lab.spawn(h, List.of(WeldrLab.java(), "-Xmx24m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss256k",
+                        "-cp", Path.of("target", "test-classes").toAbsolutePath().toString(), LabBackend.class.getName(),
+                        "0.0.0.0", "service-" + h.name, Integer.toString(SERVICE_PORT)),
+                lab.dir.resolve("keepalived-service-" + h.name + ".log")));
+    }
+
+    /** SIGKILL of the VRRP process (the one that holds the VIP), then of its parent, and of the host's service. */
     private void kill(Lab.Host h) {
+        Process service = services.get(h);
+        service.destroyForcibly();
+        waitFor(service);
         try {
             long child = Long.parseLong(Files.readString(vrrpPid(h)).trim());
             ProcessHandle.of(child).filter(c -> c.parent().map(pp -> pp.pid() == running.get(h).pid()).orElse(false))
@@ -123,7 +137,8 @@ final class KeepalivedComparison implements AutoCloseable {
 
     /** {@code runs} rounds of kill -9 of the MASTER and {@code runs} of SIGTERM, alternating. */
     List<Round> run(int runs) {
-        agent.startProbes("http://" + Lab.VIP + ":" + WeldrLab.BASE_PORT + "/", settings.probeIntervalMs(), settings.probeTimeoutMs());
+        hosts.forEach(this::startService);
+        agent.startProbes("http://" + Lab.VIP + ":" + SERVICE_PORT + "/", settings.probeIntervalMs(), settings.probeTimeoutMs());
         hosts.forEach(this::start);
         List<Round> rounds = new ArrayList<>();
         for (int i = 0; i < 2 * runs; i++) {
@@ -148,6 +163,9 @@ final class KeepalivedComparison implements AutoCloseable {
             rounds.add(r);
             System.out.printf("[faults] keepalived %s (%s): client gap %s, %d failed; VIP: %s%n", r.fault(), master,
                     ScenarioRun.secs(r.gapMs()), r.failed(), r.vip());
+            if (!services.get(master).isAlive()) {
+                startService(master);
+            }
             start(master);
             WeldrLab.sleep(3000);
         }
@@ -162,6 +180,10 @@ final class KeepalivedComparison implements AutoCloseable {
                 p.destroy();
                 waitFor(p);
             }
+        });
+        services.values().forEach(p -> {
+            p.destroyForcibly();
+            waitFor(p);
         });
     }
 }

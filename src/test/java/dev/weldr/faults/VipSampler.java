@@ -24,7 +24,7 @@ public final class VipSampler implements AutoCloseable {
         @Override
         public String toString() {
             return samples + " samples, " + twoLive + " with two live holders (longest overlap " + longestTwoLiveMs + " ms)"
-                    + (longestStaleMs > 0 ? "; left on a host whose weldr was killed (until it started again) for up to "
+                    + (longestStaleMs > 0 ? "; left on a host whose VIP manager was killed (until it started again) for up to "
                     + longestStaleMs + " ms" : "")
                     + "; longest time without any holder " + longestNoneMs + " ms";
         }

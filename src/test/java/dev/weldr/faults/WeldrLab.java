@@ -80,7 +80,8 @@ public final class WeldrLab implements AutoCloseable {
         for (Lab.Host h : all) {
             lab.spawn(h, List.of(java(), "-Xmx24m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss256k",
                             "-cp", Path.of("target", "test-classes").toAbsolutePath().toString(), LabBackend.class.getName(),
-                            h.ip, h.name, Integer.toString(BASE_PORT), FIRST_PORT + "-" + (FIRST_PORT + PORTS - 1)),
+                            // Every address of the host: its own, and the VIP (keepalived's comparison probes VIP:8000).
+                            "0.0.0.0", h.name, Integer.toString(BASE_PORT), FIRST_PORT + "-" + (FIRST_PORT + PORTS - 1)),
                     lab.dir.resolve(h.name + "-backend.log"));
             for (int p = 0; p < PORTS; p++) {
                 universe.add(h.ip + ":" + (FIRST_PORT + p));
