@@ -86,12 +86,28 @@ public class LeaderRoute {
                     if (e != null) {
                         Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                         LOG.debugf("forwarding %s %s to %s failed: %s", call.method(), call.pathAndQuery(), adminUrl, cause.toString());
-                        throw new NoLeaderException(cause instanceof TimeoutException
-                                ? "the leader " + leader + " did not answer in time; the change may or may not have been applied"
-                                : "the leader " + leader + " cannot be reached at " + adminUrl);
+                        if (cause instanceof TimeoutException) {
+                            throw new NoLeaderException("the leader " + leader + " did not answer in time; the change may or may not have been applied");
+                        }
+                        if (neverSent(cause)) {
+                            throw new NoLeaderException("the leader " + leader + " cannot be reached at " + adminUrl);
+                        }
+                        // Connected, and then the connection broke: the leader may have committed the change before it went.
+                        throw new NoLeaderException("the leader " + leader + " stopped answering; the change may or may not have been applied");
                     }
                     return copy(response, leader);
                 });
+    }
+
+    /** True when no connection to the leader was made at all (refused, unreachable, connect timeout): nothing was sent. */
+    static boolean neverSent(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof java.net.ConnectException || c instanceof java.net.NoRouteToHostException
+                    || c instanceof java.net.UnknownHostException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Response copy(Response from, String leader) {

@@ -18,6 +18,15 @@ final class Commands {
 
     /** Runs {@code argv} and returns its exit code (-1 when it could not run or took too long). */
     static int run(List<String> argv, Map<String, String> env, long timeoutMs) {
+        return run(argv, env, timeoutMs, false);
+    }
+
+    /** As {@link #run(List, Map, long)}, without a log line for a non-zero exit (an expected answer). */
+    static int runQuietly(List<String> argv, long timeoutMs) {
+        return run(argv, Map.of(), timeoutMs, true);
+    }
+
+    private static int run(List<String> argv, Map<String, String> env, long timeoutMs, boolean quiet) {
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
         pb.environment().putAll(env);
         try {
@@ -28,7 +37,7 @@ final class Commands {
                 return -1;
             }
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (p.exitValue() != 0) {
+            if (p.exitValue() != 0 && !quiet) {
                 LOG.warnf("command %s exited with %d%s", argv, p.exitValue(), output.isEmpty() ? "" : ": " + output.lines().findFirst().orElse(""));
             }
             return p.exitValue();
@@ -38,6 +47,28 @@ final class Commands {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return -1;
+        }
+    }
+
+    /**
+     * Starts {@code argv} without waiting for it to end, for a command that does its work at once
+     * and then lingers ({@code arping} waits a second for replies that never come to an
+     * unsolicited ARP). A non-zero exit is logged when it ends; one ended by a signal is not.
+     * Returns null when it could not start.
+     */
+    static Process launch(List<String> argv) {
+        try {
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            p.onExit().thenAccept(done -> {
+                int code = done.exitValue();
+                if (code > 0 && code < 128) {
+                    LOG.warnf("command %s exited with %d", argv, code);
+                }
+            });
+            return p;
+        } catch (IOException e) {
+            LOG.warnf("command %s could not run: %s", argv, e.getMessage());
+            return null;
         }
     }
 

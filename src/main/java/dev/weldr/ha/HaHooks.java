@@ -44,10 +44,19 @@ public class HaHooks {
     private VirtualIp vip;
     private ScheduledFuture<?> refresh;
     private Leadership.Role announced;
+    private long ticks;
 
     void start(@Observes @Priority(8) StartupEvent event) {
         vip = config.vip().address().filter(a -> !a.isBlank()).map(a -> new VirtualIp(a, config.vip().iface())).orElse(null);
+        if (vip != null) {
+            // Before Raft starts (priority 10): this node holds no VIP until it is elected.
+            vip.clearLeftover();
+        }
         leadership.subscribe(state -> worker.execute(() -> onChange(state)));
+        if (vip != null) {
+            long period = Math.max(10, config.raft().electionTimeout().toMillis() / 20);
+            worker.scheduleWithFixedDelay(this::guardLease, period, period, TimeUnit.MILLISECONDS);
+        }
     }
 
     /** Releases the VIP after Raft stopped (which ends leadership), before the process exits. */
@@ -65,6 +74,38 @@ public class HaHooks {
         }
     }
 
+    /** How long a leader keeps the VIP without a fresh confirmation by a majority: 60 % of the election timeout. */
+    private java.time.Duration lease() {
+        return config.raft().electionTimeout().multipliedBy(6).dividedBy(10);
+    }
+
+    /**
+     * The leader keeps the VIP only while it holds its lease ({@link RaftNode#leaseHeld}), renewed
+     * every tenth of an election timeout. A leader cut off from the others learns that it is no
+     * longer leader only when Raft steps it down (when no majority answered for 90 % of the
+     * timeout, checked every half timeout: 0.9 to 1.4 timeouts after the cut), which is often after
+     * the others elected a new leader (one timeout after they last heard from it, and a random
+     * delay) and that leader took the VIP. The lease runs out, and the address goes, within 0.65
+     * timeouts, before anyone else can be elected. It is taken back if a majority confirms this
+     * node again while it still leads (a stall, not a partition).
+     */
+    private void guardLease() {
+        if (announced != Leadership.Role.LEADER || !raft.isLeader()) {
+            return; // a change of role is on its way to onChange
+        }
+        if (++ticks % 2 == 0) {
+            raft.renewLease();
+        }
+        boolean lease = raft.leaseHeld(lease());
+        if (!lease && vip.held()) {
+            vip.release();
+            LOG.warnf("leadership not confirmed by a majority for %d ms: virtual IP given up while that lasts", lease().toMillis());
+        } else if (lease && !vip.held()) {
+            LOG.infof("leadership confirmed by a majority again");
+            vip.take();
+        }
+    }
+
     private void onChange(Leadership.State state) {
         Leadership.Role role = state.role() == Leadership.Role.LEADER ? Leadership.Role.LEADER : Leadership.Role.FOLLOWER;
         // A candidate has no leader to follow yet; it is announced as a follower once it has one,
@@ -77,6 +118,7 @@ public class HaHooks {
         }
         announced = role;
         if (role == Leadership.Role.LEADER) {
+            raft.leaseStartsNow();
             if (vip != null) {
                 vip.take();
                 refresh = worker.scheduleWithFixedDelay(vip::announce, config.vip().refresh().toMillis(),

@@ -203,6 +203,52 @@ public class RaftNode {
         return n != null && n.isLeader() ? n.listAlivePeers() : List.of();
     }
 
+    /** {@code System.nanoTime()} when a majority last confirmed this node's leadership (see {@link #leaseHeld}). */
+    private volatile long confirmed;
+
+    /**
+     * Starts a round that confirms this node's leadership: a ReadIndex, for which the leader sends
+     * a fresh heartbeat to every follower and succeeds once a majority answered. The lease starts
+     * when the round started: every follower that answered heard from this leader after that.
+     */
+    public void renewLease() {
+        Node n = node;
+        if (n == null || !n.isLeader()) {
+            return;
+        }
+        long start = System.nanoTime();
+        n.readIndex(new byte[0], new ReadIndexClosure() {
+            @Override
+            public void run(Status status, long index, byte[] reqCtx) {
+                if (status.isOk() && start - confirmed > 0) {
+                    confirmed = start;
+                }
+            }
+        });
+    }
+
+    /** A leader's lease starts with its leadership: a majority has just voted for it. */
+    public void leaseStartsNow() {
+        confirmed = System.nanoTime();
+    }
+
+    /**
+     * True while this node leads and a majority confirmed it less than {@code lease} ago. A
+     * follower grants no vote until a whole election timeout has passed since it last heard from
+     * its leader, and a new leader needs a majority, which shares a member with the majority that
+     * confirmed this one: so no other node can be elected for an election timeout after the round
+     * started, and a lease shorter than that leaves the rest of the timeout to spare.
+     */
+    public boolean leaseHeld(java.time.Duration lease) {
+        Node n = node;
+        return n != null && n.isLeader() && System.nanoTime() - confirmed < lease.toNanos();
+    }
+
+    public boolean isLeader() {
+        Node n = node;
+        return n != null && n.isLeader();
+    }
+
     /** This node's Raft id, {@code host:port}. */
     public String selfId() {
         return self == null ? null : self.toString();
