@@ -14,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Optional;
 
 /** What a node started with {@code weldr.raft.join} asks of the cluster it joins. */
 @ApplicationScoped
@@ -57,6 +58,30 @@ public class JoinClient {
             pause();
         } while (System.nanoTime() < deadline);
         throw new InvalidConfigException("weldr.raft.join", "cannot join " + adminUrl + ": " + problem);
+    }
+
+    /**
+     * The id of the cluster at {@code adminUrl} if it answers now (one try), else empty: for a node
+     * that joined earlier and restarts, which must not depend on the node it once joined through.
+     */
+    public Optional<String> clusterIdIfAnswering(String adminUrl) {
+        try {
+            HttpResponse<String> r = http.send(request(adminUrl, "/cluster").timeout(Duration.ofSeconds(3)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() == 401) {
+                throw new InvalidConfigException("weldr.raft.join", adminUrl + " answered 401: set the same weldr.admin.token on every node");
+            }
+            String id = r.statusCode() == 200 ? JSON.readTree(r.body()).path("cluster").asText("") : "";
+            if (!id.isEmpty()) {
+                return Optional.of(id);
+            }
+            LOG.infof("%s answered %d; starting in the cluster recorded in the data directory", adminUrl, r.statusCode());
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.infof("%s cannot be reached (%s); starting in the cluster recorded in the data directory", adminUrl, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return Optional.empty();
     }
 
     /**

@@ -33,15 +33,20 @@ final class ClusterIdentity {
     }
 
     /**
-     * @param joined the id of the cluster named by {@code weldr.raft.join}, asked only when needed
+     * @param joined the id of the cluster named by {@code weldr.raft.join}, asked only for an empty
+     *               data directory (it waits for that cluster to answer, and fails if it never does)
+     * @param check  the same id if that cluster answers at once, else empty: for a data directory
+     *               that already belongs to a cluster, {@code weldr.raft.join} is only checked, never
+     *               needed (the node it names may be down, or gone from the cluster, by now)
      */
-    static String resolve(Path dataDir, List<String> peers, String self, Optional<Supplier<String>> joined) {
+    static String resolve(Path dataDir, List<String> peers, String self, Optional<Supplier<String>> joined,
+                          Optional<Supplier<Optional<String>>> check) {
         Path file = dataDir.resolve(FILE);
         try {
             if (Files.exists(file)) {
                 String stored = Files.readString(file, StandardCharsets.UTF_8).trim();
-                if (joined.isPresent()) {
-                    String wanted = joined.get().get();
+                if (check.isPresent()) {
+                    String wanted = check.get().get().orElse(stored);
                     if (!wanted.equals(stored)) {
                         throw new InvalidConfigException("weldr.raft.join", "the data directory " + dataDir
                                 + " belongs to cluster " + stored + ", not to " + wanted

@@ -71,7 +71,8 @@ public class RaftNode {
         List<String> peers = raft.peers().orElse(List.of());
         Optional<Supplier<String>> joined = raft.join().map(url -> () -> joinClient.clusterId(url));
         boolean fresh = !Files.exists(dataDir.resolve(ClusterIdentity.FILE));
-        clusterId = ClusterIdentity.resolve(dataDir, peers, self.toString(), joined);
+        Optional<Supplier<Optional<String>>> check = raft.join().map(url -> () -> joinClient.clusterIdIfAnswering(url));
+        clusterId = ClusterIdentity.resolve(dataDir, peers, self.toString(), joined, check);
         // A node joining with an empty data directory starts with no configuration at all: it
         // never elects itself, and waits for the leader to add it and send it the log.
         joining = fresh && raft.join().isPresent();

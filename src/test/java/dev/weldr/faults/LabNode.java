@@ -32,6 +32,8 @@ public final class LabNode {
     private final Map<String, String> props = new LinkedHashMap<>();
     private volatile Process process;
     private int starts;
+    private static final java.util.concurrent.atomic.AtomicInteger SERIALS = new java.util.concurrent.atomic.AtomicInteger();
+    private final int serial = SERIALS.incrementAndGet();
     private volatile boolean booted;
     private volatile long lookedAt;
 
@@ -114,7 +116,8 @@ public final class LabNode {
     }
 
     public Path log() {
-        return lab.dir.resolve(host.name + "-" + starts + ".log");
+        // A host can run several nodes over a lab's life (one removed, a new one joining later).
+        return lab.dir.resolve(host.name + "-node" + serial + "-" + starts + ".log");
     }
 
     public boolean alive() {

@@ -119,8 +119,9 @@ class ClusterIT {
         WeldrProcess leader = c.awaitLeader(ELECTION);
         String before = addServer(leader);
 
+        WeldrProcess via = c.followers(leader).get(0);
         WeldrProcess fourth = WeldrProcess.create("joiner", dir.resolve("joiner"),
-                Map.of("weldr.raft.join", c.followers(leader).get(0).admin(), "weldr.raft.election-timeout", "500ms"));
+                Map.of("weldr.raft.join", via.admin(), "weldr.raft.election-timeout", "500ms"));
         closing.add(fourth);
         fourth.start();
         WeldrProcess.await(Duration.ofSeconds(30), () -> leader.get("/cluster").body().contains(fourth.raftId()),
@@ -138,6 +139,15 @@ class ClusterIT {
         assertTrue(members.contains(fourth.raftId()), members);
         assertEquals(404, leader.delete("/cluster/peers/127.0.0.1/" + removed.raftPort).statusCode());
         assertEquals(409, leader.post("/cluster/peers", "{\"peer\":\"" + fourth.raftId() + "\"}").statusCode());
+
+        // Restarted later, with the same settings, it is simply a member: the node it joined
+        // through may be down (or gone from the cluster) by then.
+        via.stop();
+        fourth.stop();
+        WeldrProcess back = fourth.again("joiner-restarted").start();
+        closing.add(back);
+        String later = addServer(leader);
+        awaitServers(back, List.of(before, after, later));
     }
 
     @Test
