@@ -10,10 +10,10 @@ import java.util.List;
 /** One client request's way through the proxy: its pool, which backend, how many tries, how it ended. */
 final class Exchange implements RequestKey {
 
-    static final String KEY = "weldr.exchange";
-
     final long startNanos = System.nanoTime();
-    private final HttpServerRequest in;
+    final HttpServerRequest in;
+    /** The request carries a body (Content-Length above 0, or chunked). */
+    final boolean hasBody;
     PoolTable pool;
     Backend backend;
     /** The backend whose in-flight count this exchange holds. */
@@ -24,11 +24,14 @@ final class Exchange implements RequestKey {
     Backend failureCounted;
     /** Every backend that failed this request, so that no retry goes back to one; null until one fails. */
     List<Backend> failed;
-    /** weldr answered (502/503/504) instead of a backend. */
+    /** weldr answered (400/501/502/503/504) instead of a backend. */
     boolean ownAnswer;
+    /** The client's answer is complete (or abandoned) and counted. */
+    boolean done;
 
-    Exchange(HttpServerRequest in) {
+    Exchange(HttpServerRequest in, boolean hasBody) {
         this.in = in;
+        this.hasBody = hasBody;
     }
 
     @Override
