@@ -5,6 +5,8 @@
 #   bench/run.sh                 # ROUNDS=3 rounds of DURATION=10 s per target and case
 #   ROUNDS=1 DURATION=3 bench/run.sh
 #   POOL_SIZES="1 100 10000" bench/run.sh
+#   WELDR_JAR=/elsewhere/quarkus-run.jar WELDR_JAVA_OPTS="-XX:+FlightRecorder" bench/run.sh
+#   BASELINE_JAR=/before/quarkus-run.jar CASES=keepalive POOL_SIZES= bench/run.sh   # before/after, one run
 #
 # Targets, all in front of the same two nginx backends (13-byte body), round-robin, keep-alive
 # upstream: direct (the backend itself: the limit), weldr, nginx (1 worker), haproxy (1 thread).
@@ -14,10 +16,14 @@ set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
-POOL_SIZES=${POOL_SIZES:-"1 100 10000"}
+POOL_SIZES=${POOL_SIZES-"1 100 10000"}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-JAR="$ROOT/target/quarkus-app/quarkus-run.jar"
+JAR=${WELDR_JAR:-"$ROOT/target/quarkus-app/quarkus-run.jar"}   # another build of weldr to measure
+WELDR_JAVA_OPTS=${WELDR_JAVA_OPTS:-}                              # e.g. a profiler's options
+BASELINE_JAR=${BASELINE_JAR:-}      # an earlier build, measured as target "baseline" in the same run
+CASES=${CASES:-"keepalive pipeline c1000 1mb"}
+TARGETS=${TARGETS:-"direct weldr nginx haproxy"}
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need wrk || ! need nginx || ! need haproxy; then
@@ -131,7 +137,8 @@ HAPROXY_PID=$!
 # ---- weldr, with its defaults but for ports and data ----
 WP=$(freeport); WA=$(freeport); WR=$(freeport)
 start_weldr() { # data dir
-  java -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
+  # shellcheck disable=SC2086
+  java $WELDR_JAVA_OPTS -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
        -Dweldr.raft.data-dir="$1" -jar "$JAR" > "$WORK/weldr.log" 2>&1 & PIDS+=($!)
   WELDR_PID=$!
 }
@@ -142,6 +149,16 @@ READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 for p in $B1 $B2; do curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$p\"}" "http://127.0.0.1:$WA/servers"; done
 wait_http "http://127.0.0.1:$NP/" 10
 wait_http "http://127.0.0.1:$HP/" 10
+if [ -n "$BASELINE_JAR" ]; then
+  XP=$(freeport); XA=$(freeport); XR=$(freeport)
+  # shellcheck disable=SC2086
+  java $WELDR_JAVA_OPTS -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$XP" -Dquarkus.http.port="$XA" -Dweldr.raft.port="$XR" \
+       -Dweldr.raft.data-dir="$WORK/baseline-data" -jar "$BASELINE_JAR" > "$WORK/baseline.log" 2>&1 & PIDS+=($!)
+  BASELINE_PID=$!
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$XA/q/health/ready")" = 200 ]; do sleep 0.05; done
+  for p in $B1 $B2; do curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$p\"}" "http://127.0.0.1:$XA/servers"; done
+  TARGETS="$TARGETS baseline"
+fi
 
 pids_of() {
   case $1 in
@@ -149,6 +166,7 @@ pids_of() {
     weldr) echo "$WELDR_PID" ;;
     nginx) echo "$NGINX_MASTER $(pgrep -P "$NGINX_MASTER" | tr '\n' ' ')" ;;
     haproxy) echo "$HAPROXY_PID" ;;
+    baseline) echo "$BASELINE_PID" ;;
   esac
 }
 url_of() {
@@ -157,6 +175,7 @@ url_of() {
     weldr) echo "http://127.0.0.1:$WP" ;;
     nginx) echo "http://127.0.0.1:$NP" ;;
     haproxy) echo "http://127.0.0.1:$HP" ;;
+    baseline) echo "http://127.0.0.1:$XP" ;;
   esac
 }
 ms() { # wrk latency ("812.00us", "1.20ms", "2.01s") to milliseconds
@@ -189,8 +208,8 @@ echo "weldr benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $ROUNDS rounds of $
 echo "weldr: start to /q/health/ready UP in ${READY_MS} ms"
 : > "$WORK/rows.tsv"
 for round in $(seq "$ROUNDS"); do
-  for case in keepalive pipeline c1000 1mb; do
-    for target in direct weldr nginx haproxy; do
+  for case in $CASES; do
+    for target in $TARGETS; do
       run_case "$target" "$case" >> "$WORK/rows.tsv"
     done
   done

@@ -29,6 +29,18 @@ final class Exchange implements RequestKey {
     /** The client's answer is complete (or abandoned) and counted. */
     boolean done;
 
+    // The read timeout, checked by the event loop's sweep (see ProxyHandler#sweep).
+    /** When the backend last sent something (or was last expected to start). */
+    long lastReadNanos;
+    /** The client does not take the body fast enough: the backend is paused, its silence is not its fault. */
+    boolean clientPaused;
+    /** The backend request was reset because the backend stayed silent past the read timeout. */
+    boolean timedOut;
+    /** On the event loop's list of exchanges waiting for their backend. */
+    boolean watched;
+    Exchange prevWatched;
+    Exchange nextWatched;
+
     Exchange(HttpServerRequest in, boolean hasBody) {
         this.in = in;
         this.hasBody = hasBody;

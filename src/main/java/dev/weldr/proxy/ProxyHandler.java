@@ -2,6 +2,7 @@ package dev.weldr.proxy;
 
 import dev.weldr.proxy.lb.LoadBalancer;
 import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Handler;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -51,6 +52,8 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     private final long readTimeoutMs;
     private final long writeTimeoutMs;
     private final HttpDate date = new HttpDate();
+    /** Exchanges whose backend owes them data, newest first (an intrusive list: no allocation). */
+    private Exchange watching;
     /** This event loop's balancers, one per pool table; a table is replaced whenever its pool changes. */
     private final Map<PoolTable, LoadBalancer<Backend>> balancers = new IdentityHashMap<>();
 
@@ -108,9 +111,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
                 .setSsl(backend.https())
                 .setMethod(in.method())
                 .setURI(in.uri())
-                .setConnectTimeout(connectTimeoutMs)
-                // Without a body the read timeout starts now; with one, once the body is written.
-                .setIdleTimeout(ex.hasBody ? 0 : readTimeoutMs);
+                .setConnectTimeout(connectTimeoutMs);
         client.request(options).onComplete(ar -> {
             if (ar.succeeded()) {
                 send(ex, ar.result());
@@ -230,13 +231,15 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
             }
         });
         if (!ex.hasBody) {
-            req.end();
+            req.end((Handler<AsyncResult<Void>>) null);
+            watch(ex);
             return;
         }
         if (in.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
             req.setChunked(true);
         }
-        Pipe<io.vertx.core.buffer.Buffer> pipe = new TimedBody(in, vertx, ex, writeTimeoutMs, readTimeoutMs).pipe();
+        // The read timeout starts once the body is written whole.
+        Pipe<io.vertx.core.buffer.Buffer> pipe = new TimedBody(in, vertx, ex, writeTimeoutMs, () -> watch(ex)).pipe();
         pipe.endOnFailure(false);
         pipe.to(req, ar -> {
             if (ar.failed() && ex.backendRequest == req) {
@@ -282,13 +285,18 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         HttpServerRequest in = ex.in;
         HttpServerResponse out = in.response();
         int status = resp.statusCode();
-        stats.backendAnswered(ex.backend, status);
+        if (status >= 500) {
+            // A 5xx is the server's failure as soon as its head arrives; anything else is its
+            // success once the body has come whole (a body cut short is a failure).
+            stats.backendAnswered(ex.backend, status);
+        }
         if (status >= 500 && ex.pool.settings.outlier().count5xx()) {
             registry.failed(ex.backend, ex.pool.settings.outlier());
         } else {
             registry.succeeded(ex.backend);
         }
         if (ex.done) {
+            unwatch(ex);
             resp.request().reset();
             return;
         }
@@ -304,7 +312,10 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         }
         boolean bodiless = in.method() == HttpMethod.HEAD || status == 204 || status == 304 || status < 200;
         if (bodiless) {
-            out.end().onComplete(ar -> finished(ex, status));
+            unwatch(ex);
+            out.end((Handler<AsyncResult<Void>>) null);
+            bodyComplete(ex, status);
+            finished(ex, status, true);
             return;
         }
         boolean closeAfter = false;
@@ -318,19 +329,56 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
                 out.setChunked(true);
             }
         }
-        boolean close = closeAfter;
-        Pipe<io.vertx.core.buffer.Buffer> pipe = new TimedResponseBody(resp, vertx, ex, readTimeoutMs).pipe();
-        pipe.endOnFailure(false);
-        pipe.to(out, ar -> {
-            if (ar.failed()) {
-                // Cut mid-body: the client can only learn it from a broken connection.
-                resp.request().reset();
-                out.reset();
-            } else if (close) {
-                in.connection().close();
+        pump(ex, resp, out, status, closeAfter);
+    }
+
+    /**
+     * Streams the backend's body to the client with back-pressure: while the client does not take
+     * it, the backend connection is paused (and its silence does not count for the read timeout).
+     */
+    private void pump(Exchange ex, HttpClientResponse resp, HttpServerResponse out, int status, boolean closeAfter) {
+        ex.lastReadNanos = System.nanoTime();
+        resp.handler(chunk -> {
+            ex.lastReadNanos = System.nanoTime();
+            out.write(chunk, null);
+            if (out.writeQueueFull()) {
+                resp.pause();
+                ex.clientPaused = true;
+                out.drainHandler(v -> {
+                    ex.clientPaused = false;
+                    ex.lastReadNanos = System.nanoTime();
+                    resp.resume();
+                });
             }
-            finished(ex, status);
         });
+        resp.exceptionHandler(failure -> {
+            // Cut or stalled mid-body: the client can only learn it from a broken connection.
+            unwatch(ex);
+            if (ex.done) {
+                return;
+            }
+            countFailure(ex);
+            out.reset();
+            finished(ex, status, false);
+        });
+        resp.endHandler(v -> {
+            unwatch(ex);
+            if (ex.done) {
+                return;
+            }
+            out.end((Handler<AsyncResult<Void>>) null);
+            if (closeAfter) {
+                ex.in.connection().close();
+            }
+            bodyComplete(ex, status);
+            finished(ex, status, true);
+        });
+    }
+
+    private void bodyComplete(Exchange ex, int status) {
+        if (status < 500) {
+            stats.backendAnswered(ex.backend, status);
+        }
     }
 
     /** Copies the backend's head to the client's response; true when it carries a Date. */
@@ -360,11 +408,12 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
 
     /** The backend request failed before a response head arrived. */
     private void requestFailed(Exchange ex, Throwable failure) {
+        unwatch(ex);
         countFailure(ex);
         HttpServerRequest in = ex.in;
         // A reset before the response: only a request that is safe to repeat and whose body did
         // not reach the backend (it had none) may go to another server.
-        if (!ex.done && ex.attempts <= ex.pool.settings.limits().retries() && !(failure instanceof TimeoutException)
+        if (!ex.done && ex.attempts <= ex.pool.settings.limits().retries() && !ex.timedOut && !(failure instanceof TimeoutException)
                 && isIdempotent(in.method()) && !ex.hasBody) {
             ex.backendRequest = null;
             connect(ex, ex.backend);
@@ -387,7 +436,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     }
 
     private void fail(Exchange ex, Throwable failure) {
-        if (failure instanceof TimeoutException || failure instanceof ConnectTimeoutException) {
+        if (ex.timedOut || failure instanceof TimeoutException || failure instanceof ConnectTimeoutException) {
             answer(ex, 504, "504 Gateway Timeout: the backend did not answer in time\n");
         } else {
             answer(ex, 502, "502 Bad Gateway: the backend could not be reached or closed the connection\n");
@@ -398,6 +447,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     private void answer(Exchange ex, int status, String text) {
         ex.ownAnswer = true;
         ex.backendRequest = null;
+        unwatch(ex);
         HttpServerRequest in = ex.in;
         HttpServerResponse out = in.response();
         if (ex.done || out.headWritten()) {
@@ -411,26 +461,92 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
                 .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
                 .putHeader("via", VIA)
                 .putHeader(HttpHeaders.DATE, date.now())
-                .end(text)
-                .onComplete(ar -> finished(ex, status));
+                .end(text, (Handler<AsyncResult<Void>>) null);
+        finished(ex, status, false);
     }
 
-    /** The client's answer is complete: counted once, whatever happened on the way. */
-    private void finished(Exchange ex, int status) {
+    /**
+     * The client's answer is complete, or was cut: counted once, whatever happened on the way.
+     * {@code whole}: the client got a backend's whole answer (a weldr error page or a cut body is a failure).
+     */
+    private void finished(Exchange ex, int status, boolean whole) {
         if (ex.done) {
             return;
         }
         ex.done = true;
         release(ex);
-        stats.clientDone(ex.backend, status, !ex.ownAnswer, ex.startNanos);
+        stats.clientDone(ex.backend, status, whole && !ex.ownAnswer, ex.startNanos);
     }
 
     /** The client went away before its answer was complete. */
-    private static void abandoned(Exchange ex) {
+    private void abandoned(Exchange ex) {
+        unwatch(ex);
         if (!ex.done) {
             ex.done = true;
             release(ex);
         }
+    }
+
+    // ---- the read timeout: one sweep per event loop instead of a timer per request -------------
+
+    /** The backend owes this exchange data from now on: its response, or the rest of its body. */
+    private void watch(Exchange ex) {
+        ex.lastReadNanos = System.nanoTime();
+        if (ex.watched || ex.done) {
+            return;
+        }
+        ex.watched = true;
+        ex.prevWatched = null;
+        ex.nextWatched = watching;
+        if (watching != null) {
+            watching.prevWatched = ex;
+        }
+        watching = ex;
+    }
+
+    private void unwatch(Exchange ex) {
+        if (!ex.watched) {
+            return;
+        }
+        ex.watched = false;
+        if (ex.prevWatched != null) {
+            ex.prevWatched.nextWatched = ex.nextWatched;
+        } else {
+            watching = ex.nextWatched;
+        }
+        if (ex.nextWatched != null) {
+            ex.nextWatched.prevWatched = ex.prevWatched;
+        }
+        ex.prevWatched = null;
+        ex.nextWatched = null;
+    }
+
+    /**
+     * Resets the backend requests that sent nothing for longer than the read timeout (a 504 when
+     * no response head came yet, a cut connection in the middle of a body). Runs on this event
+     * loop every twentieth of the timeout (10 to 100 ms), so a timeout fires at most that late.
+     */
+    void sweep() {
+        long now = System.nanoTime();
+        long limit = readTimeoutMs * 1_000_000;
+        Exchange ex = watching;
+        while (ex != null) {
+            Exchange next = ex.nextWatched;
+            if (!ex.clientPaused && now - ex.lastReadNanos > limit) {
+                unwatch(ex);
+                HttpClientRequest req = ex.backendRequest;
+                if (req != null) {
+                    ex.timedOut = true;
+                    req.reset(0, new TimeoutException("the backend sent nothing for " + readTimeoutMs + " ms"));
+                }
+            }
+            ex = next;
+        }
+    }
+
+    /** How often {@link #sweep()} should run. */
+    long sweepPeriodMs() {
+        return Math.max(10, Math.min(100, readTimeoutMs / 20));
     }
 
     /** The exchange no longer occupies its backend. */
@@ -456,8 +572,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
                 .setSsl(backend.https())
                 .setMethod(HttpMethod.GET)
                 .setURI(in.uri())
-                .setConnectTimeout(connectTimeoutMs)
-                .setIdleTimeout(readTimeoutMs);
+                .setConnectTimeout(connectTimeoutMs);
         client.request(options).onComplete(ar -> {
             if (ar.failed()) {
                 countFailure(ex);
@@ -472,6 +587,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
             if (in.authority() != null) {
                 req.authority(in.authority());
             }
+            watch(ex);
             req.connect().onComplete(up -> {
                 if (up.failed()) {
                     countFailure(ex);
@@ -479,6 +595,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
                     return;
                 }
                 HttpClientResponse resp = up.result();
+                unwatch(ex);
                 if (resp.statusCode() != 101) {
                     // Refused: the backend's answer goes to the client as any other response.
                     respond(ex, resp);
@@ -503,7 +620,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
                     toClient.closeHandler(v -> toBackend.close());
                     toBackend.closeHandler(v -> {
                         toClient.close();
-                        finished(ex, 101);
+                        finished(ex, 101, true);
                     });
                 });
             });

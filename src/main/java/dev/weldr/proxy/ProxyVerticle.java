@@ -47,7 +47,11 @@ final class ProxyVerticle extends AbstractVerticle {
                 .setPort(port)
                 .setIdleTimeout(75)
                 .setCompressionSupported(false)
-                .setDecompressionSupported(false);
+                .setDecompressionSupported(false)
+                // WebSockets are tunnelled as bytes between client and backend, never handled here.
+                .setPerMessageWebSocketCompressionSupported(false)
+                .setPerFrameWebSocketCompressionSupported(false);
+        vertx.setPeriodic(handler.sweepPeriodMs(), id -> handler.sweep());
         vertx.createHttpServer(serverOptions).requestHandler(handler).listen()
                 .onSuccess(server -> actualPort = server.actualPort()).<Void>mapEmpty().onComplete(startPromise);
     }
