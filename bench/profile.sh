@@ -17,16 +17,9 @@ JAR=${WELDR_JAR:-"$ROOT/target/quarkus-app/quarkus-run.jar"}
 for tool in wrk nginx jfr; do command -v "$tool" >/dev/null || { echo "profile: needs $tool" >&2; exit 1; }; done
 [ -f "$JAR" ] || (cd "$ROOT" && ./mvnw -B -q package -DskipTests)
 
-WORK=$(mktemp -d /tmp/weldr-profile.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.5
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+BENCH_NAME=profile
+# shellcheck source=bench/common.sh
+. "$HERE/common.sh"
 
 B=$(freeport)
 cat > "$WORK/nginx.conf" <<EOF

@@ -34,17 +34,9 @@ fi
 # 10,000 servers pooled per event loop are 20,000 backend connections: enough descriptors for them.
 ulimit -n 200000 2>/dev/null || ulimit -n 20000 2>/dev/null || true
 
-WORK=$(mktemp -d /tmp/weldr-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.5
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+BENCH_NAME=bench
+# shellcheck source=bench/common.sh
+. "$HERE/common.sh"
 cpu_ticks() { # user+sys clock ticks of a process and its children threads (a process's stat covers its threads)
   local total=0 pid
   for pid in "$@"; do

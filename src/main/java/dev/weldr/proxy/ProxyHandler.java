@@ -103,22 +103,28 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         if (backend == null) {
             return;
         }
-        HttpServerRequest in = ex.in;
-        RequestOptions options = new RequestOptions()
-                .setServer(backend.address())
-                .setHost(backend.server().host())
-                .setPort(backend.server().port())
-                .setSsl(backend.https())
-                .setMethod(in.method())
-                .setURI(in.uri())
-                .setConnectTimeout(connectTimeoutMs);
-        client.request(options).onComplete(ar -> {
+        client.request(options(backend, ex.in.method(), ex.in.uri())).onComplete(ar -> {
             if (ar.succeeded()) {
                 send(ex, ar.result());
             } else {
                 connectFailed(ex, ar.cause());
             }
         });
+    }
+
+    /**
+     * A request to this backend. Host and port are the backend's own, so connections are pooled
+     * by backend; the client's Host is set on the request afterwards ({@code authority}).
+     */
+    private RequestOptions options(Backend backend, HttpMethod method, String uri) {
+        return new RequestOptions()
+                .setServer(backend.address())
+                .setHost(backend.server().host())
+                .setPort(backend.server().port())
+                .setSsl(backend.https())
+                .setMethod(method)
+                .setURI(uri)
+                .setConnectTimeout(connectTimeoutMs);
     }
 
     /** The next server for this exchange, holding its in-flight count; null when weldr has answered instead. */
@@ -565,15 +571,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
             return;
         }
         HttpServerRequest in = ex.in;
-        RequestOptions options = new RequestOptions()
-                .setServer(backend.address())
-                .setHost(backend.server().host())
-                .setPort(backend.server().port())
-                .setSsl(backend.https())
-                .setMethod(HttpMethod.GET)
-                .setURI(in.uri())
-                .setConnectTimeout(connectTimeoutMs);
-        client.request(options).onComplete(ar -> {
+        client.request(options(backend, HttpMethod.GET, in.uri())).onComplete(ar -> {
             if (ar.failed()) {
                 countFailure(ex);
                 fail(ex, ar.cause());
