@@ -5,6 +5,8 @@
 #   bench/run.sh                 # ROUNDS=3 rounds of DURATION=10 s per target and case
 #   ROUNDS=1 DURATION=3 bench/run.sh
 #   POOL_SIZES="1 100 10000" bench/run.sh
+#   WELDR_JAR=/elsewhere/quarkus-run.jar WELDR_JAVA_OPTS="-XX:+FlightRecorder" bench/run.sh
+#   BASELINE_JAR=/before/quarkus-run.jar CASES=keepalive POOL_SIZES= bench/run.sh   # before/after, one run
 #
 # Targets, all in front of the same two nginx backends (13-byte body), round-robin, keep-alive
 # upstream: direct (the backend itself: the limit), weldr, nginx (1 worker), haproxy (1 thread).
@@ -14,10 +16,14 @@ set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
-POOL_SIZES=${POOL_SIZES:-"1 100 10000"}
+POOL_SIZES=${POOL_SIZES-"1 100 10000"}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-JAR="$ROOT/target/quarkus-app/quarkus-run.jar"
+JAR=${WELDR_JAR:-"$ROOT/target/quarkus-app/quarkus-run.jar"}   # another build of weldr to measure
+WELDR_JAVA_OPTS=${WELDR_JAVA_OPTS:-}                              # e.g. a profiler's options
+BASELINE_JAR=${BASELINE_JAR:-}      # an earlier build, measured as target "baseline" in the same run
+CASES=${CASES:-"keepalive pipeline c1000 1mb"}
+TARGETS=${TARGETS:-"direct weldr nginx haproxy"}
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need wrk || ! need nginx || ! need haproxy; then
@@ -25,19 +31,12 @@ if ! need wrk || ! need nginx || ! need haproxy; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light haproxy >/dev/null
 fi
 [ -f "$JAR" ] || (cd "$ROOT" && ./mvnw -B -q package -DskipTests)
-ulimit -n 20000 2>/dev/null || true
+# 10,000 servers pooled per event loop are 20,000 backend connections: enough descriptors for them.
+ulimit -n 200000 2>/dev/null || ulimit -n 20000 2>/dev/null || true
 
-WORK=$(mktemp -d /tmp/weldr-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  sleep 0.5
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+BENCH_NAME=bench
+# shellcheck source=bench/common.sh
+. "$HERE/common.sh"
 cpu_ticks() { # user+sys clock ticks of a process and its children threads (a process's stat covers its threads)
   local total=0 pid
   for pid in "$@"; do
@@ -63,10 +62,11 @@ chmod 755 "$WORK" "$WORK/www" && chmod 644 "$WORK/www/1mb"   # nginx's workers r
 # ---- the backend: nginx, two ports (on every loopback address, for the pool-size test) ----
 cat > "$WORK/backend/nginx.conf" <<EOF
 worker_processes 1;
+worker_rlimit_nofile 200000;
 daemon off;
 pid $WORK/backend/nginx.pid;
 error_log $WORK/backend/error.log warn;
-events { worker_connections 8192; }
+events { worker_connections 65536; }
 http {
   access_log off;
   keepalive_requests 1000000;
@@ -131,7 +131,8 @@ HAPROXY_PID=$!
 # ---- weldr, with its defaults but for ports and data ----
 WP=$(freeport); WA=$(freeport); WR=$(freeport)
 start_weldr() { # data dir
-  java -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
+  # shellcheck disable=SC2086
+  java $WELDR_JAVA_OPTS -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
        -Dweldr.raft.data-dir="$1" -jar "$JAR" > "$WORK/weldr.log" 2>&1 & PIDS+=($!)
   WELDR_PID=$!
 }
@@ -142,6 +143,16 @@ READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 for p in $B1 $B2; do curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$p\"}" "http://127.0.0.1:$WA/servers"; done
 wait_http "http://127.0.0.1:$NP/" 10
 wait_http "http://127.0.0.1:$HP/" 10
+if [ -n "$BASELINE_JAR" ]; then
+  XP=$(freeport); XA=$(freeport); XR=$(freeport)
+  # shellcheck disable=SC2086
+  java $WELDR_JAVA_OPTS -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$XP" -Dquarkus.http.port="$XA" -Dweldr.raft.port="$XR" \
+       -Dweldr.raft.data-dir="$WORK/baseline-data" -jar "$BASELINE_JAR" > "$WORK/baseline.log" 2>&1 & PIDS+=($!)
+  BASELINE_PID=$!
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$XA/q/health/ready")" = 200 ]; do sleep 0.05; done
+  for p in $B1 $B2; do curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$p\"}" "http://127.0.0.1:$XA/servers"; done
+  TARGETS="$TARGETS baseline"
+fi
 
 pids_of() {
   case $1 in
@@ -149,6 +160,7 @@ pids_of() {
     weldr) echo "$WELDR_PID" ;;
     nginx) echo "$NGINX_MASTER $(pgrep -P "$NGINX_MASTER" | tr '\n' ' ')" ;;
     haproxy) echo "$HAPROXY_PID" ;;
+    baseline) echo "$BASELINE_PID" ;;
   esac
 }
 url_of() {
@@ -157,6 +169,7 @@ url_of() {
     weldr) echo "http://127.0.0.1:$WP" ;;
     nginx) echo "http://127.0.0.1:$NP" ;;
     haproxy) echo "http://127.0.0.1:$HP" ;;
+    baseline) echo "http://127.0.0.1:$XP" ;;
   esac
 }
 ms() { # wrk latency ("812.00us", "1.20ms", "2.01s") to milliseconds
@@ -189,8 +202,8 @@ echo "weldr benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $ROUNDS rounds of $
 echo "weldr: start to /q/health/ready UP in ${READY_MS} ms"
 : > "$WORK/rows.tsv"
 for round in $(seq "$ROUNDS"); do
-  for case in keepalive pipeline c1000 1mb; do
-    for target in direct weldr nginx haproxy; do
+  for case in $CASES; do
+    for target in $TARGETS; do
       run_case "$target" "$case" >> "$WORK/rows.tsv"
     done
   done
@@ -220,7 +233,9 @@ with concurrent.futures.ThreadPoolExecutor(16) as pool:
     list(pool.map(add, range(size)))
 PY
   add_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  # One unmeasured pass first, so that every server has its pooled connections (as in steady state).
+  wrk -t1 -c50 -d"${DURATION}s" "http://127.0.0.1:$WP/" >/dev/null 2>&1
   row=$(run_case weldr keepalive)
-  awk -F'\t' -v size="$size" -v add="$add_ms" '{ printf "  %6d servers: %8.0f requests/s, %6.1f us CPU/request, added in %d ms (16 clients)\n", size, $3, $8 / ($7 > 0 ? $7 : 1) * 1e6, add }' <<<"$row"
+  awk -F'\t' -v size="$size" -v add="$add_ms" '{ printf "  %6d servers: %8.0f requests/s, %6.1f us CPU/request, %d errors, added in %d ms (16 clients)\n", size, $3, $8 / ($7 > 0 ? $7 : 1) * 1e6, $6, add }' <<<"$row"
 done
 echo "weldr resident memory at the end: $(awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$WELDR_PID/status")"

@@ -2,7 +2,6 @@ package dev.weldr.proxy;
 
 import dev.weldr.pool.Server;
 import dev.weldr.proxy.lb.Endpoint;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,6 +29,8 @@ public final class Backend implements Endpoint {
     long readmittedAtNanos = System.nanoTime();
     final LongAdder success = new LongAdder();
     final LongAdder failed = new LongAdder();
+    /** The {@code weldr_requests} counter this server used last. */
+    ProxyStats.ByStatus lastCounter;
 
     Backend(String pool, Server server) {
         this.pool = pool;
@@ -103,11 +104,11 @@ public final class Backend implements Endpoint {
         return failed.sum();
     }
 
-    RequestOptions requestOptions(long connectTimeoutMs, long readTimeoutMs) {
-        return new RequestOptions()
-                .setServer(address)
-                .setSsl("https".equals(server.scheme()))
-                .setConnectTimeout(connectTimeoutMs)
-                .setIdleTimeout(readTimeoutMs);
+    SocketAddress address() {
+        return address;
+    }
+
+    boolean https() {
+        return "https".equals(server.scheme());
     }
 }

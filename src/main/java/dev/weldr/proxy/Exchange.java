@@ -10,10 +10,10 @@ import java.util.List;
 /** One client request's way through the proxy: its pool, which backend, how many tries, how it ended. */
 final class Exchange implements RequestKey {
 
-    static final String KEY = "weldr.exchange";
-
     final long startNanos = System.nanoTime();
-    private final HttpServerRequest in;
+    final HttpServerRequest in;
+    /** The request carries a body (Content-Length above 0, or chunked). */
+    final boolean hasBody;
     PoolTable pool;
     Backend backend;
     /** The backend whose in-flight count this exchange holds. */
@@ -24,11 +24,26 @@ final class Exchange implements RequestKey {
     Backend failureCounted;
     /** Every backend that failed this request, so that no retry goes back to one; null until one fails. */
     List<Backend> failed;
-    /** weldr answered (502/503/504) instead of a backend. */
+    /** weldr answered (400/501/502/503/504) instead of a backend. */
     boolean ownAnswer;
+    /** The client's answer is complete (or abandoned) and counted. */
+    boolean done;
 
-    Exchange(HttpServerRequest in) {
+    // The read timeout, checked by the event loop's sweep (see ProxyHandler#sweep).
+    /** When the backend last sent something (or was last expected to start). */
+    long lastReadNanos;
+    /** The client does not take the body fast enough: the backend is paused, its silence is not its fault. */
+    boolean clientPaused;
+    /** The backend request was reset because the backend stayed silent past the read timeout. */
+    boolean timedOut;
+    /** On the event loop's list of exchanges waiting for their backend. */
+    boolean watched;
+    Exchange prevWatched;
+    Exchange nextWatched;
+
+    Exchange(HttpServerRequest in, boolean hasBody) {
         this.in = in;
+        this.hasBody = hasBody;
     }
 
     @Override

@@ -28,7 +28,9 @@ public class ProxyStats {
     private final LongAdder clientFailed = new LongAdder();
     private final LongAdder serverSuccess = new LongAdder();
     private final LongAdder serverFailed = new LongAdder();
-    private final ConcurrentHashMap<String, Counter> requestCounters = new ConcurrentHashMap<>();
+    /** The last request counter used for answers without a backend (racy on purpose: see {@link ByStatus}). */
+    private ByStatus noServer;
+    private final ConcurrentHashMap<String, ByStatus> requestCounters = new ConcurrentHashMap<>();
     private volatile Timer duration;
 
     private Timer duration() {
@@ -65,12 +67,40 @@ public class ProxyStats {
         } else {
             clientFailed.increment();
         }
-        String server = backend == null ? NO_SERVER : backend.server().id();
-        requestCounters.computeIfAbsent(server + '|' + status, k -> Counter.builder("weldr.requests")
+        ByStatus last = backend == null ? noServer : backend.lastCounter;
+        if (last == null || last.status != status) {
+            last = counter(backend, status);
+            if (backend == null) {
+                noServer = last;
+            } else {
+                backend.lastCounter = last;
+            }
+        }
+        last.counter.increment();
+        duration().record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private ByStatus counter(Backend backend, int status) {
+        String server = backend == null ? NO_SERVER : backend.id();
+        return requestCounters.computeIfAbsent(server + '|' + status, k -> new ByStatus(status, Counter.builder("weldr.requests")
                 .description("Requests answered by the proxy, by backend and status code")
                 .tag("server", server).tag("code", Integer.toString(status))
-                .register(registry)).increment();
-        duration().record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+                .register(registry)));
+    }
+
+    /**
+     * A server's request counter for one status code. Each server remembers the last one it used,
+     * so the usual case (the same code again) costs no lookup; the object is immutable, so event
+     * loops may race on the field and only lose a cache hit.
+     */
+    static final class ByStatus {
+        final int status;
+        final Counter counter;
+
+        ByStatus(int status, Counter counter) {
+            this.status = status;
+            this.counter = counter;
+        }
     }
 
     public long clientSuccess() {

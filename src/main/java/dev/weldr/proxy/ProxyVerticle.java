@@ -7,8 +7,6 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.httpproxy.HttpProxy;
-import io.vertx.httpproxy.ProxyOptions;
 
 /**
  * One data-plane instance, bound to one event loop: its own HttpServer (Vert.x spreads the
@@ -44,16 +42,17 @@ final class ProxyVerticle extends AbstractVerticle {
         HttpClient client = vertx.createHttpClient(clientOptions, new PoolOptions().setHttp1MaxSize(512).setMaxWaitQueueSize(4096));
         ProxyHandler handler = new ProxyHandler(vertx, client, registry, stats,
                 timeout.connect().toMillis(), timeout.read().toMillis(), timeout.write().toMillis());
-        HttpProxy proxy = HttpProxy.reverseProxy(new ProxyOptions(), client)
-                .origin(handler)
-                .addInterceptor(handler);
         HttpServerOptions serverOptions = new HttpServerOptions()
                 .setHost(config.proxy().host())
                 .setPort(port)
                 .setIdleTimeout(75)
                 .setCompressionSupported(false)
-                .setDecompressionSupported(false);
-        vertx.createHttpServer(serverOptions).requestHandler(proxy).listen()
+                .setDecompressionSupported(false)
+                // WebSockets are tunnelled as bytes between client and backend, never handled here.
+                .setPerMessageWebSocketCompressionSupported(false)
+                .setPerFrameWebSocketCompressionSupported(false);
+        vertx.setPeriodic(handler.sweepPeriodMs(), id -> handler.sweep());
+        vertx.createHttpServer(serverOptions).requestHandler(handler).listen()
                 .onSuccess(server -> actualPort = server.actualPort()).<Void>mapEmpty().onComplete(startPromise);
     }
 

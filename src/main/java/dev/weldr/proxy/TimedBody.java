@@ -11,7 +11,7 @@ import java.util.concurrent.TimeoutException;
  * The client's request body on its way to a backend, timed: while the backend does not take
  * data (the pipe pauses this stream for back-pressure) for longer than the write timeout, the
  * backend request is reset with a timeout; once the body has been written whole, the read
- * timeout starts. A slow upload from the client itself is never the backend's fault.
+ * timeout starts (it calls {@code written}). A slow upload from the client itself is never the backend's fault.
  */
 final class TimedBody implements ReadStream<Buffer> {
 
@@ -19,16 +19,16 @@ final class TimedBody implements ReadStream<Buffer> {
     private final Vertx vertx;
     private final Exchange exchange;
     private final long writeTimeoutMs;
-    private final long readTimeoutMs;
+    private final Runnable written;
     private boolean started;
     private long stallTimer = -1;
 
-    TimedBody(ReadStream<Buffer> source, Vertx vertx, Exchange exchange, long writeTimeoutMs, long readTimeoutMs) {
+    TimedBody(ReadStream<Buffer> source, Vertx vertx, Exchange exchange, long writeTimeoutMs, Runnable written) {
         this.source = source;
         this.vertx = vertx;
         this.exchange = exchange;
         this.writeTimeoutMs = writeTimeoutMs;
-        this.readTimeoutMs = readTimeoutMs;
+        this.written = written;
     }
 
     @Override
@@ -76,9 +76,7 @@ final class TimedBody implements ReadStream<Buffer> {
     public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
         source.endHandler(endHandler == null ? null : v -> {
             cancelStall();
-            if (exchange.backendRequest != null) {
-                exchange.backendRequest.idleTimeout(readTimeoutMs);
-            }
+            written.run();
             endHandler.handle(v);
         });
         return this;

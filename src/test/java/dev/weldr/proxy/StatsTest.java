@@ -72,4 +72,27 @@ class StatsTest extends ProxyTestBase {
         assertEquals(m, serverCount(resetting.id(), "failed"));
         assertEquals(m, resetting.seen().size(), "each request reached the server once");
     }
+
+    @Test
+    void shouldCountAResponseCutMidBodyAsAFailureOnBothSides() throws Exception {
+        // The backend promises 100 bytes, sends 10 and closes: the client gets a broken answer,
+        // which is neither the client's success nor the server's.
+        TestBackend cutting = backend(TestBackend.options().raw(request -> {
+            request.response().putHeader("content-length", "100").write("0123456789");
+            request.connection().close();
+        }));
+        addServer(cutting.port());
+        Totals before = Totals.now();
+
+        RawHttp client = connect().readTimeout(java.time.Duration.ofSeconds(10));
+        client.sendHead("GET /cut HTTP/1.1", "Host: weldr.test");
+        RawHttp.Head head = client.readHead();
+        assertEquals(200, head.status());
+        byte[] rest = client.in().readAllBytes();
+        org.junit.jupiter.api.Assertions.assertTrue(rest.length < 100, "the body was cut: " + rest.length + " bytes");
+
+        assertEquals(new Totals(0, 1, 0, 1), awaitDelta(before, new Totals(0, 1, 0, 1)));
+        assertEquals(0, serverCount(cutting.id(), "success"));
+        assertEquals(1, serverCount(cutting.id(), "failed"));
+    }
 }

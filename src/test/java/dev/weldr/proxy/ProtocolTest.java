@@ -1,0 +1,110 @@
+package dev.weldr.proxy;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * HTTP details a reverse proxy must get right beyond plain request/response: WebSocket upgrades,
+ * HTTP/1.0 clients and bodies of unknown length, transfer codings it does not understand, the
+ * Date header.
+ */
+@QuarkusTest
+class ProtocolTest extends ProxyTestBase {
+
+    @Test
+    void shouldTunnelAWebSocketToTheBackend() throws Exception {
+        TestBackend backend = backend(TestBackend.options().raw(request -> request.toWebSocket().onSuccess(ws ->
+                ws.textMessageHandler(message -> ws.writeTextMessage("echo " + message + " from " + request.path())))));
+        addServer(backend.port());
+
+        CompletableFuture<String> echo = new CompletableFuture<>();
+        WebSocketConnectOptions options = new WebSocketConnectOptions()
+                .setHost("127.0.0.1").setPort(proxyPort()).setURI("/chat");
+        WebSocket ws = backendVertx.createWebSocketClient().connect(options)
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try {
+            ws.textMessageHandler(echo::complete);
+            ws.writeTextMessage("hello");
+            assertEquals("echo hello from /chat", echo.get(10, TimeUnit.SECONDS));
+        } finally {
+            ws.close();
+        }
+    }
+
+    @Test
+    void shouldAnswerABackendThatRefusesTheUpgradeWithItsOwnAnswer() throws Exception {
+        TestBackend backend = backend(TestBackend.options().raw(request -> request.response().setStatusCode(403).end("no")));
+        addServer(backend.port());
+        RawHttp.Response response = connect().sendHead("GET /chat HTTP/1.1", "Host: weldr.test",
+                "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13",
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==").read(false);
+        assertEquals(403, response.status());
+        assertEquals("no", response.text());
+    }
+
+    @Test
+    void shouldStreamABodyOfUnknownLengthToAnHttp10ClientAndThenClose() throws Exception {
+        TestBackend backend = backend(TestBackend.options().responder((seen, response) -> {
+            response.setChunked(true);
+            response.write("first part, ");
+            response.end("second part");
+        }));
+        addServer(backend.port());
+        RawHttp client = connect().readTimeout(Duration.ofSeconds(10));
+        RawHttp.Response response = client.sendHead("GET / HTTP/1.0", "Host: weldr.test").read(false);
+        assertEquals(200, response.status());
+        assertNull(response.header("transfer-encoding"), "HTTP/1.0 has no chunked coding");
+        assertNull(response.header("content-length"));
+        // read(false) read until the connection closed: the end of the body is the end of the connection.
+        assertEquals("first part, second part", response.text());
+    }
+
+    @Test
+    void shouldRefuseATransferCodingItDoesNotUnderstand() throws Exception {
+        TestBackend backend = backend();
+        addServer(backend.port());
+        RawHttp client = connect();
+        client.sendHead("POST /upload HTTP/1.1", "Host: weldr.test", "Transfer-Encoding: gzip, chunked");
+        client.send("3\r\nabc\r\n0\r\n\r\n");
+        RawHttp.Response response = client.read(false);
+        assertEquals(501, response.status(), response.text());
+        assertTrue(response.text().contains("gzip"), response.text());
+        assertEquals("close", response.header("connection"));
+        assertEquals(0, backend.requestCount(), "nothing reached the backend");
+    }
+
+    @Test
+    void shouldAddADateWhenTheBackendSentNone() throws Exception {
+        TestBackend backend = backend();
+        addServer(backend.port());
+        RawHttp.Response response = connect().get("/");
+        assertEquals(200, response.status());
+        ZonedDateTime date = ZonedDateTime.parse(response.header("date"), DateTimeFormatter.RFC_1123_DATE_TIME);
+        long skew = Math.abs(Duration.between(date.toInstant(), java.time.Instant.now()).toSeconds());
+        assertTrue(skew <= 5, "Date " + response.header("date") + " is " + skew + " s off");
+        assertTrue(response.header("date").matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT"),
+                "IMF-fixdate: " + response.header("date"));
+    }
+
+    @Test
+    void shouldForwardTheBackendsDateUnchanged() throws Exception {
+        String when = "Tue, 01 Jan 2030 10:00:00 GMT";
+        TestBackend backend = backend(TestBackend.options().responder((seen, response) ->
+                response.putHeader("Date", when).end("ok")));
+        addServer(backend.port());
+        RawHttp.Response response = connect().get("/");
+        assertEquals(when, response.header("date"));
+    }
+}
