@@ -17,6 +17,10 @@ with open(sys.argv[1]) as f:
 def med(values):
     return statistics.median(values) if values else float("nan")
 
+def lat(values, case):
+    # wrk times a pipelined batch, not a request, and its pipelined percentiles are unreliable.
+    return "-" if case == "pipeline" else "%.2f" % med(values)
+
 print()
 print("%-10s %-10s %12s %10s %10s %8s %12s %9s %9s" % (
     "case", "target", "requests/s", "p50 ms", "p99 ms", "errors", "CPU us/req", "vs nginx", "vs haproxy"))
@@ -31,7 +35,7 @@ for case in order_cases:
         if not r:
             continue
         ratio = lambda peer: ("%.2f" % (cpu[target] / cpu[peer])) if peer in cpu and cpu[peer] > 0 else "-"
-        print("%-10s %-10s %12.0f %10.2f %10.2f %8d %12.1f %9s %9s" % (
-            case, target, med([x[0] for x in r]), med([x[1] for x in r]), med([x[2] for x in r]),
+        print("%-10s %-10s %12.0f %10s %10s %8d %12.1f %9s %9s" % (
+            case, target, med([x[0] for x in r]), lat([x[1] for x in r], case), lat([x[2] for x in r], case),
             sum(x[3] for x in r), cpu[target], ratio("nginx"), ratio("haproxy")))
     print()

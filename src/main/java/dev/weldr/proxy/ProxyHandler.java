@@ -208,6 +208,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         HttpServerResponse out = in.response();
         if (ex.done) {
             // The client went away while the connection was being made.
+            req.exceptionHandler(IGNORE);
             req.reset();
             return;
         }
@@ -220,11 +221,12 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
             req.authority(authority);
         }
         out.exceptionHandler(failure -> {
-            // The client's connection closed before its answer was complete.
+            // The client's connection closed before its answer was complete: the exchange ends
+            // first, so that the reset below is not taken for the backend's failure.
+            abandoned(ex);
             if (ex.backendRequest == req) {
                 req.reset(0, failure);
             }
-            abandoned(ex);
         });
         req.response().onComplete(ar -> {
             if (ex.backendRequest != req) {
@@ -415,6 +417,10 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
     /** The backend request failed before a response head arrived. */
     private void requestFailed(Exchange ex, Throwable failure) {
         unwatch(ex);
+        if (ex.done) {
+            // The client hung up and weldr reset the backend request: nobody's failure to count.
+            return;
+        }
         countFailure(ex);
         HttpServerRequest in = ex.in;
         // A reset before the response: only a request that is safe to repeat and whose body did

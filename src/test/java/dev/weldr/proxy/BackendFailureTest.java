@@ -124,4 +124,29 @@ class BackendFailureTest extends ProxyTestBase {
         }
         assertTrue(resetOnce, "no POST reached the resetting server");
     }
+
+    @Test
+    void shouldNotBlameTheServerWhenClientsHangUpBeforeItAnswers() throws Exception {
+        // wrk closing its connections at the end of a run, users closing a tab: the backend did
+        // nothing wrong, and passive health checking (5 consecutive failures by default) must not
+        // eject it. It did, before: weldr's own reset of the abandoned request counted as one.
+        TestBackend slow = backend(TestBackend.options().responder((seen, response) ->
+                backendVertx.setTimer(300, id -> response.end("late"))));
+        addServer(slow.port());
+        int hangUps = 8;
+        for (int i = 0; i < hangUps; i++) {
+            try (RawHttp client = RawHttp.connect(proxyPort())) {
+                client.sendHead("GET /slow/" + i + " HTTP/1.1", "Host: weldr.test");
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (slow.requestCount() <= i && System.nanoTime() < deadline) {
+                    Thread.sleep(5);
+                }
+            }
+        }
+        assertEquals(hangUps, slow.requestCount(), "every request reached the backend before its client hung up");
+        Thread.sleep(500);
+        assertEquals("active", state(slow.port()));
+        assertEquals(0, serverCount(slow.id(), "failed"));
+        assertEquals(200, connect().get("/after").status());
+    }
 }
