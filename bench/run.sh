@@ -210,7 +210,8 @@ for round in $(seq "$ROUNDS"); do
   echo "round $round done"
 done
 python3 "$HERE/summarize.py" "$WORK/rows.tsv"
-echo "weldr resident memory after the run: $(awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$WELDR_PID/status")"
+rss() { awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$1/status"; }
+echo "weldr resident memory after the run: $(rss "$WELDR_PID"); after 20 s at rest: $(sleep 20; rss "$WELDR_PID")"
 
 # ---- the cost per request with a larger pool, and the time to fill it ----
 echo
@@ -238,4 +239,4 @@ PY
   row=$(run_case weldr keepalive)
   awk -F'\t' -v size="$size" -v add="$add_ms" '{ printf "  %6d servers: %8.0f requests/s, %6.1f us CPU/request, %d errors, added in %d ms (16 clients)\n", size, $3, $8 / ($7 > 0 ? $7 : 1) * 1e6, $6, add }' <<<"$row"
 done
-echo "weldr resident memory at the end: $(awk '/VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$WELDR_PID/status")"
+echo "weldr resident memory at the end: $(rss "$WELDR_PID"); after 20 s at rest: $(sleep 20; rss "$WELDR_PID")"

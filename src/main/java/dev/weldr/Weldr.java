@@ -8,6 +8,7 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 public class Weldr {
 
     public static void main(String... args) {
+        HeapTuning.apply();
         Quarkus.run(null, (code, failure) -> {
             if (failure != null) {
                 System.err.println("weldr: " + StartupFailure.describe(failure));

@@ -174,6 +174,11 @@ public class BackendRegistry implements StatusSetter {
     }
 
     /** Every backend of every pool. */
+    /** Changes (by identity) whenever the set of backends changes; for callers that cache per set. */
+    public Object generation() {
+        return backends;
+    }
+
     public List<Backend> all() {
         List<Backend> list = new ArrayList<>();
         backends.values().forEach(m -> list.addAll(m.values()));

@@ -27,6 +27,8 @@ public class ServerMetrics {
     Vertx vertx;
 
     private MultiGauge serverUp;
+    /** The backends the gauge rows were registered for; rows are rebuilt only when they change. */
+    private Object registeredFor;
 
     void start(@Observes StartupEvent event) {
         Gauge.builder("weldr.raft.is.leader", leadership, l -> l.isLeader() ? 1 : 0)
@@ -42,6 +44,12 @@ public class ServerMetrics {
     }
 
     private void refresh() {
+        Object current = backends.generation();
+        if (current == registeredFor) {
+            // Same servers: each row's function reads the server's state live, nothing to redo.
+            return;
+        }
+        registeredFor = current;
         List<MultiGauge.Row<?>> rows = backends.all().stream()
                 .<MultiGauge.Row<?>>map(b -> MultiGauge.Row.of(Tags.of("pool", b.pool(), "server", b.id()), b, x -> x.routable() ? 1 : 0))
                 .toList();
