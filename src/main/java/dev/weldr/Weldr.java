@@ -8,7 +8,10 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 public class Weldr {
 
     public static void main(String... args) {
-        HeapTuning.apply();
+        // Off the start-up path: the management beans take a few tens of ms to come up.
+        Thread tuning = new Thread(HeapTuning::apply, "weldr-heap-tuning");
+        tuning.setDaemon(true);
+        tuning.start();
         Quarkus.run(null, (code, failure) -> {
             if (failure != null) {
                 System.err.println("weldr: " + StartupFailure.describe(failure));

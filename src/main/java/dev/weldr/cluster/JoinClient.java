@@ -27,7 +27,22 @@ public class JoinClient {
     @Inject
     WeldrConfig config;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** Made on first use: most nodes never join through another one, and a JDK HttpClient costs ~70 ms to start. */
+    private volatile HttpClient http;
+
+    private HttpClient http() {
+        HttpClient h = http;
+        if (h == null) {
+            synchronized (this) {
+                h = http;
+                if (h == null) {
+                    h = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+                    http = h;
+                }
+            }
+        }
+        return h;
+    }
 
     /** The id of the cluster at {@code adminUrl}; start-up fails with one line if it cannot be had. */
     public String clusterId(String adminUrl) {
@@ -35,7 +50,7 @@ public class JoinClient {
         String problem;
         do {
             try {
-                HttpResponse<String> r = http.send(request(adminUrl, "/cluster").GET().build(), HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> r = http().send(request(adminUrl, "/cluster").GET().build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
                     String id = JSON.readTree(r.body()).path("cluster").asText("");
                     if (!id.isEmpty()) {
@@ -66,7 +81,7 @@ public class JoinClient {
      */
     public Optional<String> clusterIdIfAnswering(String adminUrl) {
         try {
-            HttpResponse<String> r = http.send(request(adminUrl, "/cluster").timeout(Duration.ofSeconds(3)).GET().build(),
+            HttpResponse<String> r = http().send(request(adminUrl, "/cluster").timeout(Duration.ofSeconds(3)).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() == 401) {
                 throw new InvalidConfigException("weldr.raft.join", adminUrl + " answered 401: set the same weldr.admin.token on every node");
@@ -92,7 +107,7 @@ public class JoinClient {
         String body = "{\"peer\":\"" + self + "\"}";
         while (stillWanted.getAsBoolean()) {
             try {
-                HttpResponse<String> r = http.send(request(adminUrl, "/cluster/peers")
+                HttpResponse<String> r = http().send(request(adminUrl, "/cluster/peers")
                         .header("Content-Type", "application/json")
                         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200 || r.statusCode() == 409 && r.body().contains("already_member")) {
