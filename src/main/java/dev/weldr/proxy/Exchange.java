@@ -26,6 +26,12 @@ final class Exchange implements RequestKey {
     List<Backend> failed;
     /** weldr answered (400/501/502/503/504) instead of a backend. */
     boolean ownAnswer;
+    /** The client sent {@code Expect: 100-continue} and holds its body back until told to continue. */
+    boolean expectsContinue;
+    /** weldr told the client to continue. */
+    boolean continued;
+    /** The client's connection is closed after weldr's own answer (it could not carry another request). */
+    boolean closeAfterAnswer;
     /** The client's answer is complete (or abandoned) and counted. */
     boolean done;
 

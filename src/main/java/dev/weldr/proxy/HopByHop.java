@@ -19,6 +19,7 @@ final class HopByHop {
     static final int X_FORWARDED_PROTO = 5;
     static final int X_FORWARDED_HOST = 6;
     static final int DATE = 7;
+    static final int EXPECT = 8;
 
     private HopByHop() {
     }
@@ -34,6 +35,8 @@ final class HopByHop {
                     return HOST;
                 }
                 return is(name, "date") ? DATE : FORWARD;
+            case 6:
+                return is(name, "expect") ? EXPECT : FORWARD;
             case 7:
                 return is(name, "trailer") || is(name, "upgrade") ? HOP : FORWARD;
             case 10:

@@ -78,7 +78,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
             // the body be taken for the next request, so the connection is closed after the answer.
             Exchange ex = new Exchange(in, false);
             ex.pool = RoutingTable.EMPTY.route("", "");
-            in.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+            ex.closeAfterAnswer = true;
             answer(ex, 501, "501 Not Implemented: transfer coding " + te.trim() + "\n");
             return;
         }
@@ -87,6 +87,9 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
             in.pause();
         }
         Exchange ex = new Exchange(in, hasBody);
+        // Expect: 100-continue is answered by weldr, as nginx does: "continue" once a backend
+        // connection is ready for the body, or a final answer (and a closed connection) instead.
+        ex.expectsContinue = hasBody && in.headers().contains(HttpHeaders.EXPECT, HttpHeaders.CONTINUE, true);
         ex.pool = registry.table().route(hostOf(in), in.path());
         if (isWebSocketUpgrade(in)) {
             tunnel(ex);
@@ -246,6 +249,10 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         if (in.headers().contains(HttpHeaders.TRANSFER_ENCODING)) {
             req.setChunked(true);
         }
+        if (ex.expectsContinue && !ex.continued) {
+            ex.continued = true;
+            in.response().writeContinue();
+        }
         // The read timeout starts once the body is written whole.
         Pipe<io.vertx.core.buffer.Buffer> pipe = new TimedBody(in, vertx, ex, writeTimeoutMs, () -> watch(ex)).pipe();
         pipe.endOnFailure(false);
@@ -272,6 +279,12 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
                 }
                 case HopByHop.VIA -> via = HopByHop.join(via, header.getValue());
                 case HopByHop.X_FORWARDED_FOR -> forwardedFor = HopByHop.join(forwardedFor, header.getValue());
+                case HopByHop.EXPECT -> {
+                    // 100-continue is weldr's to answer (see handle); any other expectation goes on.
+                    if (!header.getValue().trim().equalsIgnoreCase("100-continue")) {
+                        to.add(name, header.getValue());
+                    }
+                }
                 default -> {
                     // hop-by-hop, Host (sent from the authority), X-Forwarded-Proto/-Host (replaced)
                 }
@@ -465,6 +478,11 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         if (ex.done || out.headWritten()) {
             return;
         }
+        if (ex.expectsContinue && !ex.continued) {
+            // The client holds its body back until told to continue: it will not come, so the
+            // connection cannot carry another request (its bytes could be taken for this body).
+            ex.closeAfterAnswer = true;
+        }
         if (ex.hasBody && !in.isEnded()) {
             in.handler(null);
             in.resume();
@@ -472,8 +490,13 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         out.setStatusCode(status)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
                 .putHeader("via", VIA)
-                .putHeader(HttpHeaders.DATE, date.now())
-                .end(text, (Handler<AsyncResult<Void>>) null);
+                .putHeader(HttpHeaders.DATE, date.now());
+        if (ex.closeAfterAnswer) {
+            out.putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+            out.end(text).onComplete(ar -> in.connection().close());
+        } else {
+            out.end(text, (Handler<AsyncResult<Void>>) null);
+        }
         finished(ex, status, false);
     }
 

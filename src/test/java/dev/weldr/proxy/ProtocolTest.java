@@ -107,4 +107,34 @@ class ProtocolTest extends ProxyTestBase {
         RawHttp.Response response = connect().get("/");
         assertEquals(when, response.header("date"));
     }
+
+    @Test
+    void shouldTellTheClientToContinueOnceABackendIsReadyAndNotForwardTheExpectation() throws Exception {
+        TestBackend backend = backend();
+        addServer(backend.port());
+        RawHttp client = connect().readTimeout(Duration.ofSeconds(5));
+        client.sendHead("POST /upload HTTP/1.1", "Host: weldr.test", "Content-Length: 5", "Expect: 100-continue");
+        // curl waits a second for this before sending anyway; weldr answers at once.
+        RawHttp.Head interim = client.readHead();
+        assertEquals(100, interim.status());
+        client.send("hello");
+        RawHttp.Response response = client.read(false);
+        assertEquals(200, response.status());
+        TestBackend.Seen seen = backend.seen().get(0);
+        assertEquals("hello", seen.body().toString());
+        assertNull(seen.header("expect"), "the expectation was weldr's to meet");
+        // The connection goes on with the next request.
+        assertEquals(200, client.get("/next").status());
+    }
+
+    @Test
+    void shouldAnswerAndCloseWhenNoBackendCanTakeABodyTheClientHoldsBack() throws Exception {
+        emptyPool();
+        RawHttp client = connect().readTimeout(Duration.ofSeconds(5));
+        client.sendHead("POST /upload HTTP/1.1", "Host: weldr.test", "Content-Length: 5", "Expect: 100-continue");
+        RawHttp.Response response = client.read(false);
+        assertEquals(503, response.status(), "a final answer instead of 100 Continue");
+        assertEquals("close", response.header("connection"));
+        assertEquals(-1, client.in().read(), "the connection is closed: the body it expected will never come");
+    }
 }
