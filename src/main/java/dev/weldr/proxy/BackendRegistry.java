@@ -68,7 +68,47 @@ public class BackendRegistry implements StatusSetter {
             topology = next;
             backends = fresh;
             rebuild();
+            checkDescriptors(fresh);
         }
+    }
+
+    private boolean descriptorsWarned;
+
+    /** One warning when a pool grows past what this process's open-files limit can keep connected. */
+    private void checkDescriptors(Map<String, Map<ServerKey, Backend>> pools) {
+        long servers = 0;
+        for (Map<ServerKey, Backend> pool : pools.values()) {
+            servers += pool.size();
+        }
+        String warning = descriptorWarning(servers, Runtime.getRuntime().availableProcessors(), openFilesLimit());
+        if (warning != null && !descriptorsWarned) {
+            LOG.warn(warning);
+        }
+        descriptorsWarned = warning != null;
+    }
+
+    /**
+     * Backend connections are kept per server and event loop (one event loop per core): when they
+     * could take more than half of the descriptors this process may open, the rest (clients, health
+     * checks, Raft, the admin API) may run short, and connections start failing with "Failed to open
+     * a socket". Null while there is room.
+     */
+    static String descriptorWarning(long servers, int eventLoops, long openFilesLimit) {
+        long need = servers * eventLoops;
+        if (openFilesLimit <= 0 || need * 2 <= openFilesLimit) {
+            return null;
+        }
+        return String.format("%d servers on %d event loops may keep up to %d backend connections open, but this process"
+                + " may open only %d files: raise its limit (ulimit -n) to at least %d", servers, eventLoops, need,
+                openFilesLimit, need * 2);
+    }
+
+    private static long openFilesLimit() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+            return unix.getMaxFileDescriptorCount();
+        }
+        return -1;
     }
 
     @Override
