@@ -246,7 +246,31 @@ public final class WeldrProcess implements AutoCloseable {
         }
     }
 
+    /** Ports handed out by this JVM, never handed out twice. */
+    private static final java.util.Set<Integer> GIVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A port for a node to listen on, free now. Taken below Linux's ephemeral range (32768 and up):
+     * a port from {@code new ServerSocket(0)} comes from that range, so between choosing it and the
+     * node binding it, any outgoing connection of any process (a Raft link, a health check) could
+     * be given it as its local port — and the node failed to start with "Address already in use".
+     */
     public static int freePort() {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = random.nextInt(20_000, 32_768);
+            if (GIVEN.contains(port)) {
+                continue;
+            }
+            try (ServerSocket socket = new ServerSocket()) {
+                socket.bind(new java.net.InetSocketAddress("0.0.0.0", port));
+                if (GIVEN.add(port)) {
+                    return port;
+                }
+            } catch (IOException busy) {
+                // taken: try another
+            }
+        }
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         } catch (IOException e) {
