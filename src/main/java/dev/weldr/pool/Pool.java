@@ -62,7 +62,7 @@ public final class Pool {
     }
 
     Pool withSettings(PoolSettings next) {
-        return new Pool(name, next, new LinkedHashMap<>(servers));
+        return new Pool(name, next, servers);
     }
 
     @Override

@@ -73,6 +73,9 @@ public class BackendRegistry implements StatusSetter {
     }
 
     private boolean descriptorsWarned;
+    /** Read once: neither changes while the process runs. */
+    private final int eventLoops = ProxyServer.eventLoops();
+    private final long openFilesLimit = openFilesLimit();
 
     /** One warning when a pool grows past what this process's open-files limit can keep connected. */
     private void checkDescriptors(Map<String, Map<ServerKey, Backend>> pools) {
@@ -80,7 +83,7 @@ public class BackendRegistry implements StatusSetter {
         for (Map<ServerKey, Backend> pool : pools.values()) {
             servers += pool.size();
         }
-        String warning = descriptorWarning(servers, Runtime.getRuntime().availableProcessors(), openFilesLimit());
+        String warning = descriptorWarning(servers, eventLoops, openFilesLimit);
         if (warning != null && !descriptorsWarned) {
             LOG.warn(warning);
         }

@@ -409,14 +409,15 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         boolean dated = false;
         for (Map.Entry<String, String> header : from) {
             String name = header.getKey();
-            switch (HopByHop.kind(name)) {
+            int kind = HopByHop.kind(name);
+            switch (kind) {
                 case HopByHop.HOP -> {
                 }
                 case HopByHop.VIA -> via = HopByHop.join(via, header.getValue());
                 default -> {
                     if (named == null || !HopByHop.listed(named, name)) {
                         to.add(name, header.getValue());
-                        dated |= name.length() == 4 && name.equalsIgnoreCase("date");
+                        dated |= kind == HopByHop.DATE;
                     }
                 }
             }
@@ -438,7 +439,7 @@ final class ProxyHandler implements Handler<HttpServerRequest> {
         HttpServerRequest in = ex.in;
         // A reset before the response: only a request that is safe to repeat and whose body did
         // not reach the backend (it had none) may go to another server.
-        if (!ex.done && ex.attempts <= ex.pool.settings.limits().retries() && !ex.timedOut && !(failure instanceof TimeoutException)
+        if (ex.attempts <= ex.pool.settings.limits().retries() && !ex.timedOut && !(failure instanceof TimeoutException)
                 && isIdempotent(in.method()) && !ex.hasBody) {
             ex.backendRequest = null;
             connect(ex, ex.backend);

@@ -36,7 +36,7 @@ public class ProxyServer {
     private volatile int port = -1;
 
     void start(@Observes @Priority(20) StartupEvent event) throws Exception {
-        int instances = Math.max(1, Runtime.getRuntime().availableProcessors());
+        int instances = eventLoops();
         // Vert.x never shares a server listening on port 0, so "pick a free port" is asked for with
         // a negative port: one random port, bound once and shared by every instance asking for the
         // same negative number (not -1..-3, which Quarkus uses for its own HTTP servers).
@@ -62,6 +62,11 @@ public class ProxyServer {
             }
         }
         deployments.clear();
+    }
+
+    /** How many proxy instances (event loops, each with its own backend connections) run: one per core. */
+    public static int eventLoops() {
+        return Math.max(1, Runtime.getRuntime().availableProcessors());
     }
 
     /** The port the proxy listens on, or -1 while it does not listen. */
