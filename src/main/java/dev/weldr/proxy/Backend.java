@@ -2,8 +2,8 @@ package dev.weldr.proxy;
 
 import dev.weldr.pool.Server;
 import dev.weldr.proxy.lb.Endpoint;
-import io.vertx.core.net.SocketAddress;
-
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -18,8 +18,12 @@ public final class Backend implements Endpoint {
     private volatile Server server;
     private volatile boolean up = true;
     private volatile long ejectedUntilNanos;
-    private final SocketAddress address;
+    private final InetSocketAddress address;
     private final String id;
+    /** Still in its pool; a removed server's connections are not cached any more. */
+    private volatile boolean current = true;
+    /** Idle connections per event loop; each slot is touched by its loop's thread only. */
+    private final ArrayDeque<BackendConnection>[] idle;
     final AtomicInteger inFlight = new AtomicInteger();
     /** Consecutive failures seen on real traffic, for passive health checking. */
     final AtomicInteger consecutiveFailures = new AtomicInteger();
@@ -36,7 +40,11 @@ public final class Backend implements Endpoint {
         this.pool = pool;
         this.server = server;
         this.id = server.id();
-        this.address = SocketAddress.inetSocketAddress(server.port(), server.host());
+        // Resolved here, off the event loops (a host name is looked up once, when the server is added).
+        this.address = new InetSocketAddress(server.host(), server.port());
+        @SuppressWarnings("unchecked")
+        ArrayDeque<BackendConnection>[] perLoop = new ArrayDeque[ProxyServer.eventLoops()];
+        this.idle = perLoop;
     }
 
     public String pool() {
@@ -104,8 +112,30 @@ public final class Backend implements Endpoint {
         return failed.sum();
     }
 
-    SocketAddress address() {
+    InetSocketAddress socketAddress() {
         return address;
+    }
+
+    /** This event loop's idle connections to the server, or null when it never had one. */
+    ArrayDeque<BackendConnection> idle(int loop) {
+        return idle[loop];
+    }
+
+    ArrayDeque<BackendConnection> idleOrCreate(int loop) {
+        ArrayDeque<BackendConnection> d = idle[loop];
+        if (d == null) {
+            d = new ArrayDeque<>(8);
+            idle[loop] = d;
+        }
+        return d;
+    }
+
+    boolean current() {
+        return current;
+    }
+
+    void retire() {
+        current = false;
     }
 
     boolean https() {

@@ -65,6 +65,14 @@ public class BackendRegistry implements StatusSetter {
                 }
                 fresh.put(pool.name(), now);
             }
+            for (Map<ServerKey, Backend> pool : old.values()) {
+                for (Backend b : pool.values()) {
+                    Map<ServerKey, Backend> now = fresh.get(b.pool());
+                    if (now == null || now.get(b.server().key()) != b) {
+                        b.retire();
+                    }
+                }
+            }
             topology = next;
             backends = fresh;
             rebuild();
@@ -106,7 +114,7 @@ public class BackendRegistry implements StatusSetter {
                 openFilesLimit, need * 2);
     }
 
-    private static long openFilesLimit() {
+    static long openFilesLimit() {
         if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
                 instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
             return unix.getMaxFileDescriptorCount();

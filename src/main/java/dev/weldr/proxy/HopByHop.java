@@ -20,6 +20,8 @@ final class HopByHop {
     static final int X_FORWARDED_HOST = 6;
     static final int DATE = 7;
     static final int EXPECT = 8;
+    /** Hop-by-hop too, but it decides how the body is framed: the proxy sets it itself. */
+    static final int TRANSFER_ENCODING = 9;
 
     private HopByHop() {
     }
@@ -53,7 +55,7 @@ final class HopByHop {
                 return FORWARD;
             case 17:
                 if (is(name, "transfer-encoding")) {
-                    return HOP;
+                    return TRANSFER_ENCODING;
                 }
                 return is(name, "x-forwarded-proto") ? X_FORWARDED_PROTO : FORWARD;
             case 18:

@@ -1,30 +1,49 @@
 package dev.weldr.proxy;
 
 import dev.weldr.config.WeldrConfig;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Vertx;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.net.InetSocketAddress;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Starts the data plane: one {@link ProxyVerticle} per core on the proxy port. */
+/**
+ * The data plane: one event loop per core, each with its clients, its backend connections and
+ * its timeouts (see {@link Loop}). It is built on Netty directly, on its own loops beside
+ * Vert.x's (which serve the admin API): the proxy is the hot path, and Vert.x's general HTTP
+ * server and client cost about twice what the proxying itself needs; see README "Performance".
+ */
 @ApplicationScoped
 public class ProxyServer {
 
     private static final Logger LOG = Logger.getLogger(ProxyServer.class);
-    /** Vert.x's key for weldr's shared random port; Quarkus uses -1 to -3 for its own HTTP servers. */
-    private static final int SHARED_RANDOM_PORT = -8080;
+    /** How long a client connection may stay idle between requests, as nginx's keepalive_timeout. */
+    static final int CLIENT_IDLE_SECONDS = 75;
+    /** How long a backend connection waits in the idle cache. */
+    static final long BACKEND_IDLE_MS = 30_000;
 
-    @Inject
-    Vertx vertx;
     @Inject
     WeldrConfig config;
     @Inject
@@ -32,41 +51,72 @@ public class ProxyServer {
     @Inject
     ProxyStats stats;
 
-    private final List<String> deployments = new ArrayList<>();
+    private EventLoopGroup group;
+    private Channel listener;
     private volatile int port = -1;
 
     void start(@Observes @Priority(20) StartupEvent event) throws Exception {
         int instances = eventLoops();
-        // Vert.x never shares a server listening on port 0, so "pick a free port" is asked for with
-        // a negative port: one random port, bound once and shared by every instance asking for the
-        // same negative number (not -1..-3, which Quarkus uses for its own HTTP servers).
-        int listen = config.proxy().port() == 0 ? SHARED_RANDOM_PORT : config.proxy().port();
-        ProxyVerticle first = new ProxyVerticle(config, registry, stats, listen);
-        deployments.add(vertx.deployVerticle(first).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
-        int bound = first.actualPort();
-        if (instances > 1) {
-            deployments.add(vertx.deployVerticle(() -> new ProxyVerticle(config, registry, stats, listen),
-                    new DeploymentOptions().setInstances(instances - 1)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+        group = new NioEventLoopGroup(instances, new DefaultThreadFactory("weldr-proxy", true));
+        WeldrConfig.Timeout timeout = config.timeout();
+        int maxIdle = maxIdlePerLoop(BackendRegistry.openFilesLimit(), instances);
+        Map<EventExecutor, Loop> loops = new IdentityHashMap<>();
+        int index = 0;
+        for (EventExecutor executor : group) {
+            Loop loop = new Loop(index++, (EventLoop) executor, NioSocketChannel.class, registry, stats,
+                    timeout.connect().toMillis(), timeout.read().toMillis(), timeout.write().toMillis(), BACKEND_IDLE_MS, maxIdle);
+            loops.put(executor, loop);
+            executor.scheduleAtFixedRate(loop::sweep, loop.sweepPeriodMs(), loop.sweepPeriodMs(), TimeUnit.MILLISECONDS);
         }
-        port = bound;
-        LOG.infof("proxy listening on %s:%d (%d event loops)", config.proxy().host(), bound, instances);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(
+                                new IdleStateHandler(CLIENT_IDLE_SECONDS, 0, 0),
+                                new HttpRequestDecoder(Loop.MAX_INITIAL_LINE, Loop.MAX_HEADER_SIZE, Loop.MAX_CHUNK_SIZE),
+                                new HttpResponseEncoder(),
+                                new FrontConnection(loops.get(ch.eventLoop())));
+                    }
+                });
+        try {
+            listener = bootstrap.bind(new InetSocketAddress(config.proxy().host(), config.proxy().port())).sync().channel();
+        } catch (Exception e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
+        port = ((InetSocketAddress) listener.localAddress()).getPort();
+        LOG.infof("proxy listening on %s:%d (%d event loops, up to %d idle backend connections each)",
+                config.proxy().host(), port, instances, maxIdle);
     }
 
     void stop(@Observes ShutdownEvent event) {
         port = -1;
-        for (String id : deployments) {
-            try {
-                vertx.undeploy(id).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                LOG.debugf("undeploying the proxy: %s", e.getMessage());
-            }
+        if (listener != null) {
+            listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
-        deployments.clear();
+        if (group != null) {
+            group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        }
     }
 
-    /** How many proxy instances (event loops, each with its own backend connections) run: one per core. */
+    /** How many event loops (each with its own backend connections) run: one per core. */
     public static int eventLoops() {
         return Math.max(1, Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * How many idle backend connections each loop keeps (nginx's {@code keepalive N}): half the
+     * descriptors this process may open, shared by the loops, within 64 and 16,384.
+     */
+    static int maxIdlePerLoop(long openFilesLimit, int loops) {
+        long share = openFilesLimit <= 0 ? 1024 : openFilesLimit / 2 / loops;
+        return (int) Math.max(64, Math.min(16_384, share));
     }
 
     /** The port the proxy listens on, or -1 while it does not listen. */

@@ -1,0 +1,297 @@
+package dev.weldr.proxy;
+
+import dev.weldr.proxy.lb.LoadBalancer;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+
+import javax.net.ssl.SSLException;
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What one event loop of the data plane owns, touched by that loop's thread only: its balancers,
+ * its cache of idle backend connections, and the exchanges whose timeouts it watches. Nothing
+ * here locks; a request never leaves the loop its client connection belongs to.
+ *
+ * <p>The idle cache is nginx's {@code keepalive N}: connections a backend left open after an
+ * answer wait here to be reused, most recently used first per backend, at most {@code maxIdle}
+ * per loop (the oldest goes when one more arrives) and at most {@code idleTimeout} each.
+ */
+final class Loop {
+
+    static final int MAX_INITIAL_LINE = 8192;
+    static final int MAX_HEADER_SIZE = 16384;
+    static final int MAX_CHUNK_SIZE = 65536;
+
+    final int index;
+    final EventLoop eventLoop;
+    final BackendRegistry registry;
+    final ProxyStats stats;
+    final HttpDate date = new HttpDate();
+    private final Class<? extends Channel> channelType;
+    private final int connectTimeoutMs;
+    private final long readTimeoutNanos;
+    private final long writeTimeoutNanos;
+    final long readTimeoutMs;
+    final long writeTimeoutMs;
+    private final long idleTimeoutNanos;
+    private final int maxIdle;
+    private SslContext tls;
+
+    /** This loop's balancers, one per pool table; a table is replaced whenever its pool changes. */
+    private final Map<PoolTable, LoadBalancer<Backend>> balancers = new IdentityHashMap<>();
+    /** Exchanges with a backend request under way, newest first (an intrusive list: no allocation). */
+    private Exchange watching;
+    /** Idle connections of every backend, oldest first (intrusive). */
+    private BackendConnection oldestIdle;
+    private BackendConnection newestIdle;
+    private int idleCount;
+
+    Loop(int index, EventLoop eventLoop, Class<? extends Channel> channelType, BackendRegistry registry, ProxyStats stats,
+         long connectTimeoutMs, long readTimeoutMs, long writeTimeoutMs, long idleTimeoutMs, int maxIdle) {
+        this.index = index;
+        this.eventLoop = eventLoop;
+        this.channelType = channelType;
+        this.registry = registry;
+        this.stats = stats;
+        this.connectTimeoutMs = (int) Math.min(Integer.MAX_VALUE, connectTimeoutMs);
+        this.readTimeoutMs = readTimeoutMs;
+        this.writeTimeoutMs = writeTimeoutMs;
+        this.readTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(readTimeoutMs);
+        this.writeTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(writeTimeoutMs);
+        this.idleTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
+        this.maxIdle = maxIdle;
+    }
+
+    // ---- balancers --------------------------------------------------------------------------
+
+    /** The balancer of this loop for the pool's current table (built when the table changes). */
+    Backend pick(PoolTable pool, Exchange key, Backend exclude) {
+        if (pool.routable.isEmpty()) {
+            return null;
+        }
+        if (pool.shared != null) {
+            return pool.shared.pick(key, exclude);
+        }
+        LoadBalancer<Backend> lb = balancers.get(pool);
+        if (lb == null) {
+            if (balancers.size() > 64) {
+                balancers.clear();
+            }
+            lb = pool.balancers.create(pool.routable);
+            balancers.put(pool, lb);
+        }
+        return lb.pick(key, exclude);
+    }
+
+    // ---- backend connections ----------------------------------------------------------------
+
+    /** An open idle connection to this backend, most recently used first; null when none is cached. */
+    BackendConnection takeIdle(Backend backend) {
+        ArrayDeque<BackendConnection> idle = backend.idle(index);
+        if (idle == null) {
+            return null;
+        }
+        BackendConnection c;
+        while ((c = idle.pollFirst()) != null) {
+            unlinkIdle(c);
+            if (c.channel.isActive()) {
+                return c;
+            }
+            c.channel.close();
+        }
+        return null;
+    }
+
+    /** A connection whose answer is complete and which the backend keeps open: cached for the next request. */
+    void offerIdle(BackendConnection c) {
+        if (!c.channel.isActive() || !c.backend.current()) {
+            c.channel.close();
+            return;
+        }
+        c.backend.idleOrCreate(index).addFirst(c);
+        c.idle = true;
+        c.idleSinceNanos = System.nanoTime();
+        c.newerIdle = null;
+        c.olderIdle = newestIdle;
+        if (newestIdle != null) {
+            newestIdle.newerIdle = c;
+        } else {
+            oldestIdle = c;
+        }
+        newestIdle = c;
+        if (++idleCount > maxIdle) {
+            closeIdle(oldestIdle);
+        }
+    }
+
+    /** An idle connection closed by its backend, or by this cache. */
+    void idleClosed(BackendConnection c) {
+        if (c.idle) {
+            ArrayDeque<BackendConnection> idle = c.backend.idle(index);
+            if (idle != null) {
+                idle.remove(c);
+            }
+            unlinkIdle(c);
+        }
+    }
+
+    private void closeIdle(BackendConnection c) {
+        // The oldest connection of the loop is the oldest of its backend too: the last of its deque.
+        ArrayDeque<BackendConnection> idle = c.backend.idle(index);
+        if (idle != null) {
+            idle.removeLastOccurrence(c);
+        }
+        unlinkIdle(c);
+        c.channel.close();
+    }
+
+    private void unlinkIdle(BackendConnection c) {
+        if (!c.idle) {
+            return;
+        }
+        c.idle = false;
+        idleCount--;
+        if (c.olderIdle != null) {
+            c.olderIdle.newerIdle = c.newerIdle;
+        } else {
+            oldestIdle = c.newerIdle;
+        }
+        if (c.newerIdle != null) {
+            c.newerIdle.olderIdle = c.olderIdle;
+        } else {
+            newestIdle = c.olderIdle;
+        }
+        c.olderIdle = null;
+        c.newerIdle = null;
+    }
+
+    /** Opens a connection to the backend for this exchange (TLS when the server's scheme is https). */
+    void open(Backend backend, Exchange ex) {
+        ChannelFuture connecting = new Bootstrap()
+                .group(eventLoop)
+                .channel(channelType)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMs)
+                .handler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) throws SSLException {
+                        ChannelPipeline p = ch.pipeline();
+                        if (backend.https()) {
+                            SslHandler ssl = tls().newHandler(ch.alloc(), backend.server().host(), backend.server().port());
+                            p.addLast(ssl);
+                        }
+                        p.addLast(new HttpClientCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_CHUNK_SIZE));
+                        p.addLast(new BackendConnection(Loop.this, backend));
+                    }
+                })
+                .connect(backend.socketAddress());
+        connecting.addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                ex.connectFailed(f.cause());
+                return;
+            }
+            BackendConnection c = f.channel().pipeline().get(BackendConnection.class);
+            SslHandler ssl = f.channel().pipeline().get(SslHandler.class);
+            if (ssl == null) {
+                ex.opened(c);
+                return;
+            }
+            ssl.handshakeFuture().addListener(h -> {
+                if (h.isSuccess()) {
+                    ex.opened(c);
+                } else {
+                    f.channel().close();
+                    ex.connectFailed(h.cause());
+                }
+            });
+        });
+    }
+
+    /** Like nginx's proxy_ssl_verify off: backends are usually internal and self-signed. */
+    private SslContext tls() throws SSLException {
+        if (tls == null) {
+            tls = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
+        }
+        return tls;
+    }
+
+    // ---- timeouts: one sweep per loop instead of a timer per request ---------------------------
+
+    /** The exchange has a backend request under way: its timeouts are checked from now on. */
+    void watch(Exchange ex) {
+        if (ex.watched) {
+            return;
+        }
+        ex.watched = true;
+        ex.prevWatched = null;
+        ex.nextWatched = watching;
+        if (watching != null) {
+            watching.prevWatched = ex;
+        }
+        watching = ex;
+    }
+
+    void unwatch(Exchange ex) {
+        if (!ex.watched) {
+            return;
+        }
+        ex.watched = false;
+        if (ex.prevWatched != null) {
+            ex.prevWatched.nextWatched = ex.nextWatched;
+        } else {
+            watching = ex.nextWatched;
+        }
+        if (ex.nextWatched != null) {
+            ex.nextWatched.prevWatched = ex.prevWatched;
+        }
+        ex.prevWatched = null;
+        ex.nextWatched = null;
+    }
+
+    /**
+     * Times out the backend requests that sent nothing for longer than the read timeout once the
+     * request was sent whole (a 504 when no response head came yet, a cut connection in the middle
+     * of a body), or that did not take the request body for longer than the write timeout; closes
+     * idle connections past their idle timeout. Runs every twentieth of the read timeout (10 to
+     * 100 ms), so a timeout fires at most that late.
+     */
+    void sweep() {
+        long now = System.nanoTime();
+        Exchange ex = watching;
+        while (ex != null) {
+            Exchange next = ex.nextWatched;
+            boolean readLate = ex.requestSent && !ex.clientPaused && now - ex.lastReadNanos > readTimeoutNanos;
+            boolean writeLate = ex.stalledSinceNanos != 0 && now - ex.stalledSinceNanos > writeTimeoutNanos;
+            if (readLate || writeLate) {
+                unwatch(ex);
+                ex.timeOut();
+            }
+            ex = next;
+        }
+        while (oldestIdle != null && now - oldestIdle.idleSinceNanos > idleTimeoutNanos) {
+            closeIdle(oldestIdle);
+        }
+    }
+
+    /** How often {@link #sweep()} runs. */
+    long sweepPeriodMs() {
+        return Math.max(10, Math.min(100, readTimeoutMs / 20));
+    }
+
+    int idleCount() {
+        return idleCount;
+    }
+}
