@@ -16,6 +16,7 @@ set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-10}                # seconds of unmeasured load on each JVM target first (JIT compilation)
 POOL_SIZES=${POOL_SIZES-"1 100 10000"}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -200,6 +201,12 @@ run_case() { # target case -> one TSV row
 
 echo "weldr benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $ROUNDS rounds of ${DURATION}s per target and case, interleaved"
 echo "weldr: start to /q/health/ready UP in ${READY_MS} ms"
+# A JVM compiles its hot path in the first seconds of load; a proxy that runs for days is measured warm.
+for target in $TARGETS; do
+  case $target in
+    weldr|baseline) [ "$WARMUP" -gt 0 ] && for c in 50 1000; do wrk -t1 -c$c -d"$((WARMUP / 2))s" "$(url_of "$target")/" >/dev/null 2>&1 || true; done ;;
+  esac
+done
 : > "$WORK/rows.tsv"
 for round in $(seq "$ROUNDS"); do
   for case in $CASES; do

@@ -67,8 +67,15 @@ final class HopByHop {
         }
     }
 
+    /** ASCII case-insensitive equality of a header name (a token: no byte that |0x20 could confuse) and a same-length lower-case name. */
     private static boolean is(String name, String lower) {
-        return name.regionMatches(true, 0, lower, 0, lower.length());
+        for (int i = 0; i < lower.length(); i++) {
+            char c = name.charAt(i);
+            if (c != lower.charAt(i) && (c | 0x20) != lower.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The header names a Connection header lists (they are hop-by-hop too), or null when none. */

@@ -7,8 +7,12 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpRequestDecoder;
@@ -16,6 +20,7 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import io.quarkus.arc.ClientProxy;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -57,26 +62,35 @@ public class ProxyServer {
 
     void start(@Observes @Priority(20) StartupEvent event) throws Exception {
         int instances = eventLoops();
-        group = new NioEventLoopGroup(instances, new DefaultThreadFactory("weldr-proxy", true));
+        // epoll where Netty's native transport loads (Linux x86-64), NIO elsewhere: the same
+        // behaviour, fewer system calls and no selector locks per read.
+        boolean epoll = Epoll.isAvailable();
+        DefaultThreadFactory threads = new DefaultThreadFactory("weldr-proxy", true);
+        group = epoll ? new EpollEventLoopGroup(instances, threads) : new NioEventLoopGroup(instances, threads);
+        Class<? extends ServerChannel> serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Class<? extends Channel> socketType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        // The loops call these on every request: the beans themselves, not their CDI client proxies.
+        BackendRegistry registry = ClientProxy.unwrap(this.registry);
+        ProxyStats stats = ClientProxy.unwrap(this.stats);
         WeldrConfig.Timeout timeout = config.timeout();
         int maxIdle = maxIdlePerLoop(BackendRegistry.openFilesLimit(), instances);
         Map<EventExecutor, Loop> loops = new IdentityHashMap<>();
         int index = 0;
         for (EventExecutor executor : group) {
-            Loop loop = new Loop(index++, (EventLoop) executor, NioSocketChannel.class, registry, stats,
+            Loop loop = new Loop(index++, (EventLoop) executor, socketType, registry, stats,
                     timeout.connect().toMillis(), timeout.read().toMillis(), timeout.write().toMillis(), BACKEND_IDLE_MS, maxIdle);
             loops.put(executor, loop);
             executor.scheduleAtFixedRate(loop::sweep, loop.sweepPeriodMs(), loop.sweepPeriodMs(), TimeUnit.MILLISECONDS);
         }
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
-                .channel(NioServerSocketChannel.class)
+                .channel(serverType)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
+                .childHandler(new ChannelInitializer<>() {
                     @Override
-                    protected void initChannel(SocketChannel ch) {
+                    protected void initChannel(Channel ch) {
                         ch.pipeline().addLast(
                                 new IdleStateHandler(CLIENT_IDLE_SECONDS, 0, 0),
                                 new HttpRequestDecoder(Loop.MAX_INITIAL_LINE, Loop.MAX_HEADER_SIZE, Loop.MAX_CHUNK_SIZE),
@@ -91,8 +105,8 @@ public class ProxyServer {
             throw e;
         }
         port = ((InetSocketAddress) listener.localAddress()).getPort();
-        LOG.infof("proxy listening on %s:%d (%d event loops, up to %d idle backend connections each)",
-                config.proxy().host(), port, instances, maxIdle);
+        LOG.infof("proxy listening on %s:%d (%d event loops on %s, up to %d idle backend connections each)",
+                config.proxy().host(), port, instances, epoll ? "epoll" : "NIO", maxIdle);
     }
 
     void stop(@Observes ShutdownEvent event) {

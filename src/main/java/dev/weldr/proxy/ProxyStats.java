@@ -3,6 +3,7 @@ package dev.weldr.proxy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -33,13 +34,24 @@ public class ProxyStats {
     private final ConcurrentHashMap<String, ByStatus> requestCounters = new ConcurrentHashMap<>();
     private volatile Timer duration;
 
+    /**
+     * Where the per-request meters live: Quarkus hands out a composite registry, which looks up
+     * its children on every increment; with one child (Prometheus), the meters go to it directly.
+     */
+    private MeterRegistry target() {
+        if (registry instanceof CompositeMeterRegistry composite && composite.getRegistries().size() == 1) {
+            return composite.getRegistries().iterator().next();
+        }
+        return registry;
+    }
+
     private Timer duration() {
         Timer t = duration;
         if (t == null) {
             t = Timer.builder("weldr.request.duration")
                     .description("Time from a client request's arrival to the end of its response")
                     .publishPercentileHistogram()
-                    .register(registry);
+                    .register(target());
             duration = t;
         }
         return t;
@@ -85,7 +97,7 @@ public class ProxyStats {
         return requestCounters.computeIfAbsent(server + '|' + status, k -> new ByStatus(status, Counter.builder("weldr.requests")
                 .description("Requests answered by the proxy, by backend and status code")
                 .tag("server", server).tag("code", Integer.toString(status))
-                .register(registry)));
+                .register(target())));
     }
 
     /**

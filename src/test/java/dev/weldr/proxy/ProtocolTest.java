@@ -137,4 +137,59 @@ class ProtocolTest extends ProxyTestBase {
         assertEquals("close", response.header("connection"));
         assertEquals(-1, client.in().read(), "the connection is closed: the body it expected will never come");
     }
+
+    @Test
+    void shouldAnswerPipelinedRequestsInTheOrderTheyCame() throws Exception {
+        // The first request is the slowest: an answer that overtook it would be the wrong one.
+        TestBackend backend = backend(TestBackend.options().responder((seen, response) -> {
+            long delay = seen.uri().equals("/1") ? 300 : 1;
+            backendVertx.setTimer(delay, id -> response.end("answer to " + seen.uri()));
+        }));
+        addServer(backend.port());
+        RawHttp client = connect().readTimeout(Duration.ofSeconds(10));
+        client.send("GET /1 HTTP/1.1\r\nHost: weldr.test\r\n\r\n"
+                + "GET /2 HTTP/1.1\r\nHost: weldr.test\r\n\r\n"
+                + "POST /3 HTTP/1.1\r\nHost: weldr.test\r\nContent-Length: 4\r\n\r\nbody");
+        assertEquals("answer to /1", client.read(false).text());
+        assertEquals("answer to /2", client.read(false).text());
+        assertEquals("answer to /3", client.read(false).text());
+        assertEquals("body", backend.seen().get(2).body().toString());
+    }
+
+    @Test
+    void shouldRefuseAnHttp11RequestWithoutHost() throws Exception {
+        TestBackend backend = backend();
+        addServer(backend.port());
+        RawHttp client = connect().readTimeout(Duration.ofSeconds(5));
+        client.send("GET / HTTP/1.1\r\nAccept: */*\r\n\r\n");
+        RawHttp.Response response = client.read(false);
+        assertEquals(400, response.status(), response.text());
+        assertTrue(response.text().contains("Host"), response.text());
+        assertEquals(-1, client.in().read(), "the connection is closed");
+        assertEquals(0, backend.requestCount());
+    }
+
+    @Test
+    void shouldAnswer400AndCloseWhenTheRequestCannotBeRead() throws Exception {
+        TestBackend backend = backend();
+        addServer(backend.port());
+        RawHttp client = connect().readTimeout(Duration.ofSeconds(5));
+        client.send("GET / HTTP/1.1\r\nHost: weldr.test\r\nContent-Length: twelve\r\n\r\n");
+        RawHttp.Response response = client.read(false);
+        assertEquals(400, response.status(), response.text());
+        assertEquals("close", response.header("connection"));
+        assertEquals(-1, client.in().read(), "the connection is closed");
+        assertEquals(0, backend.requestCount());
+    }
+
+    @Test
+    void shouldAnswer431WhenTheHeadersAreTooLarge() throws Exception {
+        TestBackend backend = backend();
+        addServer(backend.port());
+        RawHttp client = connect().readTimeout(Duration.ofSeconds(5));
+        client.send("GET / HTTP/1.1\r\nHost: weldr.test\r\nX-Big: " + "a".repeat(Loop.MAX_HEADER_SIZE + 1) + "\r\n\r\n");
+        RawHttp.Response response = client.read(false);
+        assertEquals(431, response.status(), response.text());
+        assertEquals(0, backend.requestCount());
+    }
 }

@@ -1,0 +1,125 @@
+package dev.weldr.proxy;
+
+import dev.weldr.pool.Server;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The per-loop cache of idle backend connections (nginx's {@code keepalive N}): bounded, most
+ * recently used first, oldest out first, idle ones closed after their timeout. Real (embedded)
+ * channels, the loop's own bookkeeping.
+ */
+class IdleConnectionCacheTest {
+
+    private static Loop loop(int maxIdle, long idleTimeoutMs) {
+        return new Loop(0, null, null, null, null, 1000, 60_000, 60_000, idleTimeoutMs, maxIdle);
+    }
+
+    private static Backend backend(int port) {
+        return new Backend("default", new Server("http", "127.0.0.1", port, 1, false));
+    }
+
+    private static BackendConnection connection(Loop loop, Backend backend) {
+        BackendConnection c = new BackendConnection(loop, backend);
+        new EmbeddedChannel(c);
+        return c;
+    }
+
+    @Test
+    void shouldHandBackTheMostRecentlyUsedConnectionOfTheServerAsked() {
+        Loop loop = loop(8, 60_000);
+        Backend a = backend(8001);
+        Backend b = backend(8002);
+        BackendConnection a1 = connection(loop, a);
+        BackendConnection a2 = connection(loop, a);
+        BackendConnection b1 = connection(loop, b);
+        loop.offerIdle(a1);
+        loop.offerIdle(b1);
+        loop.offerIdle(a2);
+        assertEquals(3, loop.idleCount());
+
+        assertSame(a2, loop.takeIdle(a));
+        assertSame(a1, loop.takeIdle(a));
+        assertNull(loop.takeIdle(a));
+        assertSame(b1, loop.takeIdle(b));
+        assertEquals(0, loop.idleCount());
+        assertTrue(a1.channel.isActive() && a2.channel.isActive() && b1.channel.isActive(), "taken, not closed");
+    }
+
+    @Test
+    void shouldCloseTheOldestIdleConnectionOfTheLoopWhenOneMoreThanTheBoundArrives() {
+        Loop loop = loop(2, 60_000);
+        Backend a = backend(8001);
+        Backend b = backend(8002);
+        BackendConnection oldest = connection(loop, a);
+        BackendConnection middle = connection(loop, b);
+        BackendConnection newest = connection(loop, a);
+        loop.offerIdle(oldest);
+        loop.offerIdle(middle);
+        loop.offerIdle(newest);
+
+        assertEquals(2, loop.idleCount());
+        assertFalse(oldest.channel.isOpen(), "the oldest was closed");
+        assertSame(newest, loop.takeIdle(a));
+        assertNull(loop.takeIdle(a), "the closed one is no longer handed out");
+        assertSame(middle, loop.takeIdle(b));
+    }
+
+    @Test
+    void shouldCloseIdleConnectionsPastTheIdleTimeoutAndKeepTheOthers() {
+        Loop loop = loop(8, 30_000);
+        Backend a = backend(8001);
+        BackendConnection stale = connection(loop, a);
+        BackendConnection fresh = connection(loop, a);
+        loop.offerIdle(stale);
+        loop.offerIdle(fresh);
+        stale.idleSinceNanos = System.nanoTime() - 31_000_000_000L;
+
+        loop.sweep();
+
+        assertFalse(stale.channel.isOpen());
+        assertTrue(fresh.channel.isOpen());
+        assertEquals(1, loop.idleCount());
+        assertSame(fresh, loop.takeIdle(a));
+    }
+
+    @Test
+    void shouldNotCacheAConnectionToAServerThatLeftThePool() {
+        Loop loop = loop(8, 60_000);
+        Backend a = backend(8001);
+        BackendConnection c = connection(loop, a);
+        a.retire();
+
+        loop.offerIdle(c);
+
+        assertFalse(c.channel.isOpen());
+        assertEquals(0, loop.idleCount());
+    }
+
+    @Test
+    void shouldForgetAnIdleConnectionTheServerClosed() {
+        Loop loop = loop(8, 60_000);
+        Backend a = backend(8001);
+        BackendConnection c = connection(loop, a);
+        loop.offerIdle(c);
+
+        c.channel.close();
+
+        assertEquals(0, loop.idleCount());
+        assertNull(loop.takeIdle(a));
+    }
+
+    @Test
+    void shouldShareHalfTheDescriptorsBetweenTheLoopsWithinSaneBounds() {
+        assertEquals(5000, ProxyServer.maxIdlePerLoop(20_000, 2));
+        assertEquals(64, ProxyServer.maxIdlePerLoop(100, 2));
+        assertEquals(16_384, ProxyServer.maxIdlePerLoop(1_048_576, 2));
+        assertEquals(1024, ProxyServer.maxIdlePerLoop(-1, 4));
+    }
+}
