@@ -340,8 +340,11 @@ final class FrontConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
-            // Idle between requests for the keep-alive timeout: closed, as nginx's keepalive_timeout.
-            if (current == null && (queued == null || queued.isEmpty()) && tunnelPeer == null) {
+            // Silent for the timeout between requests (nginx's keepalive_timeout) or in the middle
+            // of a request body (its client_body_timeout): closed. A client waiting for its
+            // answer is not idle.
+            boolean waiting = current != null && current.requestEnded || queued != null && !queued.isEmpty();
+            if (!waiting && tunnelPeer == null) {
                 ctx.close();
             }
             return;
