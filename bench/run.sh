@@ -162,6 +162,7 @@ pids_of() {
     nginx) echo "$NGINX_MASTER $(pgrep -P "$NGINX_MASTER" | tr '\n' ' ')" ;;
     haproxy) echo "$HAPROXY_PID" ;;
     baseline) echo "$BASELINE_PID" ;;
+    nginx-pool) echo "$NPOOL_MASTER $(pgrep -P "$NPOOL_MASTER" | tr '\n' ' ')" ;;
   esac
 }
 url_of() {
@@ -171,6 +172,7 @@ url_of() {
     nginx) echo "http://127.0.0.1:$NP" ;;
     haproxy) echo "http://127.0.0.1:$HP" ;;
     baseline) echo "http://127.0.0.1:$XP" ;;
+    nginx-pool) echo "http://127.0.0.1:$NPP" ;;
   esac
 }
 ms() { # wrk latency ("812.00us", "1.20ms", "2.01s") to milliseconds
@@ -222,7 +224,30 @@ echo "weldr resident memory after the run: $(rss "$WELDR_PID"); after 20 s at re
 
 # ---- the cost per request with a larger pool, and the time to fill it ----
 echo
-echo "pool size: weldr keep-alive throughput and CPU per request (every 127.x.y.z reaches the backend)"
+start_pool_nginx() { # size: nginx (1 worker) in front of the same servers, one idle connection kept per server
+  NPP=$(freeport); mkdir -p "$WORK/npool"
+  {
+    echo "worker_processes 1; daemon off; pid $WORK/npool/nginx.pid; error_log $WORK/npool/error.log warn;"
+    echo "worker_rlimit_nofile 19000; events { worker_connections 19000; }"
+    echo "http { access_log off; keepalive_requests 1000000; upstream pool {"
+    python3 -c "
+import sys
+for i in range(int(sys.argv[1])):
+    print('  server 127.%d.%d.%d:%s;' % (1 + i // 65025, (i // 255) % 255, 1 + i % 255, sys.argv[2]))" "$1" "$B1"
+    echo "  keepalive $(( $1 + 64 )); keepalive_requests 1000000; }"
+    echo "  server { listen 127.0.0.1:$NPP backlog=4096;"
+    echo "    location / { proxy_pass http://pool; proxy_http_version 1.1; proxy_set_header Connection \"\"; } } }"
+  } > "$WORK/npool/nginx.conf"
+  nginx -c "$WORK/npool/nginx.conf" -e "$WORK/npool/error.log" & PIDS+=($!)
+  NPOOL_MASTER=$!
+  wait_http "http://127.0.0.1:$NPP/" 20
+}
+pool_row() { # label size add-ms row
+  awk -F'\t' -v who="$1" -v size="$2" -v add="$3" '{ printf "  %-6s %6d servers: %8.0f requests/s, %6.1f us CPU/request, %d errors%s\n", who, size, $3, $8 / ($7 > 0 ? $7 : 1) * 1e6, $6, add == "" ? "" : ", added in " add " ms (16 clients)" }' <<<"$4"
+}
+
+echo "pool size: keep-alive throughput and CPU per request, weldr and nginx (1 worker) in front of the same"
+echo "servers, round-robin (every 127.x.y.z reaches the backend)"
 for size in $POOL_SIZES; do
   curl -s "http://127.0.0.1:$WA/servers" | python3 -c '
 import json, sys, urllib.request
@@ -244,6 +269,11 @@ PY
   # One unmeasured pass first, so that every server has its pooled connections (as in steady state).
   wrk -t1 -c50 -d"${DURATION}s" "http://127.0.0.1:$WP/" >/dev/null 2>&1
   row=$(run_case weldr keepalive)
-  awk -F'\t' -v size="$size" -v add="$add_ms" '{ printf "  %6d servers: %8.0f requests/s, %6.1f us CPU/request, %d errors, added in %d ms (16 clients)\n", size, $3, $8 / ($7 > 0 ? $7 : 1) * 1e6, $6, add }' <<<"$row"
+  pool_row weldr "$size" "$add_ms" "$row"
+  start_pool_nginx "$size"
+  wrk -t1 -c50 -d"${DURATION}s" "http://127.0.0.1:$NPP/" >/dev/null 2>&1
+  row=$(run_case nginx-pool keepalive)
+  pool_row nginx "$size" "" "$row"
+  kill "$NPOOL_MASTER"; wait "$NPOOL_MASTER" 2>/dev/null || true
 done
 echo "weldr resident memory at the end: $(rss "$WELDR_PID"); after 20 s at rest: $(sleep 20; rss "$WELDR_PID")"
