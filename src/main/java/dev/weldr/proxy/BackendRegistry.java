@@ -99,19 +99,19 @@ public class BackendRegistry implements StatusSetter {
     }
 
     /**
-     * Backend connections are kept per server and event loop (one event loop per core): when they
-     * could take more than half of the descriptors this process may open, the rest (clients, health
-     * checks, Raft, the admin API) may run short, and connections start failing with "Failed to open
-     * a socket". Null while there is room.
+     * Idle backend connections are kept per server and event loop (one event loop per core), in a
+     * cache bounded by half the descriptors this process may open (see {@link ProxyServer#maxIdlePerLoop}):
+     * when a pool could want more than that, the oldest idle connections are closed and requests
+     * open new ones. Null while there is room.
      */
     static String descriptorWarning(long servers, int eventLoops, long openFilesLimit) {
         long need = servers * eventLoops;
         if (openFilesLimit <= 0 || need * 2 <= openFilesLimit) {
             return null;
         }
-        return String.format("%d servers on %d event loops may keep up to %d backend connections open, but this process"
-                + " may open only %d files: raise its limit (ulimit -n) to at least %d", servers, eventLoops, need,
-                openFilesLimit, need * 2);
+        return String.format("%d servers on %d event loops want up to %d backend connections kept open, but weldr keeps"
+                + " at most half of the %d files this process may open, so some requests will pay for a new connection:"
+                + " raise its limit (ulimit -n) to at least %d", servers, eventLoops, need, openFilesLimit, need * 2);
     }
 
     static long openFilesLimit() {

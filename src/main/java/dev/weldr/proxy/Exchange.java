@@ -1,11 +1,8 @@
 package dev.weldr.proxy;
 
 import dev.weldr.proxy.lb.RequestKey;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -23,7 +20,6 @@ import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import io.netty.util.ReferenceCountUtil;
 
 import java.net.ConnectException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -468,13 +464,7 @@ final class Exchange implements RequestKey {
             closeAfter = true;
         }
         status = code;
-        ByteBuf body = Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
-        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code), body);
-        resp.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
-                .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
-                .set(HttpHeaderNames.VIA, Heads.VIA)
-                .set(HttpHeaderNames.DATE, loop.date.now());
+        FullHttpResponse resp = Heads.text(HttpResponseStatus.valueOf(code), text, loop.date);
         if (closeAfter) {
             resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (http10) {

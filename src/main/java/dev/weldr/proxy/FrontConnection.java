@@ -29,7 +29,6 @@ import io.netty.util.ReferenceCountUtil;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 
 /**
@@ -246,15 +245,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter {
                 : cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
                 : cause instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
                 : HttpResponseStatus.BAD_REQUEST;
-        ByteBuf body = Unpooled.copiedBuffer(status.code() + " " + status.reasonPhrase() + ": the request could not be read\n",
-                StandardCharsets.UTF_8);
-        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
-        resp.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
-                .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
-                .set(HttpHeaderNames.VIA, Heads.VIA)
-                .set(HttpHeaderNames.DATE, loop.date.now())
-                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        FullHttpResponse resp = Heads.text(status, status.code() + " " + status.reasonPhrase() + ": the request could not be read\n", loop.date);
+        resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         if (current != null && current.responseStarted) {
             channel.close();
             return;
