@@ -1,16 +1,22 @@
 package dev.weldr.proxy;
 
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.net.JksOptions;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -191,5 +197,35 @@ class ProtocolTest extends ProxyTestBase {
         RawHttp.Response response = client.read(false);
         assertEquals(431, response.status(), response.text());
         assertEquals(0, backend.requestCount());
+    }
+
+    @Test
+    void shouldProxyToAnHttpsBackendWithASelfSignedCertificate() throws Exception {
+        HttpServer tls = backendVertx.createHttpServer(new HttpServerOptions()
+                        .setSsl(true).setKeyCertOptions(selfSignedKeyStore()).setHost("127.0.0.1").setPort(0))
+                .requestHandler(request -> request.response().end("secure " + request.path()))
+                .listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        closeLater(() -> tls.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        given().contentType("application/json")
+                .body("{\"url\":\"https://127.0.0.1:" + tls.actualPort() + "\"}")
+                .post("/servers").then().statusCode(201);
+
+        RawHttp.Response response = connect().readTimeout(Duration.ofSeconds(10)).get("/over/tls");
+
+        assertEquals(200, response.status(), response.text());
+        assertEquals("secure /over/tls", response.text());
+    }
+
+    /** A key store with a fresh self-signed certificate, made by the JDK's own keytool. */
+    private static JksOptions selfSignedKeyStore() throws Exception {
+        Path store = Files.createTempDirectory("weldr-tls").resolve("backend.p12");
+        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "backend", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+                "-dname", "CN=localhost", "-storetype", "PKCS12", "-keystore", store.toString(),
+                "-storepass", "changeit", "-keypass", "changeit")
+                .redirectErrorStream(true).start();
+        String output = new String(keytool.getInputStream().readAllBytes());
+        assertTrue(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0, "keytool failed: " + output);
+        return new JksOptions().setPath(store.toString()).setPassword("changeit");
     }
 }
