@@ -4,17 +4,17 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ReferenceCountUtil;
 
 /**
  * A connection from one event loop to one backend: it serves one exchange at a time, then waits
- * in its loop's idle cache (see {@link Loop#offerIdle}) while the backend keeps it open. What the
- * backend sends goes to the exchange; what a read produced for the client is flushed at its end.
+ * in its loop's idle cache (see {@link Loop#offerIdle}) while the backend keeps it open. It reads
+ * the backend's bytes itself: the response head (see {@link HeadScanner}), then the body by its
+ * framing (see {@link BodyReader}), handing both to the exchange. What a read produced for the
+ * client is flushed at its end.
  */
-final class BackendConnection extends ChannelInboundHandlerAdapter {
+final class BackendConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink {
 
     final Loop loop;
     final Backend backend;
@@ -30,10 +30,14 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
     BackendConnection olderIdle;
     BackendConnection newerIdle;
 
+    private final HeadScanner heads = new HeadScanner(false);
+    private final BodyReader body = new BodyReader(502);
+    /** Bytes read and not consumed yet; null when none. */
+    private ByteBuf pending;
+    /** The response's head came; its body is being read. */
+    private boolean inBody;
     /** The client channel written to during this read, flushed when the read is over. */
     private Channel toFlush;
-    /** Inside an interim (1xx) response, which the client does not get: weldr answers Expect itself. */
-    private boolean interim;
     private Throwable failure;
 
     BackendConnection(Loop loop, Backend backend) {
@@ -46,60 +50,121 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
         channel = ctx.channel();
     }
 
+    /** The exchange's request goes out on this connection: its response is read next. */
+    void expect(Exchange ex) {
+        exchange = ex;
+        inBody = false;
+        heads.reset();
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (tunnelPeer != null) {
-            if (msg instanceof ByteBuf) {
-                tunnelPeer.write(msg, tunnelPeer.voidPromise());
-                toFlush = tunnelPeer;
-                if (!tunnelPeer.isWritable()) {
-                    channel.config().setAutoRead(false);
-                }
-            } else {
-                ReferenceCountUtil.release(msg);
-            }
+        if (!(msg instanceof ByteBuf in)) {
+            ReferenceCountUtil.release(msg);
             return;
         }
-        Exchange ex = exchange;
-        if (ex == null) {
+        if (tunnelPeer != null) {
+            relay(in);
+            return;
+        }
+        if (exchange == null) {
             // Nothing was asked: a backend talking out of turn on an idle connection is not reused.
-            ReferenceCountUtil.release(msg);
+            in.release();
             ctx.close();
             return;
         }
-        toFlush = ex.front.channel;
-        if (msg instanceof HttpResponse resp) {
-            if (resp.decoderResult().isFailure()) {
-                failure = resp.decoderResult().cause();
-                ReferenceCountUtil.release(msg);
-                ctx.close();
+        pending = pending == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), pending, in);
+        try {
+            process();
+        } catch (HttpHead.BadHead e) {
+            failure = e;
+            ctx.close();
+        }
+        if (pending != null && !pending.isReadable()) {
+            pending.release();
+            pending = null;
+        }
+    }
+
+    private void process() {
+        while (pending != null && pending.isReadable()) {
+            Exchange ex = exchange;
+            if (ex == null) {
+                // More than the response: the connection cannot be trusted with another request.
+                channel.close();
                 return;
             }
-            int code = resp.status().code();
-            if (code < 200 && code != 101) {
-                interim = true;
-                ReferenceCountUtil.release(msg);
-                return;
+            toFlush = ex.front.channel;
+            if (!inBody) {
+                HttpHead head = heads.next(pending);
+                if (head == null) {
+                    return;
+                }
+                int status = head.status;
+                if (status < 200 && status != 101) {
+                    // Interim: weldr answers Expect itself; the final response follows.
+                    continue;
+                }
+                int mode = ex.head || status == 204 || status == 304 || status == 101 ? BodyReader.NONE
+                        : head.chunked ? BodyReader.CHUNKED
+                        : head.hasTransferEncoding || head.contentLength < 0 ? BodyReader.UNTIL_CLOSE
+                        : BodyReader.LENGTH;
+                body.start(mode, head.contentLength);
+                inBody = true;
+                ex.respond(head, mode);
+                if (tunnelPeer != null) {
+                    // Upgraded: whatever the backend sent after its 101 is the other protocol's.
+                    ByteBuf rest = pending;
+                    pending = null;
+                    relay(rest);
+                    return;
+                }
+                if (body.ended()) {
+                    inBody = false;
+                    if (exchange == ex) {
+                        ex.responseEnded(null);
+                    }
+                }
+            } else if (body.read(pending, this)) {
+                inBody = false;
             }
-            ex.respond(resp);
+        }
+    }
+
+    @Override
+    public void data(ByteBuf data) {
+        Exchange ex = exchange;
+        if (ex == null) {
+            data.release();
             return;
         }
-        if (msg instanceof HttpContent part) {
-            if (interim) {
-                interim = !(part instanceof LastHttpContent);
-                part.release();
-                return;
+        ex.responseBody(data);
+    }
+
+    @Override
+    public void end(ByteBuf trailers) {
+        Exchange ex = exchange;
+        if (ex == null) {
+            if (trailers != null) {
+                trailers.release();
             }
-            if (part.decoderResult().isFailure()) {
-                failure = part.decoderResult().cause();
-                part.release();
-                ctx.close();
-                return;
-            }
-            ex.responseBody(part);
             return;
         }
-        ReferenceCountUtil.release(msg);
+        ex.responseEnded(trailers);
+    }
+
+    /** Tunnel bytes to the client, pausing the backend while the client does not take them. */
+    private void relay(ByteBuf in) {
+        Channel peer = tunnelPeer;
+        if (!in.isReadable()) {
+            in.release();
+            return;
+        }
+        peer.write(in, peer.voidPromise());
+        toFlush = peer;
+        if (!peer.isWritable()) {
+            channel.config().setAutoRead(false);
+        }
     }
 
     @Override
@@ -123,6 +188,11 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (pending != null) {
+            pending.release();
+            pending = null;
+        }
+        body.releaseTrailers();
         if (tunnelPeer != null) {
             tunnelPeer.close();
             if (exchange != null) {
@@ -135,6 +205,10 @@ final class BackendConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         Exchange ex = exchange;
+        if (ex != null && inBody && !ex.timedOut() && body.closed(this)) {
+            // A body delimited by the connection's end: complete, not lost.
+            return;
+        }
         exchange = null;
         if (ex != null) {
             ex.backendLost(failure);

@@ -1,34 +1,21 @@
 package dev.weldr.proxy;
 
 import dev.weldr.proxy.lb.RequestKey;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
-import io.netty.util.ReferenceCountUtil;
 
 import java.net.ConnectException;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * One client request's way through the proxy, on its client connection's event loop: it picks
  * the backend by the pool's policy, takes a cached connection or opens one, sends the head
- * (rewritten once, see {@link Heads}) and streams the bodies both ways with back-pressure,
+ * (its kept lines copied once, see {@link Heads}) and streams the bodies both ways with
+ * back-pressure, each framed for the connection it goes out on,
  * retries on another server when that is safe, maps every failure to 502, 503 or 504 with a
  * short text body, and counts what happened.
  */
@@ -37,15 +24,13 @@ final class Exchange implements RequestKey {
     final long startNanos = System.nanoTime();
     final Loop loop;
     final FrontConnection front;
-    final HttpRequest request;
+    final HttpHead request;
     /** The request carries a body (Content-Length above 0, or chunked). */
     final boolean hasBody;
     final boolean head;
     final boolean http10;
     /** The client's connection may carry another request after this one. */
     final boolean keepAlive;
-    /** The Host the client sent, for X-Forwarded-Host; null when none. */
-    private final String host;
     PoolTable pool;
     Backend backend;
     /** The backend whose in-flight count this exchange holds. */
@@ -57,9 +42,6 @@ final class Exchange implements RequestKey {
     private Backend failureCounted;
     /** Every backend that failed this request, so that no retry goes back to one; null until one fails. */
     private List<Backend> failed;
-    /** Body parts that came before a backend connection was ready; null when none. */
-    private ArrayDeque<HttpContent> pending;
-    private boolean headPrepared;
     /** A WebSocket upgrade: bytes flow both ways once the backend agrees. */
     private boolean upgrade;
 
@@ -73,6 +55,8 @@ final class Exchange implements RequestKey {
     boolean done;
     /** The backend's connection may serve another request after this answer. */
     private boolean backendKeepAlive;
+    /** The response body goes to the client in chunks. */
+    private boolean chunkedOut;
     private int status;
     /** The client's connection is closed after this answer. */
     boolean closeAfter;
@@ -95,31 +79,29 @@ final class Exchange implements RequestKey {
     Exchange prevWatched;
     Exchange nextWatched;
 
-    Exchange(Loop loop, FrontConnection front, HttpRequest request) {
+    Exchange(Loop loop, FrontConnection front, HttpHead request) {
         this.loop = loop;
         this.front = front;
         this.request = request;
-        HttpHeaders h = request.headers();
-        this.hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
-        this.head = request.method() == HttpMethod.HEAD;
-        this.http10 = request.protocolVersion() == HttpVersion.HTTP_1_0;
-        this.keepAlive = HttpUtil.isKeepAlive(request);
-        this.host = h.get(HttpHeaderNames.HOST);
+        this.hasBody = request.requestHasBody();
+        this.head = request.method == HttpHead.HEAD;
+        this.http10 = request.version == HttpHead.HTTP_1_0;
+        this.keepAlive = request.keepAlive();
+        this.requestEnded = !hasBody;
     }
 
     // ---- a request arrives ------------------------------------------------------------------
 
     void start() {
-        String te = request.headers().get(HttpHeaderNames.TRANSFER_ENCODING);
-        pool = loop.registry.table().route(hostForRouting(), path(request.uri()));
-        if (te != null && !te.trim().equalsIgnoreCase("chunked")) {
+        pool = loop.registry.table().route(request.hostForRouting(), request.path());
+        if (request.hasTransferEncoding && !request.onlyChunked) {
             // RFC 9112 §6.1: a transfer coding the proxy does not understand. Reading on would let
             // the body be taken for the next request, so the connection is closed after the answer.
             closeAfter = true;
-            answer(501, "501 Not Implemented: transfer coding " + te.trim() + "\n");
+            answer(501, "501 Not Implemented: transfer coding " + request.transferCodings() + "\n");
             return;
         }
-        if (host == null && !http10) {
+        if (request.host < 0 && !http10) {
             // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused.
             closeAfter = true;
             answer(400, "400 Bad Request: no Host header\n");
@@ -127,38 +109,61 @@ final class Exchange implements RequestKey {
         }
         // Expect: 100-continue is answered by weldr, as nginx does: "continue" once a backend
         // connection is ready for the body, or a final answer (and a closed connection) instead.
-        expectsContinue = hasBody && HttpUtil.is100ContinueExpected(request);
-        upgrade = isWebSocketUpgrade(request);
+        expectsContinue = hasBody && request.expectContinue;
+        upgrade = request.method == HttpHead.GET && request.upgradeWebSocket && request.connectionUpgrade;
         connect(null);
     }
 
-    /** A part of the client's body (the last one included). */
-    void body(HttpContent part) {
-        boolean last = part instanceof LastHttpContent;
-        if (!hasBody || done || ownAnswer || upgrade || (responseStarted && conn == null)) {
-            // Nobody will read it: a bodiless request's end, or the rest of a body nobody wants.
-            part.release();
+    /** A part of the client's body: read only while a backend connection takes it (see {@link #holdsClientReading}). */
+    void body(ByteBuf data) {
+        if (!wantsBody()) {
+            // Nobody will read it: the rest of a body nobody wants.
+            data.release();
             return;
         }
-        if (conn == null) {
-            if (pending == null) {
-                pending = new ArrayDeque<>(4);
-            }
-            pending.add(part);
-            return;
+        Channel ch = conn.channel;
+        if (request.chunked) {
+            ch.write(Heads.chunkStart(ch.alloc(), data.readableBytes()), ch.voidPromise());
+            ch.write(data, ch.voidPromise());
+            ch.write(Heads.chunkEnd(), ch.voidPromise());
+        } else {
+            ch.write(data, ch.voidPromise());
         }
-        conn.channel.write(part, conn.channel.voidPromise());
-        front.flushLater(conn.channel);
-        if (last) {
-            sentWhole();
-        }
-        if (!conn.channel.isWritable()) {
+        front.flushLater(ch);
+        if (!ch.isWritable()) {
             stalledSinceNanos = System.nanoTime();
             loop.watch(this);
         }
     }
 
-    /** The client's body waits in its socket while no backend can take it. */
+    /** The client's body ended ({@code trailers}: a chunked body's trailer lines, or null). */
+    void bodyEnded(ByteBuf trailers) {
+        requestEnded = true;
+        if (!wantsBody()) {
+            if (trailers != null) {
+                trailers.release();
+            }
+            return;
+        }
+        Channel ch = conn.channel;
+        if (request.chunked) {
+            ch.write(Heads.lastChunk(ch.alloc(), trailers), ch.voidPromise());
+        }
+        if (trailers != null) {
+            trailers.release();
+        }
+        front.flushLater(ch);
+        sentWhole();
+    }
+
+    private boolean wantsBody() {
+        return hasBody && !done && !ownAnswer && !upgrade && conn != null;
+    }
+
+    /**
+     * The client's body waits in its socket (and in what was read of it) while no backend
+     * connection can take it: none is ready yet, or the one that is does not keep up.
+     */
     boolean holdsClientReading() {
         return hasBody && !requestEnded && !done && !ownAnswer && (conn == null || stalledSinceNanos != 0);
     }
@@ -254,37 +259,21 @@ final class Exchange implements RequestKey {
         conn = c;
         c.exchange = this;
         Channel ch = c.channel;
-        if (!headPrepared) {
-            headPrepared = true;
-            Heads.request(request, front.clientAddress(), host);
-            if (upgrade) {
-                request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
-                        .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
-            }
-        }
-        ch.write(request, ch.voidPromise());
+        c.expect(this);
+        ch.write(Heads.request(ch.alloc(), request, front.clientAddress(), upgrade), ch.voidPromise());
         lastReadNanos = System.nanoTime();
         loop.watch(this);
+        front.flushLater(ch);
         if (!hasBody) {
-            ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
             sentWhole();
         } else {
             if (expectsContinue && !continued) {
                 continued = true;
                 front.writeContinue();
             }
-            if (pending != null) {
-                HttpContent part;
-                while ((part = pending.poll()) != null) {
-                    ch.write(part, ch.voidPromise());
-                    if (part instanceof LastHttpContent) {
-                        sentWhole();
-                    }
-                }
-            }
+            // The body comes now: what was read of it already, then the rest as it arrives.
+            front.resume();
         }
-        front.flushLater(ch);
-        front.updateReading();
     }
 
     private void sentWhole() {
@@ -296,15 +285,16 @@ final class Exchange implements RequestKey {
     void backendWritable(boolean writable) {
         if (writable && stalledSinceNanos != 0) {
             stalledSinceNanos = 0;
-            front.updateReading();
+            front.resume();
         }
     }
 
     // ---- the response on its way back ---------------------------------------------------------
 
-    void respond(HttpResponse resp) {
+    /** The backend's head; its body comes as {@code bodyMode} frames it (see {@link BodyReader}). */
+    void respond(HttpHead resp, int bodyMode) {
         lastReadNanos = System.nanoTime();
-        status = resp.status().code();
+        status = resp.status;
         if (upgrade && status == 101) {
             upgraded(resp);
             return;
@@ -319,26 +309,51 @@ final class Exchange implements RequestKey {
         } else {
             loop.registry.succeeded(backend);
         }
-        backendKeepAlive = HttpUtil.isKeepAlive(resp) && !upgrade;
-        closeAfter |= Heads.response(resp, this, loop.date);
+        backendKeepAlive = resp.keepAlive() && !upgrade;
+        boolean close = !keepAlive;
+        if (bodyMode == BodyReader.CHUNKED || bodyMode == BodyReader.UNTIL_CLOSE) {
+            if (http10) {
+                // An HTTP/1.0 client cannot take chunks: the body is streamed and its end is the
+                // connection's end (RFC 9112 §6.3), instead of being held whole in memory.
+                close = true;
+            } else {
+                // Chunked from the backend, or delimited by its connection's end: chunked to the client.
+                chunkedOut = true;
+            }
+        }
+        closeAfter |= close;
+        int connection = close ? Heads.CONNECTION_CLOSE : http10 ? Heads.CONNECTION_KEEP_ALIVE : Heads.CONNECTION_UNSAID;
         responseStarted = true;
-        front.write(resp);
+        front.write(Heads.response(front.channel.alloc(), resp, chunkedOut, connection, null, loop.date));
     }
 
-    /** A part of the backend's body (the last one included). */
-    void responseBody(HttpContent part) {
+    /** A part of the backend's body. */
+    void responseBody(ByteBuf data) {
         lastReadNanos = System.nanoTime();
-        if (part instanceof LastHttpContent) {
-            front.write(part);
-            responseComplete();
-            return;
+        if (chunkedOut) {
+            front.write(Heads.chunkStart(front.channel.alloc(), data.readableBytes()));
+            front.write(data);
+            front.write(Heads.chunkEnd());
+        } else {
+            front.write(data);
         }
-        front.write(part);
         if (!front.channel.isWritable() && conn != null) {
             // Back-pressure: the backend is not read while the client does not take the body.
             clientPaused = true;
             conn.channel.config().setAutoRead(false);
         }
+    }
+
+    /** The backend's body ended ({@code trailers}: a chunked body's trailer lines, or null). */
+    void responseEnded(ByteBuf trailers) {
+        lastReadNanos = System.nanoTime();
+        if (chunkedOut) {
+            front.write(Heads.lastChunk(front.channel.alloc(), trailers));
+        }
+        if (trailers != null) {
+            trailers.release();
+        }
+        responseComplete();
     }
 
     /** The client takes data again. */
@@ -374,17 +389,15 @@ final class Exchange implements RequestKey {
     }
 
     /** The backend agreed to the upgrade: its answer goes to the client, then bytes flow both ways. */
-    private void upgraded(HttpResponse resp) {
+    private void upgraded(HttpHead resp) {
         loop.unwatch(this);
         loop.stats.backendAnswered(backend, 101);
         loop.registry.succeeded(backend);
-        String protocol = resp.headers().get(HttpHeaderNames.UPGRADE, "websocket");
-        Heads.response(resp, this, loop.date);
-        resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE).set(HttpHeaderNames.UPGRADE, protocol);
-        resp.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+        String protocol = resp.get("upgrade");
         responseStarted = true;
         BackendConnection c = conn;
-        front.tunnel(resp, c, this);
+        front.tunnel(Heads.response(front.channel.alloc(), resp, false, Heads.CONNECTION_UNSAID,
+                protocol == null ? "websocket" : protocol, loop.date), c, this);
     }
 
     /** The tunnel of an upgraded connection closed: the exchange is over. */
@@ -411,7 +424,7 @@ final class Exchange implements RequestKey {
         }
         // Closed before the response: only a request that is safe to repeat and whose body did
         // not reach the backend (it had none) may go to another server.
-        if (attempts <= pool.settings.limits().retries() && !timedOut && isIdempotent(request.method()) && !hasBody) {
+        if (attempts <= pool.settings.limits().retries() && !timedOut && isIdempotent() && !hasBody) {
             connect(backend);
             return;
         }
@@ -424,6 +437,10 @@ final class Exchange implements RequestKey {
             timedOut = true;
             conn.channel.close();
         }
+    }
+
+    boolean timedOut() {
+        return timedOut;
     }
 
     /** Counts a failed exchange with the current backend, once per backend tried. */
@@ -451,7 +468,6 @@ final class Exchange implements RequestKey {
     void answer(int code, String text) {
         ownAnswer = true;
         loop.unwatch(this);
-        releasePending();
         if (done || responseStarted) {
             return;
         }
@@ -464,14 +480,9 @@ final class Exchange implements RequestKey {
             closeAfter = true;
         }
         status = code;
-        FullHttpResponse resp = Heads.text(HttpResponseStatus.valueOf(code), text, loop.date);
-        if (closeAfter) {
-            resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (http10) {
-            resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
+        int connection = closeAfter ? Heads.CONNECTION_CLOSE : http10 ? Heads.CONNECTION_KEEP_ALIVE : Heads.CONNECTION_UNSAID;
         responseStarted = true;
-        front.write(resp);
+        front.write(Heads.text(front.channel.alloc(), code, text, connection, loop.date));
         front.flushNow();
         finished(false);
         front.answered(this);
@@ -493,7 +504,6 @@ final class Exchange implements RequestKey {
     /** The client went away before its answer was complete. */
     void abandoned() {
         loop.unwatch(this);
-        releasePending();
         if (!done) {
             done = true;
             release();
@@ -515,15 +525,6 @@ final class Exchange implements RequestKey {
         }
     }
 
-    private void releasePending() {
-        if (pending != null) {
-            HttpContent part;
-            while ((part = pending.poll()) != null) {
-                ReferenceCountUtil.release(part);
-            }
-        }
-    }
-
     /** The answer went out whole (or weldr's own did) and, when it had a body, the request came whole. */
     boolean complete() {
         return done && (requestEnded || !hasBody || ownAnswer && closeAfter);
@@ -533,12 +534,12 @@ final class Exchange implements RequestKey {
 
     @Override
     public String header(String name) {
-        return request.headers().get(name);
+        return request.get(name);
     }
 
     @Override
     public String cookie(String name) {
-        for (String line : request.headers().getAll(HttpHeaderNames.COOKIE)) {
+        for (String line : request.getAll("cookie")) {
             for (Cookie c : ServerCookieDecoder.LAX.decode(line)) {
                 if (c.name().equals(name)) {
                     return c.value();
@@ -555,54 +556,11 @@ final class Exchange implements RequestKey {
 
     // ---- small things -----------------------------------------------------------------------
 
-    private static boolean isWebSocketUpgrade(HttpRequest req) {
-        if (req.method() != HttpMethod.GET) {
-            return false;
+    private boolean isIdempotent() {
+        if (request.method != HttpHead.OTHER) {
+            return true;
         }
-        String upgrade = req.headers().get(HttpHeaderNames.UPGRADE);
-        if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
-            return false;
-        }
-        String connection = req.headers().get(HttpHeaderNames.CONNECTION);
-        return connection != null && connection.toLowerCase(Locale.ROOT).contains("upgrade");
-    }
-
-    private static boolean isIdempotent(HttpMethod method) {
-        return method == HttpMethod.GET || method == HttpMethod.HEAD || method == HttpMethod.OPTIONS
-                || method == HttpMethod.TRACE || method == HttpMethod.PUT || method == HttpMethod.DELETE;
-    }
-
-    /** The request's host, lower case and without port, for routing. */
-    private String hostForRouting() {
-        if (host == null) {
-            return "";
-        }
-        String h = host;
-        int colon = h.lastIndexOf(':');
-        if (colon >= 0 && h.indexOf(']') < colon) {
-            h = h.substring(0, colon);
-        }
-        if (h.startsWith("[") && h.endsWith("]")) {
-            h = h.substring(1, h.length() - 1);
-        }
-        for (int i = 0; i < h.length(); i++) {
-            if (Character.isUpperCase(h.charAt(i))) {
-                return h.toLowerCase(Locale.ROOT);
-            }
-        }
-        return h;
-    }
-
-    /** The path of an origin-form request target, without its query. */
-    static String path(String uri) {
-        int end = uri.length();
-        for (int i = 0; i < uri.length(); i++) {
-            char c = uri.charAt(i);
-            if (c == '?' || c == '#') {
-                end = i;
-                break;
-            }
-        }
-        return end == uri.length() ? uri : uri.substring(0, end);
+        String m = request.methodName();
+        return m.equals("OPTIONS") || m.equals("TRACE") || m.equals("PUT") || m.equals("DELETE");
     }
 }

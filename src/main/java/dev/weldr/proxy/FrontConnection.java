@@ -6,47 +6,38 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpRequestDecoder;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.util.ArrayDeque;
 
 /**
- * A client's connection to the proxy: it reads requests one after the other (pipelined ones
- * wait their turn, answers go back in order), hands each to an {@link Exchange}, writes the
- * answers, and stops reading the client while nobody can take what it sends. Flushes are
+ * A client's connection to the proxy: it reads requests from the bytes the client sends, one
+ * after the other (a pipelined request waits in what was read until the one before it is
+ * answered, so answers go back in order), hands each to an {@link Exchange}, writes the answers,
+ * and stops reading the client while nobody can take what it sends. Heads are found and parsed
+ * by {@link HeadScanner}, bodies read by their framing by {@link BodyReader}. Flushes are
  * batched: what a read from the client produced for a backend goes out in one write.
  */
-final class FrontConnection extends ChannelInboundHandlerAdapter {
+final class FrontConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink {
+
+    /** Pipelined requests read ahead of their turn, at most (then the client is not read). */
+    private static final int READ_AHEAD = 64 * 1024;
 
     private final Loop loop;
     Channel channel;
     private String clientAddress;
     /** The exchange being read or answered; null between requests. */
     private Exchange current;
-    /** Messages of pipelined requests that wait for the current one's answer; null when none. */
-    private ArrayDeque<Object> queued;
-    private boolean draining;
+    private final HeadScanner heads = new HeadScanner(true);
+    private final BodyReader body = new BodyReader(400);
+    /** Bytes read and not consumed yet (a head not whole yet, a body nobody takes yet, pipelined requests); null when none. */
+    private ByteBuf pending;
+    private boolean processing;
     /** The connection closes once what was written goes out: nothing more is read. */
     private boolean closing;
     private boolean inRead;
@@ -81,70 +72,77 @@ final class FrontConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         inRead = true;
-        if (tunnelPeer != null) {
-            relay(msg, tunnelPeer);
-            return;
-        }
-        if (closing) {
+        if (!(msg instanceof ByteBuf in)) {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if ((queued != null && !queued.isEmpty()) || (current != null && current.requestEnded)) {
-            // A pipelined request: it waits until the current one is answered.
-            if (queued == null) {
-                queued = new ArrayDeque<>(8);
-            }
-            queued.add(msg);
-            updateReading();
+        if (tunnelPeer != null) {
+            relay(in, tunnelPeer);
             return;
         }
-        dispatch(msg);
+        if (closing) {
+            in.release();
+            return;
+        }
+        pending = pending == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), pending, in);
+        process();
     }
 
-    private void dispatch(Object msg) {
-        if (closing) {
-            ReferenceCountUtil.release(msg);
+    /** Reads requests and bodies from what was read, as far as their exchanges can take them now. */
+    private void process() {
+        if (processing) {
             return;
         }
-        if (msg instanceof HttpRequest req) {
-            if (req.decoderResult().isFailure()) {
-                ReferenceCountUtil.release(msg);
-                badRequest(req.decoderResult().cause());
-                return;
-            }
-            Exchange ex = new Exchange(loop, this, req);
-            current = ex;
-            ex.start();
-            updateReading();
-            return;
-        }
-        if (msg instanceof HttpContent part) {
-            Exchange ex = current;
-            if (part.decoderResult().isFailure()) {
-                part.release();
-                if (ex != null) {
-                    ex.abandoned();
+        processing = true;
+        try {
+            while (pending != null && pending.isReadable() && !closing && tunnelPeer == null) {
+                Exchange ex = current;
+                if (ex == null) {
+                    HttpHead head = heads.next(pending);
+                    if (head == null) {
+                        break;
+                    }
+                    ex = new Exchange(loop, this, head);
+                    current = ex;
+                    body.start(head.chunked ? BodyReader.CHUNKED : head.contentLength > 0 ? BodyReader.LENGTH : BodyReader.NONE,
+                            head.contentLength);
+                    ex.start();
+                } else if (!ex.requestEnded && !ex.holdsClientReading()) {
+                    body.read(pending, this);
+                } else {
+                    // A pipelined request waits for the answer to this one; a body, for a backend to take it.
+                    break;
                 }
-                badRequest(part.decoderResult().cause());
-                return;
             }
-            if (ex == null) {
-                part.release();
-                return;
-            }
-            boolean last = part instanceof LastHttpContent;
-            if (last) {
-                ex.requestEnded = true;
-            }
-            ex.body(part);
-            if (last && current == ex && ex.complete()) {
-                next();
-            } else {
-                updateReading();
-            }
-            return;
+        } catch (HttpHead.BadHead e) {
+            badRequest(e);
+        } finally {
+            processing = false;
         }
-        ReferenceCountUtil.release(msg);
+        if (pending != null && !pending.isReadable()) {
+            pending.release();
+            pending = null;
+        }
+        updateReading();
+    }
+
+    @Override
+    public void data(ByteBuf data) {
+        current.body(data);
+    }
+
+    @Override
+    public void end(ByteBuf trailers) {
+        Exchange ex = current;
+        ex.bodyEnded(trailers);
+        if (current == ex && ex.complete()) {
+            next();
+        }
+    }
+
+    /** The exchange can take the body now (a backend connection is ready, or keeps up again). */
+    void resume() {
+        process();
     }
 
     @Override
@@ -171,7 +169,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter {
 
     /** Reads from the client only while somebody can take what it sends. */
     void updateReading() {
-        boolean want = !closing && (queued == null || queued.isEmpty()) && (current == null || !current.holdsClientReading());
+        boolean want = !closing && (current == null || !current.holdsClientReading())
+                && (pending == null || pending.readableBytes() < READ_AHEAD);
         if (want != reading && tunnelPeer == null) {
             reading = want;
             channel.config().setAutoRead(want);
@@ -189,7 +188,7 @@ final class FrontConnection extends ChannelInboundHandlerAdapter {
     }
 
     void writeContinue() {
-        channel.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE), channel.voidPromise());
+        channel.writeAndFlush(Heads.continueHead(), channel.voidPromise());
     }
 
     /** The exchange's answer went out whole (flushed by whoever wrote it last). */
@@ -208,21 +207,10 @@ final class FrontConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The current exchange is over: the next pipelined request, if one waits. */
+    /** The current exchange is over: the next pipelined request, if one was read. */
     private void next() {
         current = null;
-        if (draining) {
-            return;
-        }
-        draining = true;
-        try {
-            while (queued != null && !queued.isEmpty() && (current == null || !current.requestEnded)) {
-                dispatch(queued.poll());
-            }
-        } finally {
-            draining = false;
-        }
-        updateReading();
+        process();
     }
 
     /** The backend's body was cut: the client can only learn it from a broken connection. */
@@ -235,49 +223,51 @@ final class FrontConnection extends ChannelInboundHandlerAdapter {
     private void closeAfterWrites() {
         closing = true;
         current = null;
-        releaseQueued();
+        releasePending();
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
-    /** A request weldr cannot read: 400 (414, 431 for what is too long) and the connection closes. */
-    private void badRequest(Throwable cause) {
-        HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
-                : cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-                : cause instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
-                : HttpResponseStatus.BAD_REQUEST;
-        FullHttpResponse resp = Heads.text(status, status.code() + " " + status.reasonPhrase() + ": the request could not be read\n", loop.date);
-        resp.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        if (current != null && current.responseStarted) {
-            channel.close();
-            return;
+    /** A request weldr cannot read: 400 (414, 431 for what is too long, 505 for another HTTP) and the connection closes. */
+    private void badRequest(HttpHead.BadHead bad) {
+        Exchange ex = current;
+        if (ex != null) {
+            ex.abandoned();
+            if (ex.responseStarted) {
+                closing = true;
+                current = null;
+                channel.close();
+                return;
+            }
         }
-        write(resp);
+        HttpResponseStatus status = HttpResponseStatus.valueOf(bad.status);
+        write(Heads.text(channel.alloc(), bad.status, status.code() + " " + status.reasonPhrase()
+                + ": the request could not be read\n", Heads.CONNECTION_CLOSE, loop.date));
         closeAfterWrites();
     }
 
     // ---- WebSocket: after the backend's 101, bytes flow both ways -------------------------------
 
-    void tunnel(HttpResponse resp, BackendConnection backend, Exchange ex) {
+    void tunnel(ByteBuf responseHead, BackendConnection backend, Exchange ex) {
         tunnelPeer = backend.channel;
         tunnelExchange = ex;
         backend.tunnelPeer = channel;
-        channel.write(resp, channel.voidPromise());
-        channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
-        ChannelPipeline p = channel.pipeline();
-        p.remove(HttpResponseEncoder.class);
-        p.remove(IdleStateHandler.class);
-        // Bytes the decoder still holds come to channelRead as they are, and go on to the backend.
-        p.remove(HttpRequestDecoder.class);
-        backend.channel.pipeline().remove(HttpClientCodec.class);
+        channel.writeAndFlush(responseHead, channel.voidPromise());
+        channel.pipeline().remove(IdleStateHandler.class);
+        ByteBuf rest = pending;
+        pending = null;
+        if (rest != null) {
+            // What the client sent after its request is already the new protocol's.
+            relay(rest, tunnelPeer);
+        }
         reading = true;
         channel.config().setAutoRead(true);
         backend.channel.config().setAutoRead(true);
     }
 
     /** Tunnel bytes to the other side, pausing this side while the other does not take them. */
-    private void relay(Object msg, Channel to) {
-        if (!(msg instanceof ByteBuf)) {
-            ReferenceCountUtil.release(msg);
+    private void relay(ByteBuf msg, Channel to) {
+        if (!msg.isReadable()) {
+            msg.release();
             return;
         }
         to.write(msg, to.voidPromise());
@@ -307,19 +297,18 @@ final class FrontConnection extends ChannelInboundHandlerAdapter {
         if (ex != null) {
             ex.abandoned();
         }
-        releaseQueued();
+        releasePending();
+        body.releaseTrailers();
         if (tunnelPeer != null) {
             tunnelPeer.close();
             tunnelExchange.tunnelClosed();
         }
     }
 
-    private void releaseQueued() {
-        if (queued != null) {
-            Object msg;
-            while ((msg = queued.poll()) != null) {
-                ReferenceCountUtil.release(msg);
-            }
+    private void releasePending() {
+        if (pending != null) {
+            pending.release();
+            pending = null;
         }
     }
 
@@ -332,10 +321,10 @@ final class FrontConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent) {
-            // Silent for the timeout between requests (nginx's keepalive_timeout) or in the middle
-            // of a request body (its client_body_timeout): closed. A client waiting for its
-            // answer is not idle.
-            boolean waiting = current != null && current.requestEnded || queued != null && !queued.isEmpty();
+            // Silent for the timeout between requests (nginx's keepalive_timeout), in the middle
+            // of a head or of a request body (its client_header_timeout, client_body_timeout):
+            // closed. A client waiting for its answer is not idle.
+            boolean waiting = current != null && current.requestEnded;
             if (!waiting && tunnelPeer == null) {
                 ctx.close();
             }

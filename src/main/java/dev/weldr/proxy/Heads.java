@@ -1,178 +1,218 @@
 package dev.weldr.proxy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.util.AsciiString;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
-import java.util.Map;
 
 /**
- * The heads weldr forwards, rewritten in place in one pass over their headers: hop-by-hop headers
- * (RFC 9110 §7.6.1, and whatever Connection names) removed, Via appended, X-Forwarded-* set on
- * requests, Date added to responses that lack it, and the body's framing decided for the
- * connection it goes out on. The decoder's header objects are reused: nothing is copied.
+ * The heads weldr writes, straight into the bytes that go out: the lines of a head it forwards
+ * are copied as they came, except the hop-by-hop ones (RFC 9110 §7.6.1, and whatever Connection
+ * names); Via is appended, X-Forwarded-* set on requests, Date added to responses that lack it,
+ * and the body's framing and the connection's fate written for the connection it goes out on.
+ * Also the framing of bodies (chunks) and weldr's own short answers.
  */
 final class Heads {
 
     static final String VIA = "1.1 weldr";
-    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
-    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
-    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
-    private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] HTTP_1_1 = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] STATUS_1_1 = "HTTP/1.1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] VIA_NAME = "via: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] VIA_VALUE = VIA.getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] LIST = ", ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] X_FORWARDED_FOR = "x-forwarded-for: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] X_FORWARDED_PROTO_HTTP = "x-forwarded-proto: http\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] X_FORWARDED_HOST = "x-forwarded-host: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] UPGRADE_WEBSOCKET = "connection: upgrade\r\nupgrade: websocket\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DATE = "date: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CHUNKED = "transfer-encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CLOSE = "connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] KEEP_ALIVE = "connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final ByteBuf CONTINUE = constant("HTTP/1.1 100 Continue\r\n\r\n");
+    private static final ByteBuf LINE_BREAK = constant("\r\n");
+    private static final ByteBuf LAST_CHUNK = constant("0\r\n\r\n");
+    private static final ByteBuf LAST_CHUNK_START = constant("0\r\n");
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+    /** The connection's fate written in a response: nothing, close, or keep-alive (for HTTP/1.0 clients). */
+    static final int CONNECTION_UNSAID = 0;
+    static final int CONNECTION_CLOSE = 1;
+    static final int CONNECTION_KEEP_ALIVE = 2;
 
     private Heads() {
     }
 
     /** The client's request made ready for a backend (always HTTP/1.1, kept alive). */
-    static void request(HttpRequest req, String clientAddress, String host) {
-        HttpHeaders h = req.headers();
-        List<String> named = connectionNamed(h);
-        List<String> drop = null;
-        StringBuilder via = null;
-        StringBuilder forwardedFor = null;
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
-            Map.Entry<CharSequence, CharSequence> header = it.next();
-            String name = header.getKey().toString();
-            switch (HopByHop.kind(name)) {
+    static ByteBuf request(ByteBufAllocator alloc, HttpHead h, String clientAddress, boolean upgrade) {
+        byte[] b = h.b;
+        ByteBuf out = alloc.directBuffer(h.length + 160 + clientAddress.length() + (h.host >= 0 ? valueLength(h, h.host) : 0));
+        out.writeBytes(b, h.methodStart, h.targetEnd - h.methodStart).writeBytes(HTTP_1_1);
+        int via = -1;
+        int forwardedFor = -1;
+        for (int i = 0; i < h.count; i++) {
+            int kind = h.kinds[i];
+            switch (kind) {
                 case HopByHop.FORWARD, HopByHop.DATE -> {
-                    if (named != null && HopByHop.listed(named, name)) {
-                        drop = add(drop, name);
+                    if (h.connectionNamed == null || !h.namedByConnection(i)) {
+                        line(out, h, i);
                     }
                 }
-                case HopByHop.VIA -> via = HopByHop.join(via, header.getValue().toString());
-                case HopByHop.X_FORWARDED_FOR -> forwardedFor = HopByHop.join(forwardedFor, header.getValue().toString());
+                // Host and the body's framing go on as the client sent them, whatever Connection says.
+                case HopByHop.HOST, HopByHop.CONTENT_LENGTH, HopByHop.TRANSFER_ENCODING -> line(out, h, i);
+                case HopByHop.VIA -> via = via < 0 ? i : via;
+                case HopByHop.X_FORWARDED_FOR -> forwardedFor = forwardedFor < 0 ? i : forwardedFor;
                 case HopByHop.EXPECT -> {
                     // 100-continue is weldr's to answer; any other expectation goes on.
-                    if (header.getValue().toString().trim().equalsIgnoreCase("100-continue")) {
-                        drop = add(drop, name);
+                    if (!h.equalsIgnoreCase(h.at[4 * i + 2], h.at[4 * i + 3], "100-continue")) {
+                        line(out, h, i);
                     }
                 }
-                case HopByHop.HOP, HopByHop.X_FORWARDED_PROTO, HopByHop.X_FORWARDED_HOST -> drop = add(drop, name);
                 default -> {
-                    // Host goes on as the client sent it; Transfer-Encoding (only chunked gets
-                    // this far) frames the body the same way on the backend connection.
+                    // Hop-by-hop, and the X-Forwarded-Proto and -Host that weldr sets itself.
                 }
             }
         }
-        remove(h, drop);
-        h.set(HttpHeaderNames.VIA, via == null ? VIA : via.append(", ").append(VIA).toString());
-        h.set(X_FORWARDED_FOR, forwardedFor == null ? clientAddress : forwardedFor.append(", ").append(clientAddress).toString());
-        h.set(X_FORWARDED_PROTO, HTTP);
-        if (host != null) {
-            h.set(X_FORWARDED_HOST, host);
+        out.writeBytes(VIA_NAME);
+        if (via >= 0) {
+            list(out, h, HopByHop.VIA, via);
         }
-        req.setProtocolVersion(HttpVersion.HTTP_1_1);
+        out.writeBytes(VIA_VALUE).writeBytes(CRLF);
+        out.writeBytes(X_FORWARDED_FOR);
+        if (forwardedFor >= 0) {
+            list(out, h, HopByHop.X_FORWARDED_FOR, forwardedFor);
+        }
+        out.writeCharSequence(clientAddress, StandardCharsets.ISO_8859_1);
+        out.writeBytes(CRLF).writeBytes(X_FORWARDED_PROTO_HTTP);
+        if (h.host >= 0) {
+            out.writeBytes(X_FORWARDED_HOST).writeBytes(b, h.at[4 * h.host + 2], valueLength(h, h.host)).writeBytes(CRLF);
+        }
+        if (upgrade) {
+            out.writeBytes(UPGRADE_WEBSOCKET);
+        }
+        return out.writeBytes(CRLF);
     }
 
     /**
-     * The backend's response made ready for the client. Returns true when the client's connection
-     * must close after it: the client asked for that, or an HTTP/1.0 client gets a body whose end
-     * only the connection's end can tell.
+     * The backend's response head made ready for the client. {@code chunked}: the body goes out in
+     * chunks (whatever framed it on the way in); {@code connection}: what to say of the client's
+     * connection; {@code upgradeTo}: the protocol of an accepted upgrade, or null.
      */
-    static boolean response(HttpResponse resp, Exchange ex, HttpDate date) {
-        HttpHeaders h = resp.headers();
-        List<String> named = connectionNamed(h);
-        List<String> drop = null;
-        StringBuilder via = null;
-        boolean dated = false;
-        boolean chunked = false;
-        boolean length = false;
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
-            Map.Entry<CharSequence, CharSequence> header = it.next();
-            String name = header.getKey().toString();
-            int kind = HopByHop.kind(name);
-            switch (kind) {
-                case HopByHop.HOP -> drop = add(drop, name);
-                case HopByHop.VIA -> via = HopByHop.join(via, header.getValue().toString());
-                case HopByHop.TRANSFER_ENCODING -> chunked = true;
-                default -> {
-                    if (named != null && HopByHop.listed(named, name)) {
-                        drop = add(drop, name);
-                    } else {
-                        dated |= kind == HopByHop.DATE;
-                        length |= name.length() == 14 && HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name);
-                    }
+    static ByteBuf response(ByteBufAllocator alloc, HttpHead h, boolean chunked, int connection, String upgradeTo, HttpDate date) {
+        byte[] b = h.b;
+        ByteBuf out = alloc.directBuffer(h.length + 128);
+        out.writeBytes(STATUS_1_1).writeBytes(b, h.statusStart, h.statusEnd - h.statusStart).writeBytes(CRLF);
+        int via = -1;
+        for (int i = 0; i < h.count; i++) {
+            int kind = h.kinds[i];
+            if (kind == HopByHop.VIA) {
+                via = via < 0 ? i : via;
+            } else if (kind == HopByHop.CONTENT_LENGTH) {
+                // A body framed by chunks goes out in chunks: its Content-Length was never its length.
+                if (!h.hasTransferEncoding) {
+                    line(out, h, i);
                 }
+            } else if (!HopByHop.isHopByHop(kind) && (h.connectionNamed == null || !h.namedByConnection(i))) {
+                line(out, h, i);
             }
         }
-        remove(h, drop);
-        h.set(HttpHeaderNames.VIA, via == null ? VIA : via.append(", ").append(VIA).toString());
-        if (!dated) {
+        out.writeBytes(VIA_NAME);
+        if (via >= 0) {
+            list(out, h, HopByHop.VIA, via);
+        }
+        out.writeBytes(VIA_VALUE).writeBytes(CRLF);
+        if (!h.dated) {
             // RFC 9110 §6.6.1: a recipient with a clock adds the Date a forwarded response lacks.
-            h.set(HttpHeaderNames.DATE, date.now());
+            out.writeBytes(DATE).writeBytes(date.bytes()).writeBytes(CRLF);
         }
-        int status = resp.status().code();
-        boolean close = !ex.keepAlive;
-        if (ex.head || status == 204 || status == 304 || status < 200) {
-            h.remove(HttpHeaderNames.TRANSFER_ENCODING);
-        } else if (!length) {
-            if (ex.http10) {
-                // An HTTP/1.0 client cannot take chunks: the body is streamed and its end is the
-                // connection's end (RFC 9112 §6.3), instead of being held whole in memory.
-                h.remove(HttpHeaderNames.TRANSFER_ENCODING);
-                close = true;
-            } else {
-                // Chunked from the backend, or delimited by its connection's end: chunked to the client.
-                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-            }
-        } else if (chunked) {
-            h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        if (chunked) {
+            out.writeBytes(CHUNKED);
         }
-        if (close) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (ex.http10) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        if (upgradeTo != null) {
+            out.writeCharSequence("connection: upgrade\r\nupgrade: " + upgradeTo + "\r\n", StandardCharsets.ISO_8859_1);
+        } else if (connection == CONNECTION_CLOSE) {
+            out.writeBytes(CLOSE);
+        } else if (connection == CONNECTION_KEEP_ALIVE) {
+            out.writeBytes(KEEP_ALIVE);
         }
-        resp.setProtocolVersion(HttpVersion.HTTP_1_1);
-        return close;
+        return out.writeBytes(CRLF);
     }
 
     /** An answer of weldr's own: a short plain-text body, with Via and Date like any other. */
-    static FullHttpResponse text(HttpResponseStatus status, String text, HttpDate date) {
-        ByteBuf body = Unpooled.copiedBuffer(text, StandardCharsets.UTF_8);
-        FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, body);
-        resp.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
-                .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())
-                .set(HttpHeaderNames.VIA, VIA)
-                .set(HttpHeaderNames.DATE, date.now());
-        return resp;
-    }
-
-    /** The header names a Connection header lists (hop-by-hop too), or null. */
-    private static List<String> connectionNamed(HttpHeaders h) {
-        if (!h.contains(HttpHeaderNames.CONNECTION)) {
-            return null;
+    static ByteBuf text(ByteBufAllocator alloc, int status, String text, int connection, HttpDate date) {
+        byte[] body = text.getBytes(StandardCharsets.UTF_8);
+        ByteBuf out = alloc.directBuffer(192 + body.length);
+        out.writeCharSequence("HTTP/1.1 " + status + " " + HttpResponseStatus.valueOf(status).reasonPhrase()
+                + "\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: " + body.length + "\r\n", StandardCharsets.ISO_8859_1);
+        out.writeBytes(VIA_NAME).writeBytes(VIA_VALUE).writeBytes(CRLF);
+        out.writeBytes(DATE).writeBytes(date.bytes()).writeBytes(CRLF);
+        if (connection == CONNECTION_CLOSE) {
+            out.writeBytes(CLOSE);
+        } else if (connection == CONNECTION_KEEP_ALIVE) {
+            out.writeBytes(KEEP_ALIVE);
         }
-        return HopByHop.named(h.getAll(HttpHeaderNames.CONNECTION));
+        return out.writeBytes(CRLF).writeBytes(body);
     }
 
-    private static List<String> add(List<String> list, String name) {
-        if (list == null) {
-            list = new ArrayList<>(4);
+    static ByteBuf continueHead() {
+        return CONTINUE.duplicate();
+    }
+
+    // ---- chunks -------------------------------------------------------------------------------
+
+    /** The line that opens a chunk of {@code size} bytes. */
+    static ByteBuf chunkStart(ByteBufAllocator alloc, int size) {
+        ByteBuf out = alloc.directBuffer(10);
+        int shift = 28;
+        while (shift > 0 && (size >>> shift) == 0) {
+            shift -= 4;
         }
-        list.add(name);
-        return list;
+        for (; shift >= 0; shift -= 4) {
+            out.writeByte(HEX[(size >>> shift) & 0xf]);
+        }
+        return out.writeByte('\r').writeByte('\n');
     }
 
-    private static void remove(HttpHeaders h, List<String> names) {
-        if (names != null) {
-            for (String name : names) {
-                h.remove(name);
+    static ByteBuf chunkEnd() {
+        return LINE_BREAK.duplicate();
+    }
+
+    /** The last chunk, with the trailers (lines ending CR LF) when there are any. */
+    static ByteBuf lastChunk(ByteBufAllocator alloc, ByteBuf trailers) {
+        if (trailers == null) {
+            return LAST_CHUNK.duplicate();
+        }
+        ByteBuf out = alloc.directBuffer(5 + trailers.readableBytes());
+        out.writeBytes(LAST_CHUNK_START, LAST_CHUNK_START.readerIndex(), LAST_CHUNK_START.readableBytes());
+        out.writeBytes(trailers, trailers.readerIndex(), trailers.readableBytes());
+        return out.writeBytes(CRLF);
+    }
+
+    // ---- lines --------------------------------------------------------------------------------
+
+    /** Header line {@code i} as it came, its trailing spaces and bare line feed made a plain CR LF. */
+    private static void line(ByteBuf out, HttpHead h, int i) {
+        int s = h.at[4 * i];
+        out.writeBytes(h.b, s, h.at[4 * i + 3] - s).writeBytes(CRLF);
+    }
+
+    /** The values of every header of this kind from the first one on, as one list ending ", ". */
+    private static void list(ByteBuf out, HttpHead h, int kind, int from) {
+        for (int i = from; i < h.count; i++) {
+            if (h.kinds[i] == kind && h.at[4 * i + 3] > h.at[4 * i + 2]) {
+                out.writeBytes(h.b, h.at[4 * i + 2], valueLength(h, i)).writeBytes(LIST);
             }
         }
+    }
+
+    private static int valueLength(HttpHead h, int i) {
+        return h.at[4 * i + 3] - h.at[4 * i + 2];
+    }
+
+    private static ByteBuf constant(String text) {
+        return Unpooled.unreleasableBuffer(Unpooled.directBuffer(text.length())
+                .writeBytes(text.getBytes(StandardCharsets.US_ASCII)));
     }
 }

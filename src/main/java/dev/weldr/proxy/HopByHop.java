@@ -1,17 +1,15 @@
 package dev.weldr.proxy;
 
-import java.util.List;
-
 /**
  * RFC 9110 §7.6.1: headers that concern one connection and must not be forwarded, and the few
- * headers a proxy rewrites. A name is classified once, without allocating: the hot path looks at
- * every header of every request and response.
+ * headers a proxy reads or rewrites. A name is classified once, where it lies in the head's
+ * bytes, without allocating: the hot path looks at every header of every request and response.
  */
 final class HopByHop {
 
     /** An end-to-end header: forwarded as it is. */
     static final int FORWARD = 0;
-    /** Connection, Keep-Alive, TE, Transfer-Encoding, …: never forwarded. */
+    /** Keep-Alive, TE, Trailer, Proxy-*: never forwarded. */
     static final int HOP = 1;
     static final int HOST = 2;
     static final int VIA = 3;
@@ -22,104 +20,80 @@ final class HopByHop {
     static final int EXPECT = 8;
     /** Hop-by-hop too, but it decides how the body is framed: the proxy sets it itself. */
     static final int TRANSFER_ENCODING = 9;
+    static final int CONTENT_LENGTH = 10;
+    /** Hop-by-hop; it may name more hop-by-hop headers. */
+    static final int CONNECTION = 11;
+    /** Hop-by-hop; read for WebSocket upgrades. */
+    static final int UPGRADE = 12;
 
     private HopByHop() {
     }
 
-    static int kind(String name) {
-        switch (name.length()) {
+    /** The kind of the header whose name is {@code len} bytes at {@code off}. */
+    static int kind(byte[] b, int off, int len) {
+        switch (len) {
             case 2:
-                return is(name, "te") ? HOP : FORWARD;
+                return is(b, off, "te") ? HOP : FORWARD;
             case 3:
-                return is(name, "via") ? VIA : FORWARD;
+                return is(b, off, "via") ? VIA : FORWARD;
             case 4:
-                if (is(name, "host")) {
+                if (is(b, off, "host")) {
                     return HOST;
                 }
-                return is(name, "date") ? DATE : FORWARD;
+                return is(b, off, "date") ? DATE : FORWARD;
             case 6:
-                return is(name, "expect") ? EXPECT : FORWARD;
+                return is(b, off, "expect") ? EXPECT : FORWARD;
             case 7:
-                return is(name, "trailer") || is(name, "upgrade") ? HOP : FORWARD;
+                if (is(b, off, "upgrade")) {
+                    return UPGRADE;
+                }
+                return is(b, off, "trailer") ? HOP : FORWARD;
             case 10:
-                return is(name, "connection") || is(name, "keep-alive") ? HOP : FORWARD;
+                if (is(b, off, "connection")) {
+                    return CONNECTION;
+                }
+                return is(b, off, "keep-alive") ? HOP : FORWARD;
+            case 14:
+                return is(b, off, "content-length") ? CONTENT_LENGTH : FORWARD;
             case 15:
-                return is(name, "x-forwarded-for") ? X_FORWARDED_FOR : FORWARD;
+                return is(b, off, "x-forwarded-for") ? X_FORWARDED_FOR : FORWARD;
             case 16:
-                if (is(name, "proxy-connection")) {
+                if (is(b, off, "proxy-connection")) {
                     return HOP;
                 }
-                if (is(name, "x-forwarded-host")) {
-                    return X_FORWARDED_HOST;
-                }
-                return FORWARD;
+                return is(b, off, "x-forwarded-host") ? X_FORWARDED_HOST : FORWARD;
             case 17:
-                if (is(name, "transfer-encoding")) {
+                if (is(b, off, "transfer-encoding")) {
                     return TRANSFER_ENCODING;
                 }
-                return is(name, "x-forwarded-proto") ? X_FORWARDED_PROTO : FORWARD;
+                return is(b, off, "x-forwarded-proto") ? X_FORWARDED_PROTO : FORWARD;
             case 18:
-                return is(name, "proxy-authenticate") ? HOP : FORWARD;
+                return is(b, off, "proxy-authenticate") ? HOP : FORWARD;
             case 19:
-                return is(name, "proxy-authorization") ? HOP : FORWARD;
+                return is(b, off, "proxy-authorization") ? HOP : FORWARD;
             default:
                 return FORWARD;
         }
     }
 
-    /** ASCII case-insensitive equality of a header name (a token: no byte that |0x20 could confuse) and a same-length lower-case name. */
-    private static boolean is(String name, String lower) {
+    /** Connection, Upgrade, Keep-Alive, TE, Trailer, Transfer-Encoding, Proxy-*: never forwarded as they came. */
+    static boolean isHopByHop(int kind) {
+        return kind == HOP || kind == CONNECTION || kind == UPGRADE || kind == TRANSFER_ENCODING;
+    }
+
+    /** ASCII case-insensitive equality of a name and a same-length lower-case name. */
+    private static boolean is(byte[] b, int off, String lower) {
         for (int i = 0; i < lower.length(); i++) {
-            char c = name.charAt(i);
-            if (c != lower.charAt(i) && (c | 0x20) != lower.charAt(i)) {
+            int c = b[off + i];
+            if (c != lower.charAt(i) && fold(c) != lower.charAt(i)) {
                 return false;
             }
         }
         return true;
     }
 
-    /** The header names a Connection header lists (they are hop-by-hop too), or null when none. */
-    static List<String> named(List<String> connectionValues) {
-        List<String> names = null;
-        for (String value : connectionValues) {
-            int start = 0;
-            while (start <= value.length()) {
-                int comma = value.indexOf(',', start);
-                int end = comma < 0 ? value.length() : comma;
-                String token = value.substring(start, end).trim();
-                if (!token.isEmpty() && !token.equalsIgnoreCase("close") && !token.equalsIgnoreCase("keep-alive")) {
-                    if (names == null) {
-                        names = new java.util.ArrayList<>(2);
-                    }
-                    names.add(token);
-                }
-                start = end + 1;
-            }
-        }
-        return names;
-    }
-
-    static boolean listed(List<String> names, String name) {
-        if (names != null) {
-            for (String n : names) {
-                if (n.equalsIgnoreCase(name)) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    /** Joins list values (several lines of one field are one comma-separated list, RFC 9110 §5.3). */
-    static StringBuilder join(StringBuilder list, String value) {
-        if (value.isBlank()) {
-            return list;
-        }
-        if (list == null) {
-            list = new StringBuilder(value.length() + 32);
-        } else {
-            list.append(", ");
-        }
-        return list.append(value.trim());
+    /** ASCII lower case of a letter; anything else as it is. */
+    static int fold(int c) {
+        return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
     }
 }

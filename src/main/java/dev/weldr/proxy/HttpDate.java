@@ -1,5 +1,6 @@
 package dev.weldr.proxy;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -12,14 +13,19 @@ final class HttpDate {
             DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.ENGLISH).withZone(ZoneOffset.UTC);
 
     private long second = Long.MIN_VALUE;
-    private String text;
+    private byte[] bytes;
 
-    String now() {
+    /** The date as the bytes of a header value. */
+    byte[] bytes() {
         long now = System.currentTimeMillis() / 1000;
         if (now != second) {
             second = now;
-            text = IMF_FIXDATE.format(Instant.ofEpochSecond(now));
+            bytes = IMF_FIXDATE.format(Instant.ofEpochSecond(now)).getBytes(StandardCharsets.US_ASCII);
         }
-        return text;
+        return bytes;
+    }
+
+    String now() {
+        return new String(bytes(), StandardCharsets.US_ASCII);
     }
 }

@@ -8,9 +8,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -35,19 +32,7 @@ final class Loop {
 
     static final int MAX_INITIAL_LINE = 8192;
     static final int MAX_HEADER_SIZE = 16384;
-    static final int MAX_CHUNK_SIZE = 65536;
 
-    /**
-     * Responses are parsed strictly (framing, lengths, line syntax) but their header names and
-     * values are not re-checked character by character: they come from the pool's own servers.
-     * Requests from clients are checked in full.
-     */
-    private static final HttpDecoderConfig BACKEND_DECODER = new HttpDecoderConfig()
-            .setMaxInitialLineLength(MAX_INITIAL_LINE)
-            .setMaxHeaderSize(MAX_HEADER_SIZE)
-            .setMaxChunkSize(MAX_CHUNK_SIZE)
-            .setHeadersFactory(DefaultHttpHeadersFactory.headersFactory().withValidation(false))
-            .setTrailersFactory(DefaultHttpHeadersFactory.trailersFactory().withValidation(false));
 
     final int index;
     final EventLoop eventLoop;
@@ -207,7 +192,6 @@ final class Loop {
                             SslHandler ssl = tls().newHandler(ch.alloc(), backend.server().host(), backend.server().port());
                             p.addLast(ssl);
                         }
-                        p.addLast(new HttpClientCodec(BACKEND_DECODER, false, false));
                         p.addLast(new BackendConnection(Loop.this, backend));
                     }
                 })

@@ -15,8 +15,6 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.http.HttpRequestDecoder;
-import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
@@ -93,8 +91,6 @@ public class ProxyServer {
                     protected void initChannel(Channel ch) {
                         ch.pipeline().addLast(
                                 new IdleStateHandler(CLIENT_IDLE_SECONDS, 0, 0),
-                                new HttpRequestDecoder(Loop.MAX_INITIAL_LINE, Loop.MAX_HEADER_SIZE, Loop.MAX_CHUNK_SIZE),
-                                new HttpResponseEncoder(),
                                 new FrontConnection(loops.get(ch.eventLoop())));
                     }
                 });

@@ -1,0 +1,78 @@
+package dev.weldr.proxy;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Finds where a head ends in the bytes read so far (the empty line after its header lines), and
+ * takes it out whole as a {@link HttpHead}. The search resumes where the last one stopped, so a
+ * head that trickles in byte by byte is scanned once, not once per read. Limits as Netty's and
+ * nginx's: a start line of at most {@link Loop#MAX_INITIAL_LINE} bytes (414 beyond), header lines
+ * of at most {@link Loop#MAX_HEADER_SIZE} together (431 beyond).
+ */
+final class HeadScanner {
+
+    private final boolean request;
+    /**
+     * Where the search resumes (the start of the line not yet seen whole), from the head's start;
+     * -1 when a new head starts. Offsets, not indexes: the buffer may be replaced by a bigger one.
+     */
+    private int resumeAt = -1;
+    /** Where the start line ends (after its line feed), from the head's start; -1 until it is seen. */
+    private int startLineEnd = -1;
+
+    HeadScanner(boolean request) {
+        this.request = request;
+    }
+
+    /** The next head, taken out of {@code in}; null when it has not come whole yet. */
+    HttpHead next(ByteBuf in) {
+        int start = in.readerIndex();
+        if (resumeAt < 0) {
+            // RFC 9112 §2.2: empty lines before a request line are ignored.
+            while (request && in.isReadable() && (in.getByte(start) == '\r' || in.getByte(start) == '\n')) {
+                in.skipBytes(1);
+                start++;
+            }
+            resumeAt = 0;
+            startLineEnd = -1;
+        }
+        int limit = in.writerIndex();
+        int i = start + resumeAt;
+        while (true) {
+            int lf = in.indexOf(i, limit, (byte) '\n');
+            if (lf < 0) {
+                resumeAt = i - start;
+                checkSize(limit - start);
+                return null;
+            }
+            if (startLineEnd < 0) {
+                startLineEnd = lf + 1 - start;
+                checkSize(lf - start);
+            } else if (lf == i || lf == i + 1 && in.getByte(i) == '\r') {
+                checkSize(i - start);
+                resumeAt = -1;
+                byte[] b = new byte[lf + 1 - start];
+                in.readBytes(b);
+                return request ? HttpHead.request(b, b.length) : HttpHead.response(b, b.length);
+            }
+            i = lf + 1;
+        }
+    }
+
+    /** Refuses a head whose start line or header lines went past their limits (up to {@code upTo}). */
+    private void checkSize(int upTo) {
+        if (startLineEnd < 0) {
+            if (upTo > Loop.MAX_INITIAL_LINE) {
+                throw new HttpHead.BadHead(request ? 414 : 502, "start line too long");
+            }
+        } else if (upTo - startLineEnd > Loop.MAX_HEADER_SIZE) {
+            throw new HttpHead.BadHead(request ? 431 : 502, "header lines too large");
+        }
+    }
+
+    /** Forgets a head under way (the bytes it was scanning are gone). */
+    void reset() {
+        resumeAt = -1;
+        startLineEnd = -1;
+    }
+}

@@ -1,0 +1,535 @@
+package dev.weldr.proxy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A request or response head as it came, parsed once where it lies: the bytes are kept and every
+ * header line is known by its offsets and its {@link HopByHop kind}, so that forwarding copies
+ * the lines it keeps instead of decoding every header into strings and encoding them again
+ * (HAProxy's way). Only what the proxy itself needs becomes a string, when it is asked for.
+ *
+ * <p>Requests are checked strictly (RFC 9112): a token method, a target without spaces or
+ * controls, HTTP/1.0 or 1.1, header names that are tokens with no space before the colon, values
+ * without controls, no obsolete line folding, one Content-Length, never both Content-Length and
+ * Transfer-Encoding. Responses come from the pool's own servers: their framing is checked as
+ * strictly, their header bytes are not.
+ */
+final class HttpHead {
+
+    static final int HTTP_1_0 = 0;
+    static final int HTTP_1_1 = 1;
+
+    final byte[] b;
+    final int length;
+    final boolean request;
+    int version;
+
+    // Request line: method and target by offsets.
+    int methodStart;
+    int methodEnd;
+    int targetStart;
+    int targetEnd;
+    /** GET, HEAD or anything else (for the few decisions that depend on the method). */
+    int method;
+    static final int OTHER = 0;
+    static final int GET = 1;
+    static final int HEAD = 2;
+
+    // Status line.
+    int status;
+    /** Offset of what follows the version in the status line (" 200 OK"), up to its line end. */
+    int statusStart;
+    int statusEnd;
+
+    /** Offset after the start line (its line break included). */
+    int firstHeader;
+    /** Header count, and four offsets each: line start, name end, value start, value end. */
+    int count;
+    int[] at = new int[4 * 16];
+    byte[] kinds = new byte[16];
+
+    // What the headers say, gathered while parsing.
+    /** The body's length from Content-Length; -1 when none. */
+    long contentLength = -1;
+    boolean hasTransferEncoding;
+    /** Transfer-Encoding ends with chunked: the body is chunked. */
+    boolean chunked;
+    /** Transfer-Encoding is exactly chunked (the only coding weldr takes on requests). */
+    boolean onlyChunked;
+    boolean connectionClose;
+    boolean connectionKeepAlive;
+    boolean connectionUpgrade;
+    /** Other header names the Connection header lists: hop-by-hop too; null when none. */
+    List<String> connectionNamed;
+    /** Index of the first Host header; -1 when none. */
+    int host = -1;
+    boolean expectContinue;
+    boolean upgradeWebSocket;
+    boolean dated;
+
+    private HttpHead(byte[] b, int length, boolean request) {
+        this.b = b;
+        this.length = length;
+        this.request = request;
+    }
+
+    /** A client's head, refused with a {@link BadHead} (400, 501, 505) when it cannot be forwarded safely. */
+    static HttpHead request(byte[] b, int length) {
+        HttpHead h = new HttpHead(b, length, true);
+        h.parseRequestLine();
+        h.parseHeaders(true);
+        h.checkRequestFraming();
+        return h;
+    }
+
+    /** A backend's head, refused with a {@link BadHead} when its framing cannot be trusted. */
+    static HttpHead response(byte[] b, int length) {
+        HttpHead h = new HttpHead(b, length, false);
+        h.parseStatusLine();
+        h.parseHeaders(false);
+        if (h.hasTransferEncoding) {
+            // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length.
+            h.contentLength = -1;
+        }
+        return h;
+    }
+
+    // ---- the start line -----------------------------------------------------------------------
+
+    private void parseRequestLine() {
+        int i = 0;
+        // RFC 9112 §2.2: empty lines before the request line are ignored.
+        while (i < length && (b[i] == '\r' || b[i] == '\n')) {
+            i++;
+        }
+        int lineEnd = lineEnd(i);
+        methodStart = i;
+        while (i < lineEnd && isToken(b[i])) {
+            i++;
+        }
+        if (i == methodStart || i >= lineEnd || b[i] != ' ') {
+            throw new BadHead(400, "malformed request line");
+        }
+        methodEnd = i;
+        method = methodIs("GET") ? GET : methodIs("HEAD") ? HEAD : OTHER;
+        targetStart = ++i;
+        while (i < lineEnd && b[i] > ' ' && b[i] != 0x7f) {
+            i++;
+        }
+        if (i == targetStart || i >= lineEnd || b[i] != ' ') {
+            throw new BadHead(400, "malformed request line");
+        }
+        targetEnd = i++;
+        version = parseVersion(i, lineEnd, true);
+        if (version < 0 || i + 8 != contentEnd(lineEnd)) {
+            throw new BadHead(version == -2 ? 505 : 400, version == -2 ? "HTTP version not supported" : "malformed request line");
+        }
+        firstHeader = lineEnd + 1;
+    }
+
+    private void parseStatusLine() {
+        int lineEnd = lineEnd(0);
+        version = parseVersion(0, lineEnd, false);
+        int i = 8;
+        if (version < 0 || i + 4 > contentEnd(lineEnd) || b[i] != ' ' || !isDigit(b[i + 1]) || !isDigit(b[i + 2]) || !isDigit(b[i + 3])
+                || i + 4 < contentEnd(lineEnd) && b[i + 4] != ' ') {
+            throw new BadHead(502, "malformed status line");
+        }
+        status = (b[i + 1] - '0') * 100 + (b[i + 2] - '0') * 10 + (b[i + 3] - '0');
+        statusStart = i;
+        statusEnd = contentEnd(lineEnd);
+        firstHeader = lineEnd + 1;
+    }
+
+    /** HTTP/1.0 or HTTP/1.1 at {@code i}; -2 for another major version, -1 when it is no version at all. */
+    private int parseVersion(int i, int lineEnd, boolean request) {
+        if (i + 8 > lineEnd || b[i] != 'H' || b[i + 1] != 'T' || b[i + 2] != 'T' || b[i + 3] != 'P' || b[i + 4] != '/'
+                || !isDigit(b[i + 5]) || b[i + 6] != '.' || !isDigit(b[i + 7])) {
+            return -1;
+        }
+        if (b[i + 5] != '1') {
+            return request ? -2 : -1;
+        }
+        return b[i + 7] == '0' ? HTTP_1_0 : HTTP_1_1;
+    }
+
+    // ---- header lines -------------------------------------------------------------------------
+
+    private void parseHeaders(boolean strict) {
+        int i = firstHeader;
+        while (true) {
+            int lineEnd = lineEnd(i);
+            int end = contentEnd(lineEnd);
+            if (end == i) {
+                return;
+            }
+            if (b[i] == ' ' || b[i] == '\t') {
+                // RFC 9112 §5.2: obsolete line folding is refused.
+                throw new BadHead(strict ? 400 : 502, "obsolete line folding");
+            }
+            int colon = i;
+            while (colon < end && b[colon] != ':') {
+                if (strict && !isToken(b[colon])) {
+                    throw new BadHead(400, "invalid header name");
+                }
+                colon++;
+            }
+            if (colon == i || colon == end) {
+                throw new BadHead(strict ? 400 : 502, "malformed header line");
+            }
+            if (!strict && (b[colon - 1] == ' ' || b[colon - 1] == '\t')) {
+                throw new BadHead(502, "whitespace before a header's colon");
+            }
+            int vs = colon + 1;
+            while (vs < end && (b[vs] == ' ' || b[vs] == '\t')) {
+                vs++;
+            }
+            int ve = end;
+            while (ve > vs && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) {
+                ve--;
+            }
+            if (strict) {
+                for (int k = vs; k < ve; k++) {
+                    int c = b[k] & 0xff;
+                    if (c < ' ' && c != '\t' || c == 0x7f) {
+                        throw new BadHead(400, "invalid character in a header value");
+                    }
+                }
+            }
+            add(i, colon, vs, ve);
+            i = lineEnd + 1;
+        }
+    }
+
+    private void add(int lineStart, int nameEnd, int valueStart, int valueEnd) {
+        int n = count;
+        if (4 * n + 4 > at.length) {
+            at = java.util.Arrays.copyOf(at, at.length * 2);
+            kinds = java.util.Arrays.copyOf(kinds, kinds.length * 2);
+        }
+        at[4 * n] = lineStart;
+        at[4 * n + 1] = nameEnd;
+        at[4 * n + 2] = valueStart;
+        at[4 * n + 3] = valueEnd;
+        int kind = HopByHop.kind(b, lineStart, nameEnd - lineStart);
+        kinds[n] = (byte) kind;
+        count = n + 1;
+        switch (kind) {
+            case HopByHop.CONTENT_LENGTH -> contentLength(valueStart, valueEnd);
+            case HopByHop.TRANSFER_ENCODING -> transferEncoding(valueStart, valueEnd);
+            case HopByHop.CONNECTION -> connection(valueStart, valueEnd);
+            case HopByHop.HOST -> {
+                if (host < 0) {
+                    host = n;
+                } else if (request) {
+                    // RFC 9112 §3.2: more than one Host is refused.
+                    throw new BadHead(400, "more than one Host header");
+                }
+            }
+            case HopByHop.EXPECT -> expectContinue |= equalsIgnoreCase(valueStart, valueEnd, "100-continue");
+            case HopByHop.UPGRADE -> upgradeWebSocket |= equalsIgnoreCase(valueStart, valueEnd, "websocket");
+            case HopByHop.DATE -> dated = true;
+            default -> {
+            }
+        }
+    }
+
+    private void contentLength(int vs, int ve) {
+        // A list of equal values ("5, 5") is one length (RFC 9110 §8.6); anything else is refused.
+        int i = vs;
+        do {
+            int start = i;
+            long value = 0;
+            while (i < ve && isDigit(b[i])) {
+                if (value > (Long.MAX_VALUE - 9) / 10) {
+                    throw bad("Content-Length too large");
+                }
+                value = value * 10 + (b[i] - '0');
+                i++;
+            }
+            if (i == start) {
+                throw bad("invalid Content-Length");
+            }
+            if (contentLength >= 0 && contentLength != value) {
+                throw bad("conflicting Content-Length values");
+            }
+            contentLength = value;
+            while (i < ve && (b[i] == ' ' || b[i] == '\t')) {
+                i++;
+            }
+            if (i < ve) {
+                if (b[i] != ',') {
+                    throw bad("invalid Content-Length");
+                }
+                i++;
+                while (i < ve && (b[i] == ' ' || b[i] == '\t')) {
+                    i++;
+                }
+            }
+        } while (i < ve);
+    }
+
+    private void transferEncoding(int vs, int ve) {
+        // Several lines are one list: the last coding of the last line is what frames the body.
+        boolean first = !hasTransferEncoding;
+        hasTransferEncoding = true;
+        int last = ve;
+        int lastStart = vs;
+        for (int k = ve - 1; k >= vs; k--) {
+            if (b[k] == ',') {
+                lastStart = k + 1;
+                break;
+            }
+        }
+        while (lastStart < last && (b[lastStart] == ' ' || b[lastStart] == '\t')) {
+            lastStart++;
+        }
+        while (last > lastStart && (b[last - 1] == ' ' || b[last - 1] == '\t')) {
+            last--;
+        }
+        chunked = equalsIgnoreCase(lastStart, last, "chunked");
+        onlyChunked = first && chunked && lastStart == vs;
+    }
+
+    private void connection(int vs, int ve) {
+        int i = vs;
+        while (i <= ve) {
+            int comma = i;
+            while (comma < ve && b[comma] != ',') {
+                comma++;
+            }
+            int s = i;
+            int e = comma;
+            while (s < e && (b[s] == ' ' || b[s] == '\t')) {
+                s++;
+            }
+            while (e > s && (b[e - 1] == ' ' || b[e - 1] == '\t')) {
+                e--;
+            }
+            if (e > s) {
+                if (equalsIgnoreCase(s, e, "close")) {
+                    connectionClose = true;
+                } else if (equalsIgnoreCase(s, e, "keep-alive")) {
+                    connectionKeepAlive = true;
+                } else if (equalsIgnoreCase(s, e, "upgrade")) {
+                    connectionUpgrade = true;
+                } else {
+                    if (connectionNamed == null) {
+                        connectionNamed = new ArrayList<>(2);
+                    }
+                    connectionNamed.add(new String(b, s, e - s, StandardCharsets.ISO_8859_1));
+                }
+            }
+            i = comma + 1;
+        }
+    }
+
+    private void checkRequestFraming() {
+        if (hasTransferEncoding && contentLength >= 0) {
+            // RFC 9112 §6.1: a sign of request smuggling; refused, as nginx does.
+            throw new BadHead(400, "both Content-Length and Transfer-Encoding");
+        }
+    }
+
+    private BadHead bad(String message) {
+        return new BadHead(request ? 400 : 502, message);
+    }
+
+    // ---- what the proxy asks ------------------------------------------------------------------
+
+    /** The request's body is framed by chunks or by a length above 0. */
+    boolean requestHasBody() {
+        return chunked || contentLength > 0;
+    }
+
+    /** The client's connection may carry another request after this one (RFC 9112 §9.3). */
+    boolean keepAlive() {
+        return version == HTTP_1_1 ? !connectionClose : connectionKeepAlive && !connectionClose;
+    }
+
+    /** Whether header {@code i} is listed by the Connection header (so hop-by-hop). */
+    boolean namedByConnection(int i) {
+        if (connectionNamed == null) {
+            return false;
+        }
+        int s = at[4 * i];
+        int len = at[4 * i + 1] - s;
+        for (String name : connectionNamed) {
+            if (name.length() == len && equalsIgnoreCase(s, s + len, name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    String methodName() {
+        return new String(b, methodStart, methodEnd - methodStart, StandardCharsets.ISO_8859_1);
+    }
+
+    String target() {
+        return new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The path of the request target, without its query (what routes match). */
+    String path() {
+        int end = targetStart;
+        while (end < targetEnd && b[end] != '?' && b[end] != '#') {
+            end++;
+        }
+        return new String(b, targetStart, end - targetStart, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The value of header {@code i}. */
+    String value(int i) {
+        return new String(b, at[4 * i + 2], at[4 * i + 3] - at[4 * i + 2], StandardCharsets.ISO_8859_1);
+    }
+
+    /** The first value of a header, or null. */
+    String get(String name) {
+        for (int i = 0; i < count; i++) {
+            if (nameIs(i, name)) {
+                return value(i);
+            }
+        }
+        return null;
+    }
+
+    /** Every value of a header, in order. */
+    List<String> getAll(String name) {
+        List<String> all = new ArrayList<>(2);
+        for (int i = 0; i < count; i++) {
+            if (nameIs(i, name)) {
+                all.add(value(i));
+            }
+        }
+        return all;
+    }
+
+    boolean nameIs(int i, String name) {
+        int s = at[4 * i];
+        return at[4 * i + 1] - s == name.length() && equalsIgnoreCase(s, s + name.length(), name);
+    }
+
+    /** The transfer codings as the client listed them. */
+    String transferCodings() {
+        return values(HopByHop.TRANSFER_ENCODING);
+    }
+
+    private String values(int kind) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            if (kinds[i] == kind) {
+                if (sb.length() > 0) {
+                    sb.append(", ");
+                }
+                sb.append(value(i));
+            }
+        }
+        return sb.toString();
+    }
+
+    /** The Host value without port, lower case (what routes match); "" when none. */
+    String hostForRouting() {
+        if (host < 0) {
+            return "";
+        }
+        int s = at[4 * host + 2];
+        int e = at[4 * host + 3];
+        if (e > s && b[s] == '[') {
+            int close = s;
+            while (close < e && b[close] != ']') {
+                close++;
+            }
+            return lower(s + 1, close);
+        }
+        int colon = e;
+        for (int k = s; k < e; k++) {
+            if (b[k] == ':') {
+                colon = k;
+                break;
+            }
+        }
+        return lower(s, colon);
+    }
+
+    private String lower(int s, int e) {
+        char[] c = new char[Math.max(0, e - s)];
+        for (int k = s; k < e; k++) {
+            int x = b[k] & 0xff;
+            c[k - s] = (char) (x >= 'A' && x <= 'Z' ? x | 0x20 : x);
+        }
+        return new String(c);
+    }
+
+    // ---- bytes --------------------------------------------------------------------------------
+
+    private boolean methodIs(String m) {
+        int s = methodStart;
+        if (methodEnd - s != m.length()) {
+            return false;
+        }
+        for (int k = 0; k < m.length(); k++) {
+            if (b[s + k] != m.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The index of the line feed ending the line at {@code i} (the head always ends with one). */
+    private int lineEnd(int i) {
+        while (i < length && b[i] != '\n') {
+            i++;
+        }
+        if (i >= length) {
+            throw new BadHead(request ? 400 : 502, "truncated head");
+        }
+        return i;
+    }
+
+    /** The end of a line's content: before its CR LF, or its bare LF. A CR elsewhere is refused. */
+    private int contentEnd(int lf) {
+        return lf > 0 && b[lf - 1] == '\r' ? lf - 1 : lf;
+    }
+
+    boolean equalsIgnoreCase(int s, int e, String lower) {
+        if (e - s != lower.length()) {
+            return false;
+        }
+        for (int k = 0; k < lower.length(); k++) {
+            if (HopByHop.fold(b[s + k]) != HopByHop.fold(lower.charAt(k))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isDigit(byte c) {
+        return c >= '0' && c <= '9';
+    }
+
+    /** RFC 9110 §5.6.2 tchar. */
+    static boolean isToken(byte c) {
+        return c > 0x20 && c < 0x7f && TOKEN[c];
+    }
+
+    private static final boolean[] TOKEN = new boolean[128];
+
+    static {
+        for (int c = 0x21; c < 0x7f; c++) {
+            TOKEN[c] = "\"(),/:;<=>?@[\\]{}".indexOf(c) < 0;
+        }
+    }
+
+    /** A head weldr cannot take: the status to answer (400, 501, 505; 502 for a backend's) and why. */
+    static final class BadHead extends RuntimeException {
+        final int status;
+
+        BadHead(int status, String message) {
+            super(message, null, false, false);
+            this.status = status;
+        }
+    }
+}
