@@ -46,8 +46,8 @@ final class HeadScanner {
                 return null;
             }
             if (startLineEnd < 0) {
-                startLineEnd = lf + 1 - start;
                 checkSize(lf - start);
+                startLineEnd = lf + 1 - start;
             } else if (lf == i || lf == i + 1 && in.getByte(i) == '\r') {
                 checkSize(i - start);
                 resumeAt = -1;

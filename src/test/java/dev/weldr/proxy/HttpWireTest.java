@@ -1,0 +1,291 @@
+package dev.weldr.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * weldr's own HTTP/1.1 reading and writing, byte by byte: what a head may look like, how bodies
+ * are framed, what is refused (and with which status), and what goes out on the other side.
+ */
+class HttpWireTest {
+
+    // ---- request heads ----------------------------------------------------------------------
+
+    @Test
+    void shouldParseARequestHeadWhereItLies() {
+        HttpHead h = request("GET /a/b?q=1 HTTP/1.1\r\nHost: Example.COM:8080\r\nX-Thing:  spaced value  \r\nContent-Length: 5\r\n\r\n");
+        assertEquals("GET", h.methodName());
+        assertEquals(HttpHead.GET, h.method);
+        assertEquals("/a/b?q=1", h.target());
+        assertEquals("/a/b", h.path());
+        assertEquals(HttpHead.HTTP_1_1, h.version);
+        assertEquals("example.com", h.hostForRouting());
+        assertEquals("spaced value", h.get("x-thing"));
+        assertEquals(5, h.contentLength);
+        assertTrue(h.requestHasBody());
+        assertTrue(h.keepAlive());
+    }
+
+    @Test
+    void shouldTakeBareLineFeedsAndIgnoreEmptyLinesBeforeTheRequestLine() {
+        HttpHead h = scan(true, "\r\n\r\nHEAD / HTTP/1.0\nHost: a\nConnection: keep-alive\n\nrest");
+        assertEquals(HttpHead.HEAD, h.method);
+        assertEquals(HttpHead.HTTP_1_0, h.version);
+        assertTrue(h.keepAlive());
+        assertEquals("a", h.get("Host"));
+    }
+
+    @Test
+    void shouldKnowWhenTheClientConnectionCloses() {
+        assertFalse(request("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").keepAlive());
+        assertFalse(request("GET / HTTP/1.0\r\n\r\n").keepAlive());
+    }
+
+    @Test
+    void shouldRefuseMalformedRequestHeadsWithTheRightStatus() {
+        assertBad(400, "GET / HTTP/1.1\r\nHost: a\r\n folded: value\r\n\r\n");
+        assertBad(400, "GET / HTTP/1.1\r\nHost : a\r\n\r\n");
+        assertBad(400, "GET / HTTP/1.1\r\nHo(st: a\r\n\r\n");
+        assertBad(400, "GET / HTTP/1.1\r\nHost: a\r\nNo-Colon\r\n\r\n");
+        assertBad(400, "GET / HTTP/1.1\r\nHost: a\r\nX: bad\u0001char\r\n\r\n");
+        assertBad(400, "GET / HTTP/1.1\r\nHost: a\r\nX: bare\rcr\r\n\r\n");
+        assertBad(400, "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertBad(400, "GET / HTTP/1.1 extra\r\nHost: a\r\n\r\n");
+        assertBad(400, "GET / HTTX/1.1\r\nHost: a\r\n\r\n");
+        assertBad(400, "G@T / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertBad(505, "GET / HTTP/2.0\r\nHost: a\r\n\r\n");
+        assertBad(400, "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+    }
+
+    @Test
+    void shouldRefuseAmbiguousBodyFramingAsNginxDoes() {
+        // Request smuggling: both framings, or lengths that disagree.
+        assertBad(400, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assertBad(400, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n");
+        assertBad(400, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\n");
+        assertBad(400, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\n");
+        assertBad(400, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x5\r\n\r\n");
+        assertBad(400, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n");
+        assertBad(400, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n");
+        assertEquals(5, request("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n").contentLength);
+    }
+
+    @Test
+    void shouldTellChunkedFromOtherTransferCodings() {
+        HttpHead chunked = request("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n");
+        assertTrue(chunked.chunked && chunked.onlyChunked && chunked.requestHasBody());
+        HttpHead gzip = request("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+        assertTrue(gzip.chunked);
+        assertFalse(gzip.onlyChunked);
+        assertEquals("gzip, chunked", gzip.transferCodings());
+        HttpHead twoLines = request("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assertFalse(twoLines.onlyChunked);
+    }
+
+    // ---- finding heads ----------------------------------------------------------------------
+
+    @Test
+    void shouldWaitForAHeadThatComesByteByByte() {
+        String text = "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n";
+        HeadScanner scanner = new HeadScanner(true);
+        ByteBuf in = Unpooled.buffer();
+        HttpHead h = null;
+        for (int i = 0; i < text.length(); i++) {
+            assertNull(h, "a head before its end, at byte " + i);
+            in.writeByte(text.charAt(i));
+            h = scanner.next(in);
+        }
+        assertNotNull(h);
+        assertEquals("/slow", h.target());
+        assertFalse(in.isReadable());
+    }
+
+    @Test
+    void shouldFindHeadsAfterTheBufferWasReplacedByABiggerOne() {
+        HeadScanner scanner = new HeadScanner(true);
+        ByteBuf first = Unpooled.copiedBuffer("GET /x HTTP/1.1\r\nHo", StandardCharsets.US_ASCII);
+        assertNull(scanner.next(first));
+        ByteBuf bigger = Unpooled.buffer(64).writeBytes(first).writeBytes("st: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        HttpHead h = scanner.next(bigger);
+        assertNotNull(h);
+        assertEquals("a", h.get("host"));
+    }
+
+    @Test
+    void shouldRefuseTooLongRequestLinesAndTooLargeHeaders() {
+        HttpHead.BadHead line = assertThrows(HttpHead.BadHead.class,
+                () -> new HeadScanner(true).next(ascii("GET /" + "a".repeat(Loop.MAX_INITIAL_LINE) + " HTTP/1.1\r\n")));
+        assertEquals(414, line.status);
+        HttpHead.BadHead lineSoFar = assertThrows(HttpHead.BadHead.class,
+                () -> new HeadScanner(true).next(ascii("GET /" + "a".repeat(Loop.MAX_INITIAL_LINE))));
+        assertEquals(414, lineSoFar.status);
+        HttpHead.BadHead headers = assertThrows(HttpHead.BadHead.class,
+                () -> new HeadScanner(true).next(ascii("GET / HTTP/1.1\r\nX: " + "a".repeat(Loop.MAX_HEADER_SIZE) + "\r\n\r\n")));
+        assertEquals(431, headers.status);
+    }
+
+    // ---- response heads ---------------------------------------------------------------------
+
+    @Test
+    void shouldLetTransferEncodingOverrideContentLengthInAResponse() {
+        HttpHead h = scan(false, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assertEquals(200, h.status);
+        assertTrue(h.chunked);
+        assertEquals(-1, h.contentLength);
+    }
+
+    @Test
+    void shouldRefuseAResponseItCannotFrame() {
+        assertThrows(HttpHead.BadHead.class, () -> scan(false, "HTTP/1.1 20 OK\r\n\r\n"));
+        assertThrows(HttpHead.BadHead.class, () -> scan(false, "HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\n"));
+        assertThrows(HttpHead.BadHead.class, () -> scan(false, "HTTP/1.1 200 OK\r\nContent-Length : 3\r\n\r\n"));
+        assertEquals(204, scan(false, "HTTP/1.1 204\r\n\r\n").status);
+    }
+
+    // ---- bodies -----------------------------------------------------------------------------
+
+    @Test
+    void shouldReadAChunkedBodyWithExtensionsAndTrailersSplitAnywhere() {
+        String wire = "5;name=\"v\"\r\nhello\r\n6\r\n world\r\n0\r\nX-Sum: 11\r\n\r\nNEXT";
+        for (int split = 1; split < wire.length(); split++) {
+            BodyReader reader = new BodyReader(400);
+            reader.start(BodyReader.CHUNKED, -1);
+            Collect sink = new Collect();
+            ByteBuf in = ascii(wire.substring(0, split));
+            reader.read(in, sink);
+            in = Unpooled.buffer().writeBytes(in).writeBytes(wire.substring(split).getBytes(StandardCharsets.US_ASCII));
+            assertTrue(reader.read(in, sink), "ended, split at " + split);
+            assertEquals("hello world", sink.data.toString(), "split at " + split);
+            assertEquals("X-Sum: 11\r\n", sink.trailers);
+            assertEquals("NEXT", in.toString(StandardCharsets.US_ASCII), "the next message's bytes are left alone");
+        }
+    }
+
+    @Test
+    void shouldRefuseBrokenChunks() {
+        assertBadBody("zz\r\nhello\r\n0\r\n\r\n");
+        assertBadBody("5\r\nhello!!\r\n0\r\n\r\n");
+        assertBadBody("5\u0001\r\nhello\r\n0\r\n\r\n");
+        assertBadBody("fffffffffffffffff\r\n");
+        assertBadBody("0\r\nno colon\r\n\r\n");
+    }
+
+    @Test
+    void shouldReadALengthAndNotOneByteMore() {
+        BodyReader reader = new BodyReader(400);
+        reader.start(BodyReader.LENGTH, 4);
+        Collect sink = new Collect();
+        ByteBuf in = ascii("abcdGET");
+        assertTrue(reader.read(in, sink));
+        assertEquals("abcd", sink.data.toString());
+        assertEquals("GET", in.toString(StandardCharsets.US_ASCII));
+    }
+
+    // ---- what goes out ------------------------------------------------------------------------
+
+    @Test
+    void shouldForwardTheRequestLinesItKeepsAsTheyCame() {
+        HttpHead h = request("POST /p HTTP/1.0\nHost: a.test\nConnection: keep-alive, X-Secret\nX-Secret: 1\n"
+                + "Content-Length: 2\nKeep-Alive: 5\nVia: 1.0 edge\nX-Forwarded-For: 10.0.0.1\nX-Forwarded-Proto: https\n"
+                + "Expect: 100-continue\nUser-Agent: Test/1\n\n");
+        ByteBuf out = Heads.request(ByteBufAllocator.DEFAULT, h, "127.0.0.9", false);
+        String text = out.toString(StandardCharsets.US_ASCII);
+        out.release();
+        assertEquals("POST /p HTTP/1.1\r\nHost: a.test\r\nContent-Length: 2\r\nUser-Agent: Test/1\r\n"
+                + "via: 1.0 edge, 1.1 weldr\r\nx-forwarded-for: 10.0.0.1, 127.0.0.9\r\nx-forwarded-proto: http\r\n"
+                + "x-forwarded-host: a.test\r\n\r\n", text);
+    }
+
+    @Test
+    void shouldNotDropTheBodysFramingWhateverConnectionNames() {
+        HttpHead h = request("POST / HTTP/1.1\r\nHost: a\r\nConnection: content-length\r\nContent-Length: 2\r\n\r\n");
+        ByteBuf out = Heads.request(ByteBufAllocator.DEFAULT, h, "127.0.0.1", false);
+        String text = out.toString(StandardCharsets.US_ASCII);
+        out.release();
+        assertTrue(text.contains("Content-Length: 2\r\n"), text);
+    }
+
+    @Test
+    void shouldWriteTheResponseForTheClientsConnection() {
+        HttpHead h = scan(false, "HTTP/1.0 200 Fine\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nTransfer-Encoding: chunked\r\n"
+                + "Content-Length: 9\r\nServer: s\r\n\r\n");
+        ByteBuf out = Heads.response(ByteBufAllocator.DEFAULT, h, true, Heads.CONNECTION_UNSAID, null, new HttpDate());
+        String text = out.toString(StandardCharsets.US_ASCII);
+        out.release();
+        assertTrue(text.startsWith("HTTP/1.1 200 Fine\r\nServer: s\r\nvia: 1.1 weldr\r\ndate: "), text);
+        assertTrue(text.endsWith(" GMT\r\ntransfer-encoding: chunked\r\n\r\n"), text);
+        assertFalse(text.contains("X-Hop"), text);
+        assertFalse(text.contains("Content-Length"), text);
+    }
+
+    @Test
+    void shouldWriteChunkSizesInHex() {
+        for (int size : new int[] {1, 15, 16, 255, 4096, 65535, 1 << 20, Integer.MAX_VALUE}) {
+            ByteBuf out = Heads.chunkStart(ByteBufAllocator.DEFAULT, size);
+            assertEquals(Integer.toHexString(size) + "\r\n", out.toString(StandardCharsets.US_ASCII));
+            out.release();
+        }
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------
+
+    private static HttpHead request(String text) {
+        return scan(true, text);
+    }
+
+    private static HttpHead scan(boolean request, String text) {
+        HttpHead h = new HeadScanner(request).next(ascii(text));
+        assertNotNull(h, "a whole head");
+        return h;
+    }
+
+    private static void assertBad(int status, String text) {
+        HttpHead.BadHead bad = assertThrows(HttpHead.BadHead.class, () -> request(text), text);
+        assertEquals(status, bad.status, text + " -> " + bad.getMessage());
+    }
+
+    private static void assertBadBody(String wire) {
+        BodyReader reader = new BodyReader(400);
+        reader.start(BodyReader.CHUNKED, -1);
+        HttpHead.BadHead bad = assertThrows(HttpHead.BadHead.class, () -> reader.read(ascii(wire), new Collect()), wire);
+        assertEquals(400, bad.status);
+    }
+
+    private static ByteBuf ascii(String text) {
+        return Unpooled.copiedBuffer(text, StandardCharsets.ISO_8859_1);
+    }
+
+    private static final class Collect implements BodyReader.Sink {
+        final StringBuilder data = new StringBuilder();
+        String trailers;
+        final List<Boolean> ends = new ArrayList<>();
+
+        @Override
+        public void data(ByteBuf part) {
+            data.append(part.toString(StandardCharsets.US_ASCII));
+            part.release();
+        }
+
+        @Override
+        public void end(ByteBuf t) {
+            ends.add(true);
+            trailers = t == null ? null : t.toString(StandardCharsets.US_ASCII);
+            if (t != null) {
+                t.release();
+            }
+        }
+    }
+}
