@@ -5,7 +5,6 @@ import dev.weldr.proxy.lb.Endpoint;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A server of one pool as the data plane sees it: the desired server, this node's view of its
@@ -31,8 +30,8 @@ public final class Backend implements Endpoint {
     int ejections;
     /** When the last ejection ended. Guarded by the registry's lock. */
     long readmittedAtNanos = System.nanoTime();
-    final LongAdder success = new LongAdder();
-    final LongAdder failed = new LongAdder();
+    final LoopCounter success = new LoopCounter();
+    final LoopCounter failed = new LoopCounter();
     /** The {@code weldr_requests} counter this server used last. */
     ProxyStats.ByStatus lastCounter;
 

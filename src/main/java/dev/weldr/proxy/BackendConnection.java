@@ -80,6 +80,10 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
             failure = e;
             ctx.close();
         }
+        Exchange ex = exchange;
+        if (ex != null) {
+            ex.writeHeldHead();
+        }
         if (pending != null && !pending.isReadable()) {
             pending.release();
             pending = null;

@@ -21,6 +21,9 @@ import java.util.List;
  */
 final class Exchange implements RequestKey {
 
+    /** A first body part this small goes out in the response head's buffer. */
+    private static final int SMALL_BODY = 2048;
+
     final long startNanos = System.nanoTime();
     final Loop loop;
     final FrontConnection front;
@@ -57,6 +60,11 @@ final class Exchange implements RequestKey {
     private boolean backendKeepAlive;
     /** The response body goes to the client in chunks. */
     private boolean chunkedOut;
+    /**
+     * The response head, held until the body's first bytes (a small first part goes out in the
+     * same buffer: one write instead of two) or the end of the backend's read, whichever is first.
+     */
+    private ByteBuf heldHead;
     private int status;
     /** The client's connection is closed after this answer. */
     boolean closeAfter;
@@ -93,7 +101,7 @@ final class Exchange implements RequestKey {
     // ---- a request arrives ------------------------------------------------------------------
 
     void start() {
-        pool = loop.registry.table().route(request.hostForRouting(), request.path());
+        pool = loop.registry.table().route(request);
         if (request.hasTransferEncoding && !request.onlyChunked) {
             // RFC 9112 §6.1: a transfer coding the proxy does not understand. Reading on would let
             // the body be taken for the next request, so the connection is closed after the answer.
@@ -302,7 +310,7 @@ final class Exchange implements RequestKey {
         if (status >= 500) {
             // A 5xx is the server's failure as soon as its head arrives; anything else is its
             // success once the body has come whole (a body cut short is a failure).
-            loop.stats.backendAnswered(backend, status);
+            loop.stats.backendAnswered(loop.index, backend, status);
         }
         if (status >= 500 && pool.settings.outlier().count5xx()) {
             loop.registry.failed(backend, pool.settings.outlier());
@@ -324,12 +332,40 @@ final class Exchange implements RequestKey {
         closeAfter |= close;
         int connection = close ? Heads.CONNECTION_CLOSE : http10 ? Heads.CONNECTION_KEEP_ALIVE : Heads.CONNECTION_UNSAID;
         responseStarted = true;
-        front.write(Heads.response(front.channel.alloc(), resp, chunkedOut, connection, null, loop.date));
+        heldHead = Heads.response(front.channel.alloc(), resp, chunkedOut, connection, null, loop.date);
+    }
+
+    /** The response head goes out now if it is still held (the backend's read is over). */
+    void writeHeldHead() {
+        ByteBuf h = heldHead;
+        if (h != null) {
+            heldHead = null;
+            front.write(h);
+        }
+    }
+
+    private void releaseHeldHead() {
+        ByteBuf h = heldHead;
+        if (h != null) {
+            heldHead = null;
+            h.release();
+        }
     }
 
     /** A part of the backend's body. */
     void responseBody(ByteBuf data) {
         lastReadNanos = System.nanoTime();
+        ByteBuf h = heldHead;
+        if (h != null) {
+            heldHead = null;
+            if (!chunkedOut && data.readableBytes() <= SMALL_BODY) {
+                h.writeBytes(data);
+                data.release();
+                front.write(h);
+                return;
+            }
+            front.write(h);
+        }
         if (chunkedOut) {
             front.write(Heads.chunkStart(front.channel.alloc(), data.readableBytes()));
             front.write(data);
@@ -347,6 +383,7 @@ final class Exchange implements RequestKey {
     /** The backend's body ended ({@code trailers}: a chunked body's trailer lines, or null). */
     void responseEnded(ByteBuf trailers) {
         lastReadNanos = System.nanoTime();
+        writeHeldHead();
         if (chunkedOut) {
             front.write(Heads.lastChunk(front.channel.alloc(), trailers));
         }
@@ -382,7 +419,7 @@ final class Exchange implements RequestKey {
             c.channel.close();
         }
         if (status < 500) {
-            loop.stats.backendAnswered(backend, status);
+            loop.stats.backendAnswered(loop.index, backend, status);
         }
         finished(true);
         front.answered(this);
@@ -391,7 +428,7 @@ final class Exchange implements RequestKey {
     /** The backend agreed to the upgrade: its answer goes to the client, then bytes flow both ways. */
     private void upgraded(HttpHead resp) {
         loop.unwatch(this);
-        loop.stats.backendAnswered(backend, 101);
+        loop.stats.backendAnswered(loop.index, backend, 101);
         loop.registry.succeeded(backend);
         String protocol = resp.get("upgrade");
         responseStarted = true;
@@ -410,6 +447,7 @@ final class Exchange implements RequestKey {
     /** The backend connection closed (or failed) while this exchange used it. */
     void backendLost(Throwable cause) {
         conn = null;
+        releaseHeldHead();
         loop.unwatch(this);
         if (done) {
             // The client hung up and weldr closed the backend connection: nobody's failure to count.
@@ -451,7 +489,7 @@ final class Exchange implements RequestKey {
                 failed = new ArrayList<>(2);
             }
             failed.add(backend);
-            loop.stats.backendFailed(backend);
+            loop.stats.backendFailed(loop.index, backend);
             loop.registry.failed(backend, pool.settings.outlier());
         }
     }
@@ -498,12 +536,13 @@ final class Exchange implements RequestKey {
         }
         done = true;
         release();
-        loop.stats.clientDone(backend, status, whole && !ownAnswer, startNanos);
+        loop.stats.clientDone(loop.index, backend, status, whole && !ownAnswer, startNanos);
     }
 
     /** The client went away before its answer was complete. */
     void abandoned() {
         loop.unwatch(this);
+        releaseHeldHead();
         if (!done) {
             done = true;
             release();

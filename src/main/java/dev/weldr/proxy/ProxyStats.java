@@ -1,6 +1,6 @@
 package dev.weldr.proxy;
 
-import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
@@ -9,7 +9,6 @@ import jakarta.inject.Inject;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * What the proxy really did. Client side: requests answered with a backend's response
@@ -25,10 +24,10 @@ public class ProxyStats {
     @Inject
     MeterRegistry registry;
 
-    private final LongAdder clientSuccess = new LongAdder();
-    private final LongAdder clientFailed = new LongAdder();
-    private final LongAdder serverSuccess = new LongAdder();
-    private final LongAdder serverFailed = new LongAdder();
+    private final LoopCounter clientSuccess = new LoopCounter();
+    private final LoopCounter clientFailed = new LoopCounter();
+    private final LoopCounter serverSuccess = new LoopCounter();
+    private final LoopCounter serverFailed = new LoopCounter();
     /** The last request counter used for answers without a backend (racy on purpose: see {@link ByStatus}). */
     private ByStatus noServer;
     private final ConcurrentHashMap<String, ByStatus> requestCounters = new ConcurrentHashMap<>();
@@ -57,27 +56,28 @@ public class ProxyStats {
         return t;
     }
 
-    void backendAnswered(Backend backend, int status) {
+    /** Counted by the thread of event loop {@code loop} (so are the others below). */
+    void backendAnswered(int loop, Backend backend, int status) {
         if (status >= 500) {
-            serverFailed.increment();
-            backend.failed.increment();
+            serverFailed.increment(loop);
+            backend.failed.increment(loop);
         } else {
-            serverSuccess.increment();
-            backend.success.increment();
+            serverSuccess.increment(loop);
+            backend.success.increment(loop);
         }
     }
 
-    void backendFailed(Backend backend) {
-        serverFailed.increment();
-        backend.failed.increment();
+    void backendFailed(int loop, Backend backend) {
+        serverFailed.increment(loop);
+        backend.failed.increment(loop);
     }
 
     /** A client request is complete: counted once, whatever happened on the way. */
-    void clientDone(Backend backend, int status, boolean answeredByBackend, long startNanos) {
+    void clientDone(int loop, Backend backend, int status, boolean answeredByBackend, long startNanos) {
         if (answeredByBackend) {
-            clientSuccess.increment();
+            clientSuccess.increment(loop);
         } else {
-            clientFailed.increment();
+            clientFailed.increment(loop);
         }
         ByStatus last = backend == null ? noServer : backend.lastCounter;
         if (last == null || last.status != status) {
@@ -88,16 +88,20 @@ public class ProxyStats {
                 backend.lastCounter = last;
             }
         }
-        last.counter.increment();
+        last.count.increment(loop);
         duration().record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
     }
 
     private ByStatus counter(Backend backend, int status) {
         String server = backend == null ? NO_SERVER : backend.id();
-        return requestCounters.computeIfAbsent(server + '|' + status, k -> new ByStatus(status, Counter.builder("weldr.requests")
-                .description("Requests answered by the proxy, by backend and status code")
-                .tag("server", server).tag("code", Integer.toString(status))
-                .register(target())));
+        return requestCounters.computeIfAbsent(server + '|' + status, k -> {
+            ByStatus counter = new ByStatus(status);
+            FunctionCounter.builder("weldr.requests", counter.count, LoopCounter::sum)
+                    .description("Requests answered by the proxy, by backend and status code")
+                    .tag("server", server).tag("code", Integer.toString(status))
+                    .register(target());
+            return counter;
+        });
     }
 
     /**
@@ -107,11 +111,10 @@ public class ProxyStats {
      */
     static final class ByStatus {
         final int status;
-        final Counter counter;
+        final LoopCounter count = new LoopCounter();
 
-        ByStatus(int status, Counter counter) {
+        ByStatus(int status) {
             this.status = status;
-            this.counter = counter;
         }
     }
 

@@ -26,6 +26,15 @@ final class RoutingTable {
         return pools.get(name);
     }
 
+    /** The table of the pool for this request; never null. Without routes, no string is made of it. */
+    PoolTable route(HttpHead request) {
+        if (topology.routes().isEmpty()) {
+            PoolTable t = pools.get(Pool.DEFAULT);
+            return t != null ? t : NO_POOL;
+        }
+        return route(request.hostForRouting(), request.path());
+    }
+
     /** The table of the pool for this host (lower case, no port) and path; never null. */
     PoolTable route(String host, String path) {
         PoolTable t = pools.get(topology.poolFor(host, path));
