@@ -30,6 +30,9 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
     BackendConnection olderIdle;
     BackendConnection newerIdle;
 
+    /** A whole body this small, read with its head, goes to the client in the head's buffer. */
+    private static final int SMALL_BODY = 4096;
+
     private final HeadScanner heads = new HeadScanner(false);
     private final BodyReader body = new BodyReader(502);
     /** Bytes read and not consumed yet; null when none. */
@@ -80,10 +83,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
             failure = e;
             ctx.close();
         }
-        Exchange ex = exchange;
-        if (ex != null) {
-            ex.writeHeldHead();
-        }
+
         if (pending != null && !pending.isReadable()) {
             pending.release();
             pending = null;
@@ -115,7 +115,16 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
                         : BodyReader.LENGTH;
                 body.start(mode, head.contentLength);
                 inBody = true;
-                ex.respond(head, mode);
+                if (mode == BodyReader.LENGTH && head.contentLength <= SMALL_BODY && pending.readableBytes() >= head.contentLength) {
+                    // The whole small body came with the head: it goes out with it.
+                    ex.respond(head, mode, pending, (int) head.contentLength);
+                    inBody = false;
+                    if (exchange == ex) {
+                        ex.responseEnded(null);
+                    }
+                    continue;
+                }
+                ex.respond(head, mode, null, -1);
                 if (tunnelPeer != null) {
                     // Upgraded: whatever the backend sent after its 101 is the other protocol's.
                     ByteBuf rest = pending;

@@ -131,7 +131,7 @@ final class Exchange implements RequestKey {
         }
         Channel ch = conn.channel;
         if (request.chunked) {
-            ch.write(Heads.chunkStart(ch.alloc(), data.readableBytes()), ch.voidPromise());
+            ch.write(loop.chunkStart(data.readableBytes()), ch.voidPromise());
             ch.write(data, ch.voidPromise());
             ch.write(Heads.chunkEnd(), ch.voidPromise());
         } else {
@@ -268,7 +268,9 @@ final class Exchange implements RequestKey {
         c.exchange = this;
         Channel ch = c.channel;
         c.expect(this);
-        ch.write(Heads.request(ch.alloc(), request, front.clientAddress(), upgrade), ch.voidPromise());
+        String client = front.clientAddress();
+        Heads.request(loop.writing(Heads.requestBound(request, client)), request, client, upgrade);
+        ch.write(loop.written(), ch.voidPromise());
         lastReadNanos = System.nanoTime();
         loop.watch(this);
         front.flushLater(ch);
@@ -299,8 +301,12 @@ final class Exchange implements RequestKey {
 
     // ---- the response on its way back ---------------------------------------------------------
 
-    /** The backend's head; its body comes as {@code bodyMode} frames it (see {@link BodyReader}). */
-    void respond(HttpHead resp, int bodyMode) {
+    /**
+     * The backend's head; its body comes as {@code bodyMode} frames it (see {@link BodyReader}).
+     * {@code wholeBody}: when the whole body is this small and was read with the head, the bytes
+     * to send in the same buffer (taken from {@code in}); -1 otherwise.
+     */
+    void respond(HttpHead resp, int bodyMode, ByteBuf in, int wholeBody) {
         lastReadNanos = System.nanoTime();
         status = resp.status;
         if (upgrade && status == 101) {
@@ -332,42 +338,20 @@ final class Exchange implements RequestKey {
         closeAfter |= close;
         int connection = close ? Heads.CONNECTION_CLOSE : http10 ? Heads.CONNECTION_KEEP_ALIVE : Heads.CONNECTION_UNSAID;
         responseStarted = true;
-        heldHead = Heads.response(front.channel.alloc(), resp, chunkedOut, connection, null, loop.date);
-    }
-
-    /** The response head goes out now if it is still held (the backend's read is over). */
-    void writeHeldHead() {
-        ByteBuf h = heldHead;
-        if (h != null) {
-            heldHead = null;
-            front.write(h);
+        ByteBuf out = loop.writing(Heads.responseBound(resp) + Math.max(0, wholeBody));
+        Heads.response(out, resp, chunkedOut, connection, null, loop.date);
+        if (wholeBody > 0) {
+            // One write for head and body.
+            out.writeBytes(in, wholeBody);
         }
-    }
-
-    private void releaseHeldHead() {
-        ByteBuf h = heldHead;
-        if (h != null) {
-            heldHead = null;
-            h.release();
-        }
+        front.write(loop.written());
     }
 
     /** A part of the backend's body. */
     void responseBody(ByteBuf data) {
         lastReadNanos = System.nanoTime();
-        ByteBuf h = heldHead;
-        if (h != null) {
-            heldHead = null;
-            if (!chunkedOut && data.readableBytes() <= SMALL_BODY) {
-                h.writeBytes(data);
-                data.release();
-                front.write(h);
-                return;
-            }
-            front.write(h);
-        }
         if (chunkedOut) {
-            front.write(Heads.chunkStart(front.channel.alloc(), data.readableBytes()));
+            front.write(loop.chunkStart(data.readableBytes()));
             front.write(data);
             front.write(Heads.chunkEnd());
         } else {
@@ -383,7 +367,6 @@ final class Exchange implements RequestKey {
     /** The backend's body ended ({@code trailers}: a chunked body's trailer lines, or null). */
     void responseEnded(ByteBuf trailers) {
         lastReadNanos = System.nanoTime();
-        writeHeldHead();
         if (chunkedOut) {
             front.write(Heads.lastChunk(front.channel.alloc(), trailers));
         }
@@ -433,8 +416,9 @@ final class Exchange implements RequestKey {
         String protocol = resp.get("upgrade");
         responseStarted = true;
         BackendConnection c = conn;
-        front.tunnel(Heads.response(front.channel.alloc(), resp, false, Heads.CONNECTION_UNSAID,
-                protocol == null ? "websocket" : protocol, loop.date), c, this);
+        Heads.response(loop.writing(Heads.responseBound(resp)), resp, false, Heads.CONNECTION_UNSAID,
+                protocol == null ? "websocket" : protocol, loop.date);
+        front.tunnel(loop.written(), c, this);
     }
 
     /** The tunnel of an upgraded connection closed: the exchange is over. */
@@ -447,7 +431,6 @@ final class Exchange implements RequestKey {
     /** The backend connection closed (or failed) while this exchange used it. */
     void backendLost(Throwable cause) {
         conn = null;
-        releaseHeldHead();
         loop.unwatch(this);
         if (done) {
             // The client hung up and weldr closed the backend connection: nobody's failure to count.
@@ -542,7 +525,6 @@ final class Exchange implements RequestKey {
     /** The client went away before its answer was complete. */
     void abandoned() {
         loop.unwatch(this);
-        releaseHeldHead();
         if (!done) {
             done = true;
             release();

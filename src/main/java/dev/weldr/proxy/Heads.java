@@ -45,10 +45,14 @@ final class Heads {
     private Heads() {
     }
 
-    /** The client's request made ready for a backend (always HTTP/1.1, kept alive). */
-    static ByteBuf request(ByteBufAllocator alloc, HttpHead h, String clientAddress, boolean upgrade) {
+    /** At most how many bytes {@link #request} writes. */
+    static int requestBound(HttpHead h, String clientAddress) {
+        return h.length + 2 * h.count + 192 + clientAddress.length() + (h.host >= 0 ? valueLength(h, h.host) : 0);
+    }
+
+    /** The client's request made ready for a backend (always HTTP/1.1, kept alive), written to {@code out}. */
+    static void request(ByteBuf out, HttpHead h, String clientAddress, boolean upgrade) {
         byte[] b = h.b;
-        ByteBuf out = alloc.directBuffer(h.length + 160 + clientAddress.length() + (h.host >= 0 ? valueLength(h, h.host) : 0));
         out.writeBytes(b, h.methodStart, h.targetEnd - h.methodStart).writeBytes(HTTP_1_1);
         int via = -1;
         int forwardedFor = -1;
@@ -92,7 +96,7 @@ final class Heads {
         if (upgrade) {
             out.writeBytes(UPGRADE_WEBSOCKET);
         }
-        return out.writeBytes(CRLF);
+        out.writeBytes(CRLF);
     }
 
     /**
@@ -100,9 +104,8 @@ final class Heads {
      * chunks (whatever framed it on the way in); {@code connection}: what to say of the client's
      * connection; {@code upgradeTo}: the protocol of an accepted upgrade, or null.
      */
-    static ByteBuf response(ByteBufAllocator alloc, HttpHead h, boolean chunked, int connection, String upgradeTo, HttpDate date) {
+    static void response(ByteBuf out, HttpHead h, boolean chunked, int connection, String upgradeTo, HttpDate date) {
         byte[] b = h.b;
-        ByteBuf out = alloc.directBuffer(h.length + 128);
         out.writeBytes(STATUS_1_1).writeBytes(b, h.statusStart, h.statusEnd - h.statusStart).writeBytes(CRLF);
         int via = -1;
         for (int i = 0; i < h.count; i++) {
@@ -137,13 +140,18 @@ final class Heads {
         } else if (connection == CONNECTION_KEEP_ALIVE) {
             out.writeBytes(KEEP_ALIVE);
         }
-        return out.writeBytes(CRLF);
+        out.writeBytes(CRLF);
+    }
+
+    /** At most how many bytes {@link #response} writes (the upgrade's protocol comes from the head). */
+    static int responseBound(HttpHead h) {
+        return 2 * h.length + 2 * h.count + 256;
     }
 
     /** An answer of weldr's own: a short plain-text body, with Via and Date like any other. */
     static ByteBuf text(ByteBufAllocator alloc, int status, String text, int connection, HttpDate date) {
         byte[] body = text.getBytes(StandardCharsets.UTF_8);
-        ByteBuf out = alloc.directBuffer(192 + body.length);
+        ByteBuf out = alloc.directBuffer(256 + body.length);
         out.writeCharSequence("HTTP/1.1 " + status + " " + HttpResponseStatus.valueOf(status).reasonPhrase()
                 + "\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: " + body.length + "\r\n", StandardCharsets.ISO_8859_1);
         out.writeBytes(VIA_NAME).writeBytes(VIA_VALUE).writeBytes(CRLF);
@@ -162,9 +170,8 @@ final class Heads {
 
     // ---- chunks -------------------------------------------------------------------------------
 
-    /** The line that opens a chunk of {@code size} bytes. */
-    static ByteBuf chunkStart(ByteBufAllocator alloc, int size) {
-        ByteBuf out = alloc.directBuffer(10);
+    /** The line that opens a chunk of {@code size} bytes (at most 10 bytes). */
+    static void chunkStart(ByteBuf out, int size) {
         int shift = 28;
         while (shift > 0 && (size >>> shift) == 0) {
             shift -= 4;
@@ -172,7 +179,7 @@ final class Heads {
         for (; shift >= 0; shift -= 4) {
             out.writeByte(HEX[(size >>> shift) & 0xf]);
         }
-        return out.writeByte('\r').writeByte('\n');
+        out.writeByte('\r').writeByte('\n');
     }
 
     static ByteBuf chunkEnd() {

@@ -2,6 +2,8 @@ package dev.weldr.proxy;
 
 import dev.weldr.proxy.lb.LoadBalancer;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -224,6 +226,40 @@ final class Loop {
             tls = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
         }
         return tls;
+    }
+
+    // ---- what the loop writes ---------------------------------------------------------------
+
+    /**
+     * Heads and chunk lines are written into one big buffer per loop and go out as slices of it,
+     * instead of one pooled buffer each: a pooled allocation costs far more than the bytes.
+     * The buffer is freed once every slice of it was written.
+     */
+    private static final int SLAB = 64 * 1024;
+    private ByteBuf slab;
+    private int slabMark;
+
+    /** A buffer with room for {@code max} bytes: write them, then take them with {@link #written()}. */
+    ByteBuf writing(int max) {
+        if (slab == null || slab.writableBytes() < max) {
+            if (slab != null) {
+                slab.release();
+            }
+            slab = Unpooled.directBuffer(Math.max(SLAB, max));
+        }
+        slabMark = slab.writerIndex();
+        return slab;
+    }
+
+    /** What was written since {@link #writing}, as a buffer of its own to send. */
+    ByteBuf written() {
+        return slab.retainedSlice(slabMark, slab.writerIndex() - slabMark);
+    }
+
+    /** The line that opens a chunk of {@code size} bytes. */
+    ByteBuf chunkStart(int size) {
+        Heads.chunkStart(writing(10), size);
+        return written();
     }
 
     // ---- timeouts: one sweep per loop instead of a timer per request ---------------------------

@@ -1,7 +1,6 @@
 package dev.weldr.proxy;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
@@ -201,7 +200,9 @@ class HttpWireTest {
         HttpHead h = request("POST /p HTTP/1.0\nHost: a.test\nConnection: keep-alive, X-Secret\nX-Secret: 1\n"
                 + "Content-Length: 2\nKeep-Alive: 5\nVia: 1.0 edge\nX-Forwarded-For: 10.0.0.1\nX-Forwarded-Proto: https\n"
                 + "Expect: 100-continue\nUser-Agent: Test/1\n\n");
-        ByteBuf out = Heads.request(ByteBufAllocator.DEFAULT, h, "127.0.0.9", false);
+        ByteBuf out = Unpooled.buffer(Heads.requestBound(h, "127.0.0.9"));
+        Heads.request(out, h, "127.0.0.9", false);
+        assertTrue(out.readableBytes() <= Heads.requestBound(h, "127.0.0.9"));
         String text = out.toString(StandardCharsets.US_ASCII);
         out.release();
         assertEquals("POST /p HTTP/1.1\r\nHost: a.test\r\nContent-Length: 2\r\nUser-Agent: Test/1\r\n"
@@ -212,7 +213,8 @@ class HttpWireTest {
     @Test
     void shouldNotDropTheBodysFramingWhateverConnectionNames() {
         HttpHead h = request("POST / HTTP/1.1\r\nHost: a\r\nConnection: content-length\r\nContent-Length: 2\r\n\r\n");
-        ByteBuf out = Heads.request(ByteBufAllocator.DEFAULT, h, "127.0.0.1", false);
+        ByteBuf out = Unpooled.buffer();
+        Heads.request(out, h, "127.0.0.1", false);
         String text = out.toString(StandardCharsets.US_ASCII);
         out.release();
         assertTrue(text.contains("Content-Length: 2\r\n"), text);
@@ -222,7 +224,9 @@ class HttpWireTest {
     void shouldWriteTheResponseForTheClientsConnection() {
         HttpHead h = scan(false, "HTTP/1.0 200 Fine\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nTransfer-Encoding: chunked\r\n"
                 + "Content-Length: 9\r\nServer: s\r\n\r\n");
-        ByteBuf out = Heads.response(ByteBufAllocator.DEFAULT, h, true, Heads.CONNECTION_UNSAID, null, new HttpDate());
+        ByteBuf out = Unpooled.buffer();
+        Heads.response(out, h, true, Heads.CONNECTION_UNSAID, null, new HttpDate());
+        assertTrue(out.readableBytes() <= Heads.responseBound(h));
         String text = out.toString(StandardCharsets.US_ASCII);
         out.release();
         assertTrue(text.startsWith("HTTP/1.1 200 Fine\r\nServer: s\r\nvia: 1.1 weldr\r\ndate: "), text);
@@ -232,9 +236,35 @@ class HttpWireTest {
     }
 
     @Test
+    void shouldNeverWriteMoreThanTheBoundsItPromises() {
+        // The loop reserves the bound in its shared buffer before writing: it must hold for the
+        // worst heads (bare line feeds made CR LF, short lines, lists joined, everything appended).
+        StringBuilder request = new StringBuilder("M T HTTP/1.0\nHost:h\n");
+        StringBuilder response = new StringBuilder("HTTP/1.0 200\n");
+        for (int i = 0; i < 200; i++) {
+            request.append(i % 2 == 0 ? "Via:v\n" : "X-Forwarded-For:f\n").append("A:\n");
+            response.append("Via:v\nB:\n");
+        }
+        HttpHead req = request(request.append('\n').toString());
+        ByteBuf out = Unpooled.buffer();
+        Heads.request(out, req, "2001:db8::1", true);
+        assertTrue(out.readableBytes() <= Heads.requestBound(req, "2001:db8::1"), out.readableBytes() + " bytes");
+        HttpHead resp = scan(false, response.append('\n').toString());
+        out.clear();
+        Heads.response(out, resp, true, Heads.CONNECTION_KEEP_ALIVE, null, new HttpDate());
+        assertTrue(out.readableBytes() <= Heads.responseBound(resp), out.readableBytes() + " bytes");
+        HttpHead upgrade = scan(false, "HTTP/1.1 101\nUpgrade:" + "p".repeat(300) + "\n\n");
+        out.clear();
+        Heads.response(out, upgrade, false, Heads.CONNECTION_UNSAID, "p".repeat(300), new HttpDate());
+        assertTrue(out.readableBytes() <= Heads.responseBound(upgrade), out.readableBytes() + " bytes");
+        out.release();
+    }
+
+    @Test
     void shouldWriteChunkSizesInHex() {
         for (int size : new int[] {1, 15, 16, 255, 4096, 65535, 1 << 20, Integer.MAX_VALUE}) {
-            ByteBuf out = Heads.chunkStart(ByteBufAllocator.DEFAULT, size);
+            ByteBuf out = Unpooled.buffer(10, 10);
+            Heads.chunkStart(out, size);
             assertEquals(Integer.toHexString(size) + "\r\n", out.toString(StandardCharsets.US_ASCII));
             out.release();
         }
