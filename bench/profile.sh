@@ -5,9 +5,6 @@
 #   bench/profile.sh                  # 20 s of wrk -c50 against weldr in front of one nginx backend
 #   DURATION=30 TOP=40 bench/profile.sh
 #   WELDR_JAR=/elsewhere/quarkus-run.jar bench/profile.sh
-#
-# JRaft installs a SIGUSR2 handler, which is HotSpot's thread suspend signal for sampling: JFR then
-# records no execution samples. _JAVA_SR_SIGNUM moves HotSpot's signal elsewhere.
 set -euo pipefail
 DURATION=${DURATION:-20}
 TOP=${TOP:-30}
@@ -41,7 +38,7 @@ JFC="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")/lib/jfr/profi
 sed 's|<setting name="period" control="method-sampling-java-interval">10 ms</setting>|<setting name="period" control="method-sampling-java-interval">1 ms</setting>|' "$JFC" > "$WORK/sampling.jfc"
 
 WP=$(freeport); WA=$(freeport); WR=$(freeport)
-_JAVA_SR_SIGNUM=${_JAVA_SR_SIGNUM:-39} java -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
+java -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
   -Dweldr.raft.data-dir="$WORK/data" -jar "$JAR" > "$WORK/weldr.log" 2>&1 & PIDS+=($!)
 WELDR_PID=$!
 until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WA/q/health/ready")" = 200 ]; do sleep 0.05; done

@@ -59,6 +59,7 @@ public class RaftNode {
     private boolean joining;
 
     void start(@Observes @Priority(10) StartupEvent event) {
+        VmSignals.initialiseNodeClass();
         WeldrConfig.Raft raft = config.raft();
         int port = raft.port() == 0 ? FreePort.pick(raft.host()) : raft.port();
         self = new PeerId(raft.host(), port);
