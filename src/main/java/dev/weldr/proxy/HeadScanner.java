@@ -11,6 +11,9 @@ import io.netty.buffer.ByteBuf;
  */
 final class HeadScanner {
 
+    /** How much of a new head is looked at in one copy (well under both size limits). */
+    private static final int FIRST_BYTES = 2048;
+
     private final boolean request;
     /**
      * Where the search resumes (the start of the line not yet seen whole), from the head's start;
@@ -35,6 +38,10 @@ final class HeadScanner {
             }
             resumeAt = 0;
             startLineEnd = -1;
+            HttpHead whole = wholeInFirstBytes(in, start);
+            if (whole != null) {
+                return whole;
+            }
         }
         int limit = in.writerIndex();
         int i = start + resumeAt;
@@ -57,6 +64,35 @@ final class HeadScanner {
             }
             i = lf + 1;
         }
+    }
+
+    /**
+     * The usual case: a new head that came whole in its first read, and short. Its first bytes
+     * are copied once and scanned in the array (no buffer accessor per byte); the head is parsed
+     * where it lies in that copy. Null when the head is longer or not whole yet.
+     */
+    private HttpHead wholeInFirstBytes(ByteBuf in, int start) {
+        int n = Math.min(in.readableBytes(), FIRST_BYTES);
+        byte[] b = new byte[n];
+        in.getBytes(start, b);
+        for (int i = 0; i < n; i++) {
+            if (b[i] == '\n') {
+                if (i + 1 < n && b[i + 1] == '\n') {
+                    return take(in, b, i + 2);
+                }
+                if (i + 2 < n && b[i + 1] == '\r' && b[i + 2] == '\n') {
+                    return take(in, b, i + 3);
+                }
+            }
+        }
+        return null;
+    }
+
+    private HttpHead take(ByteBuf in, byte[] b, int length) {
+        // Shorter than either limit: no size to check.
+        in.skipBytes(length);
+        resumeAt = -1;
+        return request ? HttpHead.request(b, length) : HttpHead.response(b, length);
     }
 
     /** Refuses a head whose start line or header lines went past their limits (up to {@code upTo}). */
