@@ -19,6 +19,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
     final Loop loop;
     final Backend backend;
     Channel channel;
+    private ChannelHandlerContext ctx;
     /** The exchange this connection serves; null while idle. */
     Exchange exchange;
     /** After a WebSocket upgrade: the client connection bytes go to and come from. */
@@ -50,7 +51,13 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
         channel = ctx.channel();
+    }
+
+    /** Writes toward the backend from this handler on (not from the pipeline's tail). */
+    void write(Object msg) {
+        ctx.write(msg, ctx.voidPromise());
     }
 
     /** The exchange's request goes out on this connection: its response is read next. */

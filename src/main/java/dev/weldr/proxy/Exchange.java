@@ -131,11 +131,11 @@ final class Exchange implements RequestKey {
         }
         Channel ch = conn.channel;
         if (request.chunked) {
-            ch.write(loop.chunkStart(data.readableBytes()), ch.voidPromise());
-            ch.write(data, ch.voidPromise());
-            ch.write(Heads.chunkEnd(), ch.voidPromise());
+            conn.write(loop.chunkStart(data.readableBytes()));
+            conn.write(data);
+            conn.write(Heads.chunkEnd());
         } else {
-            ch.write(data, ch.voidPromise());
+            conn.write(data);
         }
         front.flushLater(ch);
         if (!ch.isWritable()) {
@@ -155,7 +155,7 @@ final class Exchange implements RequestKey {
         }
         Channel ch = conn.channel;
         if (request.chunked) {
-            ch.write(Heads.lastChunk(ch.alloc(), trailers), ch.voidPromise());
+            conn.write(Heads.lastChunk(ch.alloc(), trailers));
         }
         if (trailers != null) {
             trailers.release();
@@ -270,7 +270,7 @@ final class Exchange implements RequestKey {
         c.expect(this);
         String client = front.clientAddress();
         Heads.request(loop.writing(Heads.requestBound(request, client)), request, client, upgrade);
-        ch.write(loop.written(), ch.voidPromise());
+        c.write(loop.written());
         lastReadNanos = System.nanoTime();
         loop.watch(this);
         front.flushLater(ch);

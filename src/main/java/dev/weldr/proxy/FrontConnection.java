@@ -30,6 +30,7 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
 
     private final Loop loop;
     Channel channel;
+    private ChannelHandlerContext ctx;
     private String clientAddress;
     /** The exchange being read or answered; null between requests. */
     private Exchange current;
@@ -55,6 +56,7 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
         channel = ctx.channel();
     }
 
@@ -180,7 +182,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     // ---- answering --------------------------------------------------------------------------
 
     void write(Object msg) {
-        channel.write(msg, channel.voidPromise());
+        // From this handler on, not from the pipeline's tail.
+        ctx.write(msg, ctx.voidPromise());
     }
 
     void flushNow() {
