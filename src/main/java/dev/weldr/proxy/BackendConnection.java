@@ -147,6 +147,9 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
                 }
             } else if (body.read(pending, this)) {
                 inBody = false;
+            } else {
+                // All of it taken, or a chunk line not whole yet: the next read goes on.
+                return;
             }
         }
     }

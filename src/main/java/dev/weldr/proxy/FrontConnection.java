@@ -110,7 +110,10 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
                             head.contentLength);
                     ex.start();
                 } else if (!ex.requestEnded && !ex.holdsClientReading()) {
-                    body.read(pending, this);
+                    if (!body.read(pending, this)) {
+                        // All of it taken, or a chunk line not whole yet: the next read goes on.
+                        break;
+                    }
                 } else {
                     // A pipelined request waits for the answer to this one; a body, for a backend to take it.
                     break;
@@ -206,7 +209,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         if (ex.complete()) {
             next();
         } else {
-            updateReading();
+            // The rest of the request body is drained now: what was read of it already, then the rest.
+            process();
         }
     }
 

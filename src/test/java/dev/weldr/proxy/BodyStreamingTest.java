@@ -11,9 +11,16 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -91,6 +98,101 @@ class BodyStreamingTest extends ProxyTestBase {
         assertTrue(seen.chunked() || Integer.toString(expected.length).equals(seen.header("content-length")),
                 "the backend got neither a chunked body nor its length: " + seen.headers());
         assertArrayEquals(expected, seen.body().getBytes());
+    }
+
+    @Test
+    void shouldForwardAChunkedRequestBodyThatComesInPiecesCutAnywhere() throws Exception {
+        TestBackend backend = backend();
+        addServer(backend.port());
+        RawHttp client = connect().readTimeout(Duration.ofSeconds(10));
+        client.sendHead("POST /pieces HTTP/1.1", "Host: weldr.test", "Transfer-Encoding: chunked");
+        // Cut inside a size line, between CR and LF, inside data, inside the last chunk's line.
+        for (String piece : new String[] {"0", "b\r", "\nhello ", "worl", "d\r", "\n5\r\nagain\r\n0", "\r", "\n", "\r\n"}) {
+            client.send(piece);
+            Thread.sleep(30);
+        }
+        RawHttp.Response response = client.read(false);
+
+        assertEquals(200, response.status(), response.text());
+        assertEquals("hello worldagain", backend.seen().get(0).body().toString());
+        assertEquals(200, client.get("/after").status(), "the connection goes on");
+    }
+
+    @Test
+    void shouldForwardAChunkedResponseThatComesInPiecesCutAnywhere() throws Exception {
+        Scripted backend = closeLater(new Scripted("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0",
+                "b\r", "\nhello ", "worl", "d\r", "\n5\r\nagain\r\n0", "\r", "\nX-Trailer: t\r\n", "\r\n"));
+        addServer(backend.port());
+        RawHttp client = connect().readTimeout(Duration.ofSeconds(10));
+
+        RawHttp.Response response = client.get("/pieces");
+
+        assertEquals(200, response.status(), response.text());
+        assertEquals("hello worldagain", response.text());
+    }
+
+    /**
+     * A backend that answers every request with the pieces it was given, each in its own write
+     * 30 ms after the one before (health checks get their 200 at once). JDK sockets, so that
+     * nothing rejoins the pieces.
+     */
+    private static final class Scripted implements AutoCloseable {
+        private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "scripted-backend");
+            t.setDaemon(true);
+            return t;
+        });
+
+        Scripted(String... pieces) throws IOException {
+            threads.execute(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket socket = server.accept();
+                        threads.execute(() -> serve(socket, pieces));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        private void serve(Socket socket, String[] pieces) {
+            try (socket) {
+                InputStream in = socket.getInputStream();
+                while (true) {
+                    StringBuilder head = new StringBuilder();
+                    while (!head.toString().endsWith("\r\n\r\n")) {
+                        int b = in.read();
+                        if (b < 0) {
+                            return;
+                        }
+                        head.append((char) b);
+                    }
+                    if (head.toString().contains(TestBackend.HEALTH_CHECK_AGENT)) {
+                        socket.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                        continue;
+                    }
+                    for (String piece : pieces) {
+                        socket.getOutputStream().write(piece.getBytes(StandardCharsets.ISO_8859_1));
+                        socket.getOutputStream().flush();
+                        Thread.sleep(30);
+                    }
+                }
+            } catch (IOException | InterruptedException e) {
+                // the proxy went away first, or the test is over
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            threads.shutdownNow();
+        }
     }
 
     @Test
@@ -229,6 +331,90 @@ class BodyStreamingTest extends ProxyTestBase {
         assertTrue(heldBetween <= bound, "while the backend read nothing the client could write "
                 + heldBetween / MB + " MB more than the backend got: more than socket buffers and the proxy's "
                 + "own read-ahead (" + bound / MB + " MB) can hold; the proxy kept reading the client");
+    }
+
+    @Test
+    void shouldDrainABodyItHoldsOnceTheBackendAnsweredWithoutReadingIt() throws Exception {
+        // The backend reads nothing of the body, so the proxy cannot pass all of it on and holds what
+        // it read; then the backend answers. The client has sent everything already: the proxy must
+        // drain what it holds by itself, and the client's connection goes on.
+        EarlyAnswer backend = closeLater(new EarlyAnswer());
+        addServer(backend.port());
+        RawHttp client = connect().readTimeout(Duration.ofSeconds(10));
+        int size = 512 * 1024;
+        client.sendHead("POST /upload HTTP/1.1", "Host: weldr.test", "Content-Length: " + size);
+        client.out().write(new byte[size]);
+        client.out().flush();
+
+        RawHttp.Response answer = client.read(false);
+        assertEquals(200, answer.status(), answer.text());
+        assertEquals("early", answer.text());
+        RawHttp.Response next = client.get("/next");
+        assertEquals(200, next.status(), next.text());
+    }
+
+    /**
+     * A backend that reads a request's head only, answers {@code early} after a moment and closes
+     * the connection without reading its body (health checks get their 200 at once). JDK sockets
+     * with a small receive buffer, so that the proxy cannot push the body into the kernel.
+     */
+    private static final class EarlyAnswer implements AutoCloseable {
+        private final ServerSocket server;
+        private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "early-answer-backend");
+            t.setDaemon(true);
+            return t;
+        });
+
+        EarlyAnswer() throws IOException {
+            server = new ServerSocket();
+            server.setReceiveBufferSize(SMALL_SOCKET_BUFFER);
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            threads.execute(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket socket = server.accept();
+                        threads.execute(() -> serve(socket));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        private void serve(Socket socket) {
+            try (socket) {
+                InputStream in = socket.getInputStream();
+                StringBuilder head = new StringBuilder();
+                while (!head.toString().endsWith("\r\n\r\n")) {
+                    int b = in.read();
+                    if (b < 0) {
+                        return;
+                    }
+                    head.append((char) b);
+                }
+                boolean healthCheck = head.toString().contains(TestBackend.HEALTH_CHECK_AGENT);
+                if (!healthCheck) {
+                    Thread.sleep(300);
+                }
+                // It closes the connection after its answer: it did not read the body, so the next
+                // request on this connection would be read from the middle of it.
+                socket.getOutputStream().write((healthCheck ? "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        : "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nearly").getBytes(StandardCharsets.ISO_8859_1));
+            } catch (IOException | InterruptedException e) {
+                // the proxy went away first, or the test is over
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            threads.shutdownNow();
+        }
     }
 
     @Test
