@@ -120,7 +120,7 @@ class BodyStreamingTest extends ProxyTestBase {
 
     @Test
     void shouldForwardAChunkedResponseThatComesInPiecesCutAnywhere() throws Exception {
-        Scripted backend = closeLater(new Scripted("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0",
+        Scripted backend = closeLater(new Scripted(30, false, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0",
                 "b\r", "\nhello ", "worl", "d\r", "\n5\r\nagain\r\n0", "\r", "\nX-Trailer: t\r\n", "\r\n"));
         addServer(backend.port());
         RawHttp client = connect().readTimeout(Duration.ofSeconds(10));
@@ -132,24 +132,27 @@ class BodyStreamingTest extends ProxyTestBase {
     }
 
     /**
-     * A backend that answers every request with the pieces it was given, each in its own write
-     * 30 ms after the one before (health checks get their 200 at once). JDK sockets, so that
-     * nothing rejoins the pieces.
+     * A backend that reads a request's head only (never a body) and answers with the pieces it was
+     * given, each in its own write {@code pauseMs} after the one before, then closes the connection
+     * or waits for the next request (health checks get their 200 at once). JDK sockets with a small
+     * receive buffer: nothing rejoins the pieces, and an unread body cannot hide in the kernel.
      */
     private static final class Scripted implements AutoCloseable {
-        private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        private final ServerSocket server = new ServerSocket();
         private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "scripted-backend");
             t.setDaemon(true);
             return t;
         });
 
-        Scripted(String... pieces) throws IOException {
+        Scripted(int pauseMs, boolean close, String... pieces) throws IOException {
+            server.setReceiveBufferSize(SMALL_SOCKET_BUFFER);
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             threads.execute(() -> {
                 while (!server.isClosed()) {
                     try {
                         Socket socket = server.accept();
-                        threads.execute(() -> serve(socket, pieces));
+                        threads.execute(() -> serve(socket, pauseMs, close, pieces));
                     } catch (IOException e) {
                         return;
                     }
@@ -161,7 +164,7 @@ class BodyStreamingTest extends ProxyTestBase {
             return server.getLocalPort();
         }
 
-        private void serve(Socket socket, String[] pieces) {
+        private void serve(Socket socket, int pauseMs, boolean close, String[] pieces) {
             try (socket) {
                 InputStream in = socket.getInputStream();
                 while (true) {
@@ -178,9 +181,12 @@ class BodyStreamingTest extends ProxyTestBase {
                         continue;
                     }
                     for (String piece : pieces) {
+                        Thread.sleep(pauseMs);
                         socket.getOutputStream().write(piece.getBytes(StandardCharsets.ISO_8859_1));
                         socket.getOutputStream().flush();
-                        Thread.sleep(30);
+                    }
+                    if (close) {
+                        return;
                     }
                 }
             } catch (IOException | InterruptedException e) {
@@ -338,7 +344,9 @@ class BodyStreamingTest extends ProxyTestBase {
         // The backend reads nothing of the body, so the proxy cannot pass all of it on and holds what
         // it read; then the backend answers. The client has sent everything already: the proxy must
         // drain what it holds by itself, and the client's connection goes on.
-        EarlyAnswer backend = closeLater(new EarlyAnswer());
+        // It closes the connection after its answer: it did not read the body, so the next request
+        // on that connection would be read from the middle of it.
+        Scripted backend = closeLater(new Scripted(300, true, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nearly"));
         addServer(backend.port());
         RawHttp client = connect().readTimeout(Duration.ofSeconds(10));
         int size = 512 * 1024;
@@ -351,70 +359,6 @@ class BodyStreamingTest extends ProxyTestBase {
         assertEquals("early", answer.text());
         RawHttp.Response next = client.get("/next");
         assertEquals(200, next.status(), next.text());
-    }
-
-    /**
-     * A backend that reads a request's head only, answers {@code early} after a moment and closes
-     * the connection without reading its body (health checks get their 200 at once). JDK sockets
-     * with a small receive buffer, so that the proxy cannot push the body into the kernel.
-     */
-    private static final class EarlyAnswer implements AutoCloseable {
-        private final ServerSocket server;
-        private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "early-answer-backend");
-            t.setDaemon(true);
-            return t;
-        });
-
-        EarlyAnswer() throws IOException {
-            server = new ServerSocket();
-            server.setReceiveBufferSize(SMALL_SOCKET_BUFFER);
-            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            threads.execute(() -> {
-                while (!server.isClosed()) {
-                    try {
-                        Socket socket = server.accept();
-                        threads.execute(() -> serve(socket));
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            });
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        private void serve(Socket socket) {
-            try (socket) {
-                InputStream in = socket.getInputStream();
-                StringBuilder head = new StringBuilder();
-                while (!head.toString().endsWith("\r\n\r\n")) {
-                    int b = in.read();
-                    if (b < 0) {
-                        return;
-                    }
-                    head.append((char) b);
-                }
-                boolean healthCheck = head.toString().contains(TestBackend.HEALTH_CHECK_AGENT);
-                if (!healthCheck) {
-                    Thread.sleep(300);
-                }
-                // It closes the connection after its answer: it did not read the body, so the next
-                // request on this connection would be read from the middle of it.
-                socket.getOutputStream().write((healthCheck ? "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                        : "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nearly").getBytes(StandardCharsets.ISO_8859_1));
-            } catch (IOException | InterruptedException e) {
-                // the proxy went away first, or the test is over
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-            threads.shutdownNow();
-        }
     }
 
     @Test
