@@ -17,8 +17,9 @@ import java.util.List;
  *
  * <p>Classes are only loaded, never initialised ({@code Class.forName(name, false, loader)}): no
  * static initialiser runs on this thread or earlier than it would have, so what start-up does, and
- * in which order, is unchanged, and two threads can never wait for each other's initialisers. A
- * name the class path no longer has (the list is older than a dependency) is skipped.
+ * in which order, is unchanged, and two threads can never wait for each other's initialisers (the
+ * one exception, RocksDB's, is explained in {@link #run}). A name the class path no longer has
+ * (the list is older than a dependency) is skipped.
  */
 final class Preload implements Runnable {
 
@@ -39,6 +40,18 @@ final class Preload implements Runnable {
 
     @Override
     public void run() {
+        // The one initialiser run here is RocksDB's: it unpacks RocksDB's native library (13 MB)
+        // from its jar into java.io.tmpdir and loads it, for the Raft node's log. It cannot wait
+        // for the main thread while the main thread waits for it: what it initialises (RocksDB's
+        // superclasses, which have no initialisers, CompressionType, NativeLibraryLoader,
+        // Environment) never waits for RocksDB, and the main thread reaches RocksDB only when the
+        // Raft node starts. If it fails (java.io.tmpdir mounted noexec), RocksDB stays unusable
+        // and the Raft node's start fails, as it would have.
+        try {
+            Class.forName("org.rocksdb.RocksDB", true, loader);
+        } catch (Throwable e) {
+            // the Raft node's start meets it and fails
+        }
         for (String name : names()) {
             try {
                 Class.forName(name, false, loader);
