@@ -8,6 +8,8 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 public class Weldr {
 
     public static void main(String... args) {
+        // On the second core, ahead of Quarkus: the classes start-up is about to load.
+        Preload.start();
         // Off the start-up path: the management beans take a few tens of ms to come up.
         Thread tuning = new Thread(HeapTuning::apply, "weldr-heap-tuning");
         tuning.setDaemon(true);
