@@ -1,5 +1,6 @@
 package dev.weldr.proxy;
 
+import dev.weldr.config.ListenFailure;
 import dev.weldr.config.WeldrConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -98,7 +99,8 @@ public class ProxyServer {
             listener = bootstrap.bind(new InetSocketAddress(config.proxy().host(), config.proxy().port())).sync().channel();
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            throw e;
+            // epoll's bind failure is an IOException without the address: one line an operator can act on.
+            throw ListenFailure.of("proxy (weldr.proxy.port)", config.proxy().host(), config.proxy().port(), e);
         }
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         LOG.infof("proxy listening on %s:%d (%d event loops on %s, up to %d idle backend connections each)",

@@ -16,6 +16,7 @@ import dev.weldr.cluster.JoinClient;
 import dev.weldr.cluster.Leadership;
 import dev.weldr.cluster.PoolHolder;
 import dev.weldr.config.FreePort;
+import dev.weldr.config.ListenFailure;
 import dev.weldr.config.WeldrConfig;
 import dev.weldr.pool.Outcome;
 import dev.weldr.pool.PoolCommand;
@@ -101,7 +102,11 @@ public class RaftNode {
 
         RpcServer rpcServer = RaftRpcServerFactory.createRaftRpcServer(self.getEndpoint());
         group = new RaftGroupService(clusterId, self, options, rpcServer);
-        node = group.start();
+        try {
+            node = group.start();
+        } catch (RuntimeException e) {
+            throw ListenFailure.of("Raft (weldr.raft.port)", raft.host(), port, e);
+        }
         if (node == null) {
             throw new IllegalStateException("the Raft node on " + self + " did not start");
         }

@@ -4,6 +4,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -46,6 +48,23 @@ class ConfigErrorIT {
                     .filter(l -> !l.startsWith("Sofa-Middleware-Log")).toList();
             assertEquals(1, lines.size(), "expected one line, got: " + node.output());
             assertTrue(lines.get(0).contains(key), lines.get(0));
+            assertFalse(node.output().contains("\tat "), "no stack trace: " + node.output());
+        }
+    }
+
+    @ParameterizedTest(name = "{0} taken")
+    @CsvSource({"weldr.proxy.port", "quarkus.http.port", "weldr.raft.port"})
+    void shouldRefuseToStartWithOneLineNamingAPortThatIsTaken(String key) throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             WeldrProcess node = WeldrProcess.create("port-taken", data, Map.of(key, Integer.toString(taken.getLocalPort())))) {
+            node.launch();
+            int exit = node.awaitExit(Duration.ofSeconds(30));
+            assertNotEquals(0, exit);
+            List<String> lines = node.stderr().lines().filter(l -> !l.isBlank())
+                    .filter(l -> !l.startsWith("Sofa-Middleware-Log")).toList();
+            assertEquals(1, lines.size(), "expected one line, got: " + node.output());
+            assertTrue(lines.get(0).contains("cannot listen") && lines.get(0).contains(Integer.toString(taken.getLocalPort())),
+                    lines.get(0));
             assertFalse(node.output().contains("\tat "), "no stack trace: " + node.output());
         }
     }
