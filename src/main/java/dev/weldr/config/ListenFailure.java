@@ -10,6 +10,9 @@ import java.net.BindException;
  */
 public final class ListenFailure {
 
+    private static final String IN_USE = "Address already in use";
+    private static final String NOT_HERE = "Cannot assign requested address";
+
     private ListenFailure() {
     }
 
@@ -17,9 +20,10 @@ public final class ListenFailure {
     public static RuntimeException of(String listener, String host, int port, Exception failure) {
         for (Throwable c = failure; c != null; c = c.getCause() == c ? null : c.getCause()) {
             String message = String.valueOf(c.getMessage());
-            if (c instanceof BindException || message.contains("Address already in use") || message.contains("Cannot assign requested address")) {
+            String reason = message.contains(IN_USE) ? IN_USE : message.contains(NOT_HERE) ? NOT_HERE : null;
+            if (c instanceof BindException || reason != null) {
                 BindException bind = new BindException(listener + " on " + host + ":" + port + ": "
-                        + message.replaceFirst("^.*failed: ", ""));
+                        + (reason != null ? reason : message));
                 bind.initCause(failure);
                 return new UncheckedIOException(bind);
             }
