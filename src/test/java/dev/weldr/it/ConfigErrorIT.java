@@ -40,15 +40,8 @@ class ConfigErrorIT {
     })
     void shouldRefuseToStartWithOneLineNamingTheKey(String key, String value) throws Exception {
         try (WeldrProcess node = WeldrProcess.create("bad-config", data, Map.of(key, value))) {
-            node.launch();
-            int exit = node.awaitExit(Duration.ofSeconds(30));
-            assertNotEquals(0, exit);
-            List<String> lines = node.stderr().lines().filter(l -> !l.isBlank())
-                    // sofa-common-tools prints this itself when it loads; it is not ours to silence.
-                    .filter(l -> !l.startsWith("Sofa-Middleware-Log")).toList();
-            assertEquals(1, lines.size(), "expected one line, got: " + node.output());
-            assertTrue(lines.get(0).contains(key), lines.get(0));
-            assertFalse(node.output().contains("\tat "), "no stack trace: " + node.output());
+            String line = failsWithOneLine(node);
+            assertTrue(line.contains(key), line);
         }
     }
 
@@ -57,16 +50,22 @@ class ConfigErrorIT {
     void shouldRefuseToStartWithOneLineNamingAPortThatIsTaken(String key) throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              WeldrProcess node = WeldrProcess.create("port-taken", data, Map.of(key, Integer.toString(taken.getLocalPort())))) {
-            node.launch();
-            int exit = node.awaitExit(Duration.ofSeconds(30));
-            assertNotEquals(0, exit);
-            List<String> lines = node.stderr().lines().filter(l -> !l.isBlank())
-                    .filter(l -> !l.startsWith("Sofa-Middleware-Log")).toList();
-            assertEquals(1, lines.size(), "expected one line, got: " + node.output());
-            assertTrue(lines.get(0).contains("cannot listen") && lines.get(0).contains(Integer.toString(taken.getLocalPort())),
-                    lines.get(0));
-            assertFalse(node.output().contains("\tat "), "no stack trace: " + node.output());
+            String line = failsWithOneLine(node);
+            assertTrue(line.contains("cannot listen") && line.contains(Integer.toString(taken.getLocalPort())), line);
         }
+    }
+
+    /** Starts the node, which must exit non-zero with one line on standard error and no stack trace; that line. */
+    private static String failsWithOneLine(WeldrProcess node) throws Exception {
+        node.launch();
+        int exit = node.awaitExit(Duration.ofSeconds(30));
+        assertNotEquals(0, exit);
+        List<String> lines = node.stderr().lines().filter(l -> !l.isBlank())
+                // sofa-common-tools prints this itself when it loads; it is not ours to silence.
+                .filter(l -> !l.startsWith("Sofa-Middleware-Log")).toList();
+        assertEquals(1, lines.size(), "expected one line, got: " + node.output());
+        assertFalse(node.output().contains("\tat "), "no stack trace: " + node.output());
+        return lines.get(0);
     }
 
     @ParameterizedTest(name = "{0}")
