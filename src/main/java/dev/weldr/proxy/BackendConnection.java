@@ -14,7 +14,7 @@ import io.netty.util.ReferenceCountUtil;
  * framing (see {@link BodyReader}), handing both to the exchange. What a read produced for the
  * client is flushed at its end.
  */
-final class BackendConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink {
+final class BackendConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink, Outbound {
 
     final Loop loop;
     final Backend backend;
@@ -56,7 +56,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
     }
 
     /** Writes toward the backend from this handler on (not from the pipeline's tail). */
-    void write(Object msg) {
+    @Override
+    public void write(Object msg) {
         ctx.write(msg, ctx.voidPromise());
     }
 
@@ -90,7 +91,6 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
             failure = e;
             ctx.close();
         }
-
         if (pending != null && !pending.isReadable()) {
             pending.release();
             pending = null;
@@ -121,17 +121,10 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
                         : head.hasTransferEncoding || head.contentLength < 0 ? BodyReader.UNTIL_CLOSE
                         : BodyReader.LENGTH;
                 body.start(mode, head.contentLength);
-                inBody = true;
-                if (mode == BodyReader.LENGTH && head.contentLength <= SMALL_BODY && pending.readableBytes() >= head.contentLength) {
-                    // The whole small body came with the head: it goes out with it.
-                    ex.respond(head, mode, pending, (int) head.contentLength);
-                    inBody = false;
-                    if (exchange == ex) {
-                        ex.responseEnded(null);
-                    }
-                    continue;
-                }
-                ex.respond(head, mode, null, -1);
+                // A whole small body that came with the head goes out with it, in one buffer.
+                boolean whole = mode == BodyReader.LENGTH && head.contentLength <= SMALL_BODY
+                        && pending.readableBytes() >= head.contentLength;
+                ex.respond(head, mode, pending, whole ? (int) head.contentLength : -1);
                 if (tunnelPeer != null) {
                     // Upgraded: whatever the backend sent after its 101 is the other protocol's.
                     ByteBuf rest = pending;
@@ -139,11 +132,9 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
                     relay(rest);
                     return;
                 }
-                if (body.ended()) {
-                    inBody = false;
-                    if (exchange == ex) {
-                        ex.responseEnded(null);
-                    }
+                inBody = !whole && !body.ended();
+                if (!inBody && exchange == ex) {
+                    ex.responseEnded(null);
                 }
             } else if (body.read(pending, this)) {
                 inBody = false;

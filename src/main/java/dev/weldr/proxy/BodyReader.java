@@ -64,12 +64,9 @@ final class BodyReader {
         while (!ended && in.isReadable()) {
             switch (mode) {
                 case LENGTH -> {
-                    int n = (int) Math.min(remaining, in.readableBytes());
-                    remaining -= n;
-                    if (remaining == 0) {
-                        ended = true;
-                    }
-                    sink.data(in.readRetainedSlice(n));
+                    ByteBuf part = take(in);
+                    ended = remaining == 0;
+                    sink.data(part);
                     if (ended) {
                         sink.end(null);
                     }
@@ -84,6 +81,13 @@ final class BodyReader {
             }
         }
         return ended;
+    }
+
+    /** What {@code in} holds of the bytes still to come (a length's, or a chunk's), counted off. */
+    private ByteBuf take(ByteBuf in) {
+        int n = (int) Math.min(remaining, in.readableBytes());
+        remaining -= n;
+        return in.readRetainedSlice(n);
     }
 
     /** The connection closed: the end of a body delimited by it; anything else was cut short. */
@@ -118,12 +122,11 @@ final class BodyReader {
                 return true;
             }
             case DATA -> {
-                int n = (int) Math.min(remaining, in.readableBytes());
-                remaining -= n;
+                ByteBuf part = take(in);
                 if (remaining == 0) {
                     chunkState = DATA_END;
                 }
-                sink.data(in.readRetainedSlice(n));
+                sink.data(part);
                 return true;
             }
             case DATA_END -> {

@@ -21,9 +21,6 @@ import java.util.List;
  */
 final class Exchange implements RequestKey {
 
-    /** A first body part this small goes out in the response head's buffer. */
-    private static final int SMALL_BODY = 2048;
-
     final long startNanos = System.nanoTime();
     final Loop loop;
     final FrontConnection front;
@@ -60,11 +57,6 @@ final class Exchange implements RequestKey {
     private boolean backendKeepAlive;
     /** The response body goes to the client in chunks. */
     private boolean chunkedOut;
-    /**
-     * The response head, held until the body's first bytes (a small first part goes out in the
-     * same buffer: one write instead of two) or the end of the backend's read, whichever is first.
-     */
-    private ByteBuf heldHead;
     private int status;
     /** The client's connection is closed after this answer. */
     boolean closeAfter;
@@ -130,13 +122,7 @@ final class Exchange implements RequestKey {
             return;
         }
         Channel ch = conn.channel;
-        if (request.chunked) {
-            conn.write(loop.chunkStart(data.readableBytes()));
-            conn.write(data);
-            conn.write(Heads.chunkEnd());
-        } else {
-            conn.write(data);
-        }
+        forward(conn, data, request.chunked);
         front.flushLater(ch);
         if (!ch.isWritable()) {
             stalledSinceNanos = System.nanoTime();
@@ -153,14 +139,8 @@ final class Exchange implements RequestKey {
             }
             return;
         }
-        Channel ch = conn.channel;
-        if (request.chunked) {
-            conn.write(Heads.lastChunk(ch.alloc(), trailers));
-        }
-        if (trailers != null) {
-            trailers.release();
-        }
-        front.flushLater(ch);
+        end(conn, trailers, request.chunked);
+        front.flushLater(conn.channel);
         sentWhole();
     }
 
@@ -336,10 +316,9 @@ final class Exchange implements RequestKey {
             }
         }
         closeAfter |= close;
-        int connection = close ? Heads.CONNECTION_CLOSE : http10 ? Heads.CONNECTION_KEEP_ALIVE : Heads.CONNECTION_UNSAID;
         responseStarted = true;
         ByteBuf out = loop.writing(Heads.responseBound(resp) + Math.max(0, wholeBody));
-        Heads.response(out, resp, chunkedOut, connection, null, loop.date);
+        Heads.response(out, resp, chunkedOut, connectionHeader(close), null, loop.date);
         if (wholeBody > 0) {
             // One write for head and body.
             out.writeBytes(in, wholeBody);
@@ -350,13 +329,7 @@ final class Exchange implements RequestKey {
     /** A part of the backend's body. */
     void responseBody(ByteBuf data) {
         lastReadNanos = System.nanoTime();
-        if (chunkedOut) {
-            front.write(loop.chunkStart(data.readableBytes()));
-            front.write(data);
-            front.write(Heads.chunkEnd());
-        } else {
-            front.write(data);
-        }
+        forward(front, data, chunkedOut);
         if (!front.channel.isWritable() && conn != null) {
             // Back-pressure: the backend is not read while the client does not take the body.
             clientPaused = true;
@@ -367,13 +340,29 @@ final class Exchange implements RequestKey {
     /** The backend's body ended ({@code trailers}: a chunked body's trailer lines, or null). */
     void responseEnded(ByteBuf trailers) {
         lastReadNanos = System.nanoTime();
-        if (chunkedOut) {
-            front.write(Heads.lastChunk(front.channel.alloc(), trailers));
+        end(front, trailers, chunkedOut);
+        responseComplete();
+    }
+
+    /** A body part on its way out: in a chunk of its own when the connection takes the body in chunks. */
+    private void forward(Outbound out, ByteBuf data, boolean chunked) {
+        if (chunked) {
+            out.write(loop.chunkStart(data.readableBytes()));
+            out.write(data);
+            out.write(Heads.chunkEnd());
+        } else {
+            out.write(data);
+        }
+    }
+
+    /** A body's end on its way out: the last chunk, with the trailers, when it goes out in chunks. */
+    private void end(Outbound out, ByteBuf trailers, boolean chunked) {
+        if (chunked) {
+            out.write(loop.lastChunk(trailers));
         }
         if (trailers != null) {
             trailers.release();
         }
-        responseComplete();
     }
 
     /** The client takes data again. */
@@ -501,9 +490,8 @@ final class Exchange implements RequestKey {
             closeAfter = true;
         }
         status = code;
-        int connection = closeAfter ? Heads.CONNECTION_CLOSE : http10 ? Heads.CONNECTION_KEEP_ALIVE : Heads.CONNECTION_UNSAID;
         responseStarted = true;
-        front.write(Heads.text(front.channel.alloc(), code, text, connection, loop.date));
+        front.write(Heads.text(front.channel.alloc(), code, text, connectionHeader(closeAfter), loop.date));
         front.flushNow();
         finished(false);
         front.answered(this);
@@ -576,6 +564,11 @@ final class Exchange implements RequestKey {
     }
 
     // ---- small things -----------------------------------------------------------------------
+
+    /** What the answer says of the client's connection: close, keep-alive for HTTP/1.0, else nothing. */
+    private int connectionHeader(boolean close) {
+        return close ? Heads.CONNECTION_CLOSE : http10 ? Heads.CONNECTION_KEEP_ALIVE : Heads.CONNECTION_UNSAID;
+    }
 
     private boolean isIdempotent() {
         if (request.method != HttpHead.OTHER) {

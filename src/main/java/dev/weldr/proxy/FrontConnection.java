@@ -23,7 +23,7 @@ import java.net.SocketAddress;
  * by {@link HeadScanner}, bodies read by their framing by {@link BodyReader}. Flushes are
  * batched: what a read from the client produced for a backend goes out in one write.
  */
-final class FrontConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink {
+final class FrontConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink, Outbound {
 
     /** Pipelined requests read ahead of their turn, at most (then the client is not read). */
     private static final int READ_AHEAD = 64 * 1024;
@@ -173,7 +173,7 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     }
 
     /** Reads from the client only while somebody can take what it sends. */
-    void updateReading() {
+    private void updateReading() {
         boolean want = !closing && (current == null || !current.holdsClientReading())
                 && (pending == null || pending.readableBytes() < READ_AHEAD);
         if (want != reading && tunnelPeer == null) {
@@ -184,7 +184,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
 
     // ---- answering --------------------------------------------------------------------------
 
-    void write(Object msg) {
+    @Override
+    public void write(Object msg) {
         // From this handler on, not from the pipeline's tail.
         ctx.write(msg, ctx.voidPromise());
     }

@@ -31,13 +31,16 @@ final class HeadScanner {
     HttpHead next(ByteBuf in) {
         int start = in.readerIndex();
         if (resumeAt < 0) {
-            // RFC 9112 §2.2: empty lines before a request line are ignored.
+            resumeAt = 0;
+            startLineEnd = -1;
+        }
+        if (resumeAt == 0) {
+            // Nothing of this head seen yet but bytes without a line feed. RFC 9112 §2.2: empty
+            // lines before a request line are ignored, also when their CR and LF come apart.
             while (request && in.isReadable() && (in.getByte(start) == '\r' || in.getByte(start) == '\n')) {
                 in.skipBytes(1);
                 start++;
             }
-            resumeAt = 0;
-            startLineEnd = -1;
             HttpHead whole = wholeInFirstBytes(in, start);
             if (whole != null) {
                 return whole;

@@ -79,11 +79,7 @@ final class Heads {
                 }
             }
         }
-        out.writeBytes(VIA_NAME);
-        if (via >= 0) {
-            list(out, h, HopByHop.VIA, via);
-        }
-        out.writeBytes(VIA_VALUE).writeBytes(CRLF);
+        via(out, h, via);
         out.writeBytes(X_FORWARDED_FOR);
         if (forwardedFor >= 0) {
             list(out, h, HopByHop.X_FORWARDED_FOR, forwardedFor);
@@ -121,11 +117,7 @@ final class Heads {
                 line(out, h, i);
             }
         }
-        out.writeBytes(VIA_NAME);
-        if (via >= 0) {
-            list(out, h, HopByHop.VIA, via);
-        }
-        out.writeBytes(VIA_VALUE).writeBytes(CRLF);
+        via(out, h, via);
         if (!h.dated) {
             // RFC 9110 §6.6.1: a recipient with a clock adds the Date a forwarded response lacks.
             out.writeBytes(DATE).writeBytes(date.bytes()).writeBytes(CRLF);
@@ -135,10 +127,8 @@ final class Heads {
         }
         if (upgradeTo != null) {
             out.writeCharSequence("connection: upgrade\r\nupgrade: " + upgradeTo + "\r\n", StandardCharsets.ISO_8859_1);
-        } else if (connection == CONNECTION_CLOSE) {
-            out.writeBytes(CLOSE);
-        } else if (connection == CONNECTION_KEEP_ALIVE) {
-            out.writeBytes(KEEP_ALIVE);
+        } else {
+            connection(out, connection);
         }
         out.writeBytes(CRLF);
     }
@@ -154,13 +144,9 @@ final class Heads {
         ByteBuf out = alloc.directBuffer(256 + body.length);
         out.writeCharSequence("HTTP/1.1 " + status + " " + HttpResponseStatus.valueOf(status).reasonPhrase()
                 + "\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: " + body.length + "\r\n", StandardCharsets.ISO_8859_1);
-        out.writeBytes(VIA_NAME).writeBytes(VIA_VALUE).writeBytes(CRLF);
+        via(out, null, -1);
         out.writeBytes(DATE).writeBytes(date.bytes()).writeBytes(CRLF);
-        if (connection == CONNECTION_CLOSE) {
-            out.writeBytes(CLOSE);
-        } else if (connection == CONNECTION_KEEP_ALIVE) {
-            out.writeBytes(KEEP_ALIVE);
-        }
+        connection(out, connection);
         return out.writeBytes(CRLF).writeBytes(body);
     }
 
@@ -186,18 +172,36 @@ final class Heads {
         return LINE_BREAK.duplicate();
     }
 
-    /** The last chunk, with the trailers (lines ending CR LF) when there are any. */
-    static ByteBuf lastChunk(ByteBufAllocator alloc, ByteBuf trailers) {
-        if (trailers == null) {
-            return LAST_CHUNK.duplicate();
-        }
-        ByteBuf out = alloc.directBuffer(5 + trailers.readableBytes());
+    /** The last chunk of a body without trailers. */
+    static ByteBuf lastChunk() {
+        return LAST_CHUNK.duplicate();
+    }
+
+    /** The last chunk with its trailers (lines ending CR LF), written to {@code out} (5 bytes more than the trailers). */
+    static void lastChunk(ByteBuf out, ByteBuf trailers) {
         out.writeBytes(LAST_CHUNK_START, LAST_CHUNK_START.readerIndex(), LAST_CHUNK_START.readableBytes());
         out.writeBytes(trailers, trailers.readerIndex(), trailers.readableBytes());
-        return out.writeBytes(CRLF);
+        out.writeBytes(CRLF);
     }
 
     // ---- lines --------------------------------------------------------------------------------
+
+    /** Via: the values of the head's Via lines from line {@code first} on (none when -1), then weldr's. */
+    private static void via(ByteBuf out, HttpHead h, int first) {
+        out.writeBytes(VIA_NAME);
+        if (first >= 0) {
+            list(out, h, HopByHop.VIA, first);
+        }
+        out.writeBytes(VIA_VALUE).writeBytes(CRLF);
+    }
+
+    private static void connection(ByteBuf out, int connection) {
+        if (connection == CONNECTION_CLOSE) {
+            out.writeBytes(CLOSE);
+        } else if (connection == CONNECTION_KEEP_ALIVE) {
+            out.writeBytes(KEEP_ALIVE);
+        }
+    }
 
     /** Header line {@code i} as it came, its trailing spaces and bare line feed made a plain CR LF. */
     private static void line(ByteBuf out, HttpHead h, int i) {

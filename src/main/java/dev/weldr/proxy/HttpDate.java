@@ -24,8 +24,4 @@ final class HttpDate {
         }
         return bytes;
     }
-
-    String now() {
-        return new String(bytes(), StandardCharsets.US_ASCII);
-    }
 }

@@ -75,7 +75,7 @@ final class HttpHead {
         this.request = request;
     }
 
-    /** A client's head, refused with a {@link BadHead} (400, 501, 505) when it cannot be forwarded safely. */
+    /** A client's head, refused with a {@link BadHead} (400, 505) when it cannot be forwarded safely. */
     static HttpHead request(byte[] b, int length) {
         HttpHead h = new HttpHead(b, length, true);
         h.parseRequestLine();
@@ -98,12 +98,9 @@ final class HttpHead {
 
     // ---- the start line -----------------------------------------------------------------------
 
+    /** The request line (the empty lines before it were skipped by {@link HeadScanner}). */
     private void parseRequestLine() {
         int i = 0;
-        // RFC 9112 §2.2: empty lines before the request line are ignored.
-        while (i < length && (b[i] == '\r' || b[i] == '\n')) {
-            i++;
-        }
         int lineEnd = lineEnd(i);
         methodStart = i;
         while (i < lineEnd && isToken(b[i])) {
@@ -182,14 +179,8 @@ final class HttpHead {
             if (!strict && (b[colon - 1] == ' ' || b[colon - 1] == '\t')) {
                 throw new BadHead(502, "whitespace before a header's colon");
             }
-            int vs = colon + 1;
-            while (vs < end && (b[vs] == ' ' || b[vs] == '\t')) {
-                vs++;
-            }
-            int ve = end;
-            while (ve > vs && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) {
-                ve--;
-            }
+            int vs = skipSpaces(colon + 1, end);
+            int ve = trimSpaces(vs, end);
             if (strict) {
                 for (int k = vs; k < ve; k++) {
                     int c = b[k] & 0xff;
@@ -256,17 +247,12 @@ final class HttpHead {
                 throw bad("conflicting Content-Length values");
             }
             contentLength = value;
-            while (i < ve && (b[i] == ' ' || b[i] == '\t')) {
-                i++;
-            }
+            i = skipSpaces(i, ve);
             if (i < ve) {
                 if (b[i] != ',') {
                     throw bad("invalid Content-Length");
                 }
-                i++;
-                while (i < ve && (b[i] == ' ' || b[i] == '\t')) {
-                    i++;
-                }
+                i = skipSpaces(i + 1, ve);
             }
         } while (i < ve);
     }
@@ -275,7 +261,6 @@ final class HttpHead {
         // Several lines are one list: the last coding of the last line is what frames the body.
         boolean first = !hasTransferEncoding;
         hasTransferEncoding = true;
-        int last = ve;
         int lastStart = vs;
         for (int k = ve - 1; k >= vs; k--) {
             if (b[k] == ',') {
@@ -283,12 +268,8 @@ final class HttpHead {
                 break;
             }
         }
-        while (lastStart < last && (b[lastStart] == ' ' || b[lastStart] == '\t')) {
-            lastStart++;
-        }
-        while (last > lastStart && (b[last - 1] == ' ' || b[last - 1] == '\t')) {
-            last--;
-        }
+        lastStart = skipSpaces(lastStart, ve);
+        int last = trimSpaces(lastStart, ve);
         chunked = equalsIgnoreCase(lastStart, last, "chunked");
         onlyChunked = first && chunked && lastStart == vs;
     }
@@ -300,14 +281,8 @@ final class HttpHead {
             while (comma < ve && b[comma] != ',') {
                 comma++;
             }
-            int s = i;
-            int e = comma;
-            while (s < e && (b[s] == ' ' || b[s] == '\t')) {
-                s++;
-            }
-            while (e > s && (b[e - 1] == ' ' || b[e - 1] == '\t')) {
-                e--;
-            }
+            int s = skipSpaces(i, comma);
+            int e = trimSpaces(s, comma);
             if (e > s) {
                 if (equalsIgnoreCase(s, e, "close")) {
                     connectionClose = true;
@@ -457,8 +432,7 @@ final class HttpHead {
     private String lower(int s, int e) {
         char[] c = new char[Math.max(0, e - s)];
         for (int k = s; k < e; k++) {
-            int x = b[k] & 0xff;
-            c[k - s] = (char) (x >= 'A' && x <= 'Z' ? x | 0x20 : x);
+            c[k - s] = (char) HopByHop.fold(b[k] & 0xff);
         }
         return new String(c);
     }
@@ -489,17 +463,34 @@ final class HttpHead {
         return i;
     }
 
-    /** The end of a line's content: before its CR LF, or its bare LF. A CR elsewhere is refused. */
+    /** The end of a line's content: before its CR LF, or its bare LF. */
     private int contentEnd(int lf) {
         return lf > 0 && b[lf - 1] == '\r' ? lf - 1 : lf;
     }
 
-    boolean equalsIgnoreCase(int s, int e, String lower) {
-        if (e - s != lower.length()) {
+    /** The first index from {@code i} that is not a space or tab, at most {@code end}. */
+    private int skipSpaces(int i, int end) {
+        while (i < end && (b[i] == ' ' || b[i] == '\t')) {
+            i++;
+        }
+        return i;
+    }
+
+    /** {@code end} moved back over spaces and tabs, at least to {@code start}. */
+    private int trimSpaces(int start, int end) {
+        while (end > start && (b[end - 1] == ' ' || b[end - 1] == '\t')) {
+            end--;
+        }
+        return end;
+    }
+
+    /** ASCII case-insensitive equality of bytes {@code s} to {@code e} and a name. */
+    boolean equalsIgnoreCase(int s, int e, String name) {
+        if (e - s != name.length()) {
             return false;
         }
-        for (int k = 0; k < lower.length(); k++) {
-            if (HopByHop.fold(b[s + k]) != HopByHop.fold(lower.charAt(k))) {
+        for (int k = 0; k < name.length(); k++) {
+            if (HopByHop.fold(b[s + k]) != HopByHop.fold(name.charAt(k))) {
                 return false;
             }
         }
@@ -523,7 +514,7 @@ final class HttpHead {
         }
     }
 
-    /** A head weldr cannot take: the status to answer (400, 501, 505; 502 for a backend's) and why. */
+    /** A head weldr cannot take: the status to answer (400, 414, 431, 505; 502 for a backend's) and why. */
     static final class BadHead extends RuntimeException {
         final int status;
 

@@ -262,6 +262,15 @@ final class Loop {
         return written();
     }
 
+    /** The last chunk, with the trailers (lines ending CR LF) when there are any. */
+    ByteBuf lastChunk(ByteBuf trailers) {
+        if (trailers == null) {
+            return Heads.lastChunk();
+        }
+        Heads.lastChunk(writing(5 + trailers.readableBytes()), trailers);
+        return written();
+    }
+
     // ---- timeouts: one sweep per loop instead of a timer per request ---------------------------
 
     /** The exchange has a backend request under way: its timeouts are checked from now on. */

@@ -113,6 +113,17 @@ class HttpWireTest {
     }
 
     @Test
+    void shouldIgnoreAnEmptyLineBeforeTheRequestLineWhoseCrAndLfComeApart() {
+        HeadScanner scanner = new HeadScanner(true);
+        ByteBuf in = ascii("\r");
+        assertNull(scanner.next(in));
+        in.writeBytes("\nGET /late HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        HttpHead h = scanner.next(in);
+        assertNotNull(h);
+        assertEquals("/late", h.target());
+    }
+
+    @Test
     void shouldFindHeadsAfterTheBufferWasReplacedByABiggerOne() {
         HeadScanner scanner = new HeadScanner(true);
         ByteBuf first = Unpooled.copiedBuffer("GET /x HTTP/1.1\r\nHo", StandardCharsets.US_ASCII);
