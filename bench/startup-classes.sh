@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Writes src/main/resources/dev/weldr/startup-classes.txt: the classes a start of the packaged
 # weldr loads, from main() to its first ready answer, in their order. dev.weldr.Preload loads
-# them on a second thread while Quarkus starts. Run it after a change of dependencies, then
-# build again:
+# them on a second thread while Quarkus starts. Run it after a change of dependencies or of
+# weldr's own classes, then build again:
 #
 #   ./mvnw -B package -DskipTests && bench/startup-classes.sh && ./mvnw -B package -DskipTests
 #
