@@ -9,14 +9,15 @@
 #   BASELINE_JAR=/before/quarkus-run.jar CASES=keepalive POOL_SIZES= bench/run.sh   # before/after, one run
 #
 # Targets, all in front of the same two nginx backends (13-byte body), round-robin, keep-alive
-# upstream: direct (the backend itself: the limit), weldr, nginx (1 worker), haproxy (1 thread).
+# upstream: direct (the backend itself: the limit), weldr (its defaults: one event loop per core), weldr1 (one
+# event loop), nginx (1 worker), haproxy (1 thread).
 # Cases: keepalive (50 connections), pipeline (16 deep), c1000 (1,000 connections), 1mb (1 MB body).
 # The steadiest figure on a shared 2-core machine is the proxy process's CPU time per request.
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-10}                # seconds of unmeasured load on each JVM target first (JIT compilation)
+WARMUP=${WARMUP:-120}               # at most this many seconds of unmeasured load on each JVM target first (JIT)
 POOL_SIZES=${POOL_SIZES-"1 100 10000"}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -24,7 +25,7 @@ JAR=${WELDR_JAR:-"$ROOT/target/quarkus-app/quarkus-run.jar"}   # another build o
 WELDR_JAVA_OPTS=${WELDR_JAVA_OPTS:-}                              # e.g. a profiler's options
 BASELINE_JAR=${BASELINE_JAR:-}      # an earlier build, measured as target "baseline" in the same run
 CASES=${CASES:-"keepalive pipeline c1000 1mb"}
-TARGETS=${TARGETS:-"direct weldr nginx haproxy"}
+TARGETS=${TARGETS:-"direct weldr weldr1 nginx haproxy"}
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need wrk || ! need nginx || ! need haproxy; then
@@ -144,14 +145,22 @@ READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 for p in $B1 $B2; do curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$p\"}" "http://127.0.0.1:$WA/servers"; done
 wait_http "http://127.0.0.1:$NP/" 10
 wait_http "http://127.0.0.1:$HP/" 10
-if [ -n "$BASELINE_JAR" ]; then
-  XP=$(freeport); XA=$(freeport); XR=$(freeport)
+start_other() { # name jar java-options...: another weldr beside the first, same backends; sets <NAME>_PID and <NAME>_PORT
+  local name=$1 jar=$2 port admin raft; shift 2
+  port=$(freeport); admin=$(freeport); raft=$(freeport)
   # shellcheck disable=SC2086
-  java $WELDR_JAVA_OPTS -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$XP" -Dquarkus.http.port="$XA" -Dweldr.raft.port="$XR" \
-       -Dweldr.raft.data-dir="$WORK/baseline-data" -jar "$BASELINE_JAR" > "$WORK/baseline.log" 2>&1 & PIDS+=($!)
-  BASELINE_PID=$!
-  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$XA/q/health/ready")" = 200 ]; do sleep 0.05; done
-  for p in $B1 $B2; do curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$p\"}" "http://127.0.0.1:$XA/servers"; done
+  java $WELDR_JAVA_OPTS "$@" -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$port" -Dquarkus.http.port="$admin" \
+       -Dweldr.raft.port="$raft" -Dweldr.raft.data-dir="$WORK/$name-data" -jar "$jar" > "$WORK/$name.log" 2>&1 & PIDS+=($!)
+  printf -v "${name^^}_PID" %s $!
+  printf -v "${name^^}_PORT" %s "$port"
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$admin/q/health/ready")" = 200 ]; do sleep 0.05; done
+  for p in $B1 $B2; do curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$p\"}" "http://127.0.0.1:$admin/servers"; done
+}
+# weldr1: weldr with one event loop, like for like with nginx's one worker and HAProxy's one thread
+# (weldr's default is one per core; on 2 cores shared with wrk and the backend, that is 4 busy threads on 2 cores).
+case " $TARGETS " in *" weldr1 "*) start_other weldr1 "$JAR" -Dweldr.proxy.event-loops=1 ;; esac
+if [ -n "$BASELINE_JAR" ]; then
+  start_other baseline "$BASELINE_JAR"
   TARGETS="$TARGETS baseline"
 fi
 
@@ -161,6 +170,7 @@ pids_of() {
     weldr) echo "$WELDR_PID" ;;
     nginx) echo "$NGINX_MASTER $(pgrep -P "$NGINX_MASTER" | tr '\n' ' ')" ;;
     haproxy) echo "$HAPROXY_PID" ;;
+    weldr1) echo "$WELDR1_PID" ;;
     baseline) echo "$BASELINE_PID" ;;
     nginx-pool) echo "$NPOOL_MASTER $(pgrep -P "$NPOOL_MASTER" | tr '\n' ' ')" ;;
   esac
@@ -171,22 +181,26 @@ url_of() {
     weldr) echo "http://127.0.0.1:$WP" ;;
     nginx) echo "http://127.0.0.1:$NP" ;;
     haproxy) echo "http://127.0.0.1:$HP" ;;
-    baseline) echo "http://127.0.0.1:$XP" ;;
+    weldr1) echo "http://127.0.0.1:$WELDR1_PORT" ;;
+    baseline) echo "http://127.0.0.1:$BASELINE_PORT" ;;
     nginx-pool) echo "http://127.0.0.1:$NPP" ;;
   esac
 }
 ms() { # wrk latency ("812.00us", "1.20ms", "2.01s") to milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
+load_args() { # case url -> wrk's arguments for that case
+  case $1 in
+    keepalive) echo "-t1 -c50 $2/" ;;
+    pipeline) echo "-t1 -c50 -s $HERE/pipeline.lua $2/" ;;
+    c1000) echo "-t1 -c1000 $2/" ;;
+    1mb) echo "-t1 -c10 $2/1mb" ;;
+  esac
+}
 run_case() { # target case -> one TSV row
   local target=$1 case=$2 url args=() out before after
   url=$(url_of "$target")
-  case $case in
-    keepalive) args=(-t1 -c50 "$url/") ;;
-    pipeline) args=(-t1 -c50 -s "$HERE/pipeline.lua" "$url/") ;;
-    c1000) args=(-t1 -c1000 "$url/") ;;
-    1mb) args=(-t1 -c10 "$url/1mb") ;;
-  esac
+  read -r -a args <<<"$(load_args "$case" "$url")"
   local pids; pids=$(pids_of "$target")
   before=$(cpu_ticks $pids)
   out=$(wrk --latency -d"${DURATION}s" --timeout 5s "${args[@]}" 2>&1)
@@ -203,11 +217,31 @@ run_case() { # target case -> one TSV row
 
 echo "weldr benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $ROUNDS rounds of ${DURATION}s per target and case, interleaved"
 echo "weldr: start to /q/health/ready UP in ${READY_MS} ms"
-# A JVM compiles its hot path in the first seconds of load; a proxy that runs for days is measured warm.
+# A JVM compiles its hot paths during its first tens of seconds of load, and on 2 cores the
+# compiler threads take CPU from the event loops meanwhile (p99 doubles). A proxy that runs for days
+# is measured warm: every case's load in turns (2 s each) until a turn compiles for under 50 ms
+# (jstat's compile time), at most WARMUP seconds.
+jit_ms() { jstat -compiler "$1" 2>/dev/null | awk 'NR == 2 { printf "%d", $4 * 1000 }'; }
+warm() { # target
+  local pid start=$SECONDS before after args=()
+  pid=$(pids_of "$1")
+  [ "$WARMUP" -gt 0 ] || return 0
+  while :; do
+    before=$(jit_ms "$pid")
+    for case in $CASES; do
+      read -r -a args <<<"$(load_args "$case" "$(url_of "$1")")"
+      wrk -d2s --timeout 5s "${args[@]}" >/dev/null 2>&1 || true
+    done
+    after=$(jit_ms "$pid")
+    if [ -z "$before" ] || [ -z "$after" ]; then echo "$1: warmed for $((SECONDS - start)) s (no jstat: JIT not watched)"; return; fi
+    if [ $((after - before)) -lt 50 ] || [ $((SECONDS - start)) -ge "$WARMUP" ]; then
+      echo "$1: warm after $((SECONDS - start)) s of load (last turn compiled for $((after - before)) ms)"
+      return
+    fi
+  done
+}
 for target in $TARGETS; do
-  case $target in
-    weldr|baseline) [ "$WARMUP" -gt 0 ] && for c in 50 1000; do wrk -t1 -c$c -d"$((WARMUP / 2))s" "$(url_of "$target")/" >/dev/null 2>&1 || true; done ;;
-  esac
+  case $target in weldr|weldr1|baseline) warm "$target" ;; esac
 done
 : > "$WORK/rows.tsv"
 for round in $(seq "$ROUNDS"); do

@@ -32,6 +32,10 @@ public class ConfigCheck {
         port("quarkus.http.port", adminPort);
         port("weldr.proxy.port", config.proxy().port());
         port("weldr.raft.port", config.raft().port());
+        if (config.proxy().eventLoops() < 0 || config.proxy().eventLoops() > 1024) {
+            throw new InvalidConfigException("weldr.proxy.event-loops",
+                    "must be 0 (one per core) or a number of event loops up to 1024, not " + config.proxy().eventLoops());
+        }
         positive("weldr.raft.election-timeout", config.raft().electionTimeout());
         positive("weldr.raft.snapshot-interval", config.raft().snapshotInterval());
         positive("weldr.health-check.interval", config.healthCheck().interval());

@@ -39,6 +39,14 @@ public interface WeldrConfig {
         /** Port the data plane listens on; 0 picks a free port. */
         @WithDefault("8080")
         int port();
+
+        /**
+         * How many event loops (threads) carry the proxied traffic, each with its own backend
+         * connections; 0 means one per core, as nginx's {@code worker_processes auto}.
+         */
+        @WithName("event-loops")
+        @WithDefault("0")
+        int eventLoops();
     }
 
     interface Raft {

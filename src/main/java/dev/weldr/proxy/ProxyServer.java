@@ -26,6 +26,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 import java.net.InetSocketAddress;
@@ -117,9 +118,22 @@ public class ProxyServer {
         }
     }
 
-    /** How many event loops (each with its own backend connections) run: one per core. */
+    /**
+     * How many event loops (each with its own backend connections) run: {@code weldr.proxy.event-loops},
+     * or one per core when it is 0 (the default). Read once: backends size their per-loop state by it.
+     */
     public static int eventLoops() {
-        return Math.max(1, Runtime.getRuntime().availableProcessors());
+        return LoopCount.VALUE;
+    }
+
+    static int eventLoops(int configured, int cores) {
+        return configured > 0 ? configured : Math.max(1, cores);
+    }
+
+    private static final class LoopCount {
+        static final int VALUE = eventLoops(ConfigProvider.getConfig()
+                .getOptionalValue("weldr.proxy.event-loops", Integer.class).orElse(0),
+                Runtime.getRuntime().availableProcessors());
     }
 
     /**

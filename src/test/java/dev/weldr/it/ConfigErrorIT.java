@@ -26,6 +26,8 @@ class ConfigErrorIT {
     @CsvSource({
             "weldr.proxy.port, -1",
             "weldr.proxy.port, 70000",
+            "weldr.proxy.event-loops, -1",
+            "weldr.proxy.event-loops, 5000",
             "weldr.raft.port, -1",
             "quarkus.http.port, -5",
             "weldr.health-check.interval, banana",
