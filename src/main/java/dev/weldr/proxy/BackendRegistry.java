@@ -65,19 +65,31 @@ public class BackendRegistry implements StatusSetter {
                 }
                 fresh.put(pool.name(), now);
             }
+            boolean retired = false;
             for (Map<ServerKey, Backend> pool : old.values()) {
                 for (Backend b : pool.values()) {
                     Map<ServerKey, Backend> now = fresh.get(b.pool());
                     if (now == null || now.get(b.server().key()) != b) {
                         b.retire();
+                        retired = true;
                     }
                 }
+            }
+            if (retired) {
+                retirements++;
             }
             topology = next;
             backends = fresh;
             rebuild();
             checkDescriptors(fresh);
         }
+    }
+
+    /** How many changes removed servers: each event loop then closes their cached connections. */
+    private volatile long retirements;
+
+    long retirements() {
+        return retirements;
     }
 
     private boolean descriptorsWarned;

@@ -39,6 +39,8 @@ final class Loop {
     final int index;
     final EventLoop eventLoop;
     final BackendRegistry registry;
+    /** {@link BackendRegistry#retirements()} when this loop last closed the idle connections of removed servers. */
+    private long seenRetirements;
     final ProxyStats stats;
     final HttpDate date = new HttpDate();
     private final Class<? extends Channel> channelType;
@@ -326,6 +328,26 @@ final class Loop {
         }
         while (oldestIdle != null && now - oldestIdle.idleSinceNanos > idleTimeoutNanos) {
             closeIdle(oldestIdle);
+        }
+        long retirements = registry.retirements();
+        if (retirements != seenRetirements) {
+            seenRetirements = retirements;
+            closeIdleOfRemovedServers();
+        }
+    }
+
+    /**
+     * Closes the cached connections of servers no longer in their pool, once after each change
+     * that removed some: they would otherwise hold a descriptor on both ends until the idle timeout.
+     */
+    private void closeIdleOfRemovedServers() {
+        BackendConnection c = oldestIdle;
+        while (c != null) {
+            BackendConnection next = c.newerIdle;
+            if (!c.backend.current()) {
+                closeIdle(c);
+            }
+            c = next;
         }
     }
 

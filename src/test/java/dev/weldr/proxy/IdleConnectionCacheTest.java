@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class IdleConnectionCacheTest {
 
     private static Loop loop(int maxIdle, long idleTimeoutMs) {
-        return new Loop(0, null, null, null, null, 1000, 60_000, 60_000, idleTimeoutMs, maxIdle);
+        return new Loop(0, null, null, new BackendRegistry(), null, 1000, 60_000, 60_000, idleTimeoutMs, maxIdle);
     }
 
     private static Backend backend(int port) {

@@ -3,6 +3,7 @@ package dev.weldr.proxy;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -35,5 +36,23 @@ class KeepAliveTest extends ProxyTestBase {
         assertTrue(proxiedConnections.size() <= 2,
                 requests + " sequential requests reached the backend over " + proxiedConnections.size() + " connections");
         assertTrue(self[0].connectionsAccepted() >= proxiedConnections.size());
+    }
+
+    @Test
+    void shouldCloseCachedConnectionsToAServerAsSoonAsItLeavesThePool() throws Exception {
+        TestBackend backend = backend(TestBackend.options());
+        addServer(backend.port());
+        // Clients on their own connections land on every event loop: each caches one to the backend.
+        for (int i = 0; i < 4; i++) {
+            try (RawHttp client = connect()) {
+                assertEquals(200, client.get("/cached/" + i).status());
+            }
+        }
+        assertTrue(backend.openConnections() >= 1, "a connection kept for the next request");
+
+        removeServer(backend.port());
+
+        // Well before the 30 s an idle connection is otherwise kept: the server's descriptors come back.
+        await("the removed server's cached connections closed", Duration.ofSeconds(5), () -> backend.openConnections() == 0);
     }
 }

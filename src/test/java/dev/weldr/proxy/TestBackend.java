@@ -94,6 +94,7 @@ final class TestBackend implements AutoCloseable {
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
     private final Map<HttpConnection, Integer> connectionIds = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger open = new AtomicInteger();
 
     private TestBackend(HttpServer server) {
         this.server = server;
@@ -113,7 +114,11 @@ final class TestBackend implements AutoCloseable {
         }
         HttpServer server = vertx.createHttpServer(serverOptions);
         TestBackend backend = new TestBackend(server);
-        server.connectionHandler(connection -> backend.connectionIds.put(connection, backend.connections.incrementAndGet()));
+        server.connectionHandler(connection -> {
+            backend.connectionIds.put(connection, backend.connections.incrementAndGet());
+            backend.open.incrementAndGet();
+            connection.closeHandler(closed -> backend.open.decrementAndGet());
+        });
         server.requestHandler(request -> backend.handle(request, options));
         server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         return backend;
@@ -157,6 +162,11 @@ final class TestBackend implements AutoCloseable {
     /** Every TCP connection accepted, weldr's health checks included. */
     int connectionsAccepted() {
         return connections.get();
+    }
+
+    /** TCP connections open now, weldr's health checks included. */
+    int openConnections() {
+        return open.get();
     }
 
     /** The id (order of acceptance) of the connection a request arrived on. */
