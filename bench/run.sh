@@ -24,7 +24,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 JAR=${WELDR_JAR:-"$ROOT/target/quarkus-app/quarkus-run.jar"}   # another build of weldr to measure
 WELDR_JAVA_OPTS=${WELDR_JAVA_OPTS:-}                              # e.g. a profiler's options
 BASELINE_JAR=${BASELINE_JAR:-}      # an earlier build, measured as target "baseline" in the same run
-CASES=${CASES:-"keepalive pipeline c1000 1mb"}
+CASES=${CASES-"keepalive pipeline c1000 1mb"}     # empty: only the pool sizes
 TARGETS=${TARGETS:-"direct weldr weldr1 nginx haproxy"}
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -153,6 +153,7 @@ start_other() { # name jar java-options...: another weldr beside the first, same
        -Dweldr.raft.port="$raft" -Dweldr.raft.data-dir="$WORK/$name-data" -jar "$jar" > "$WORK/$name.log" 2>&1 & PIDS+=($!)
   printf -v "${name^^}_PID" %s $!
   printf -v "${name^^}_PORT" %s "$port"
+  printf -v "${name^^}_ADMIN" %s "$admin"
   until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$admin/q/health/ready")" = 200 ]; do sleep 0.05; done
   for p in $B1 $B2; do curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$p\"}" "http://127.0.0.1:$admin/servers"; done
 }
@@ -225,7 +226,7 @@ jit_ms() { jstat -compiler "$1" 2>/dev/null | awk 'NR == 2 { printf "%d", $4 * 1
 warm() { # target
   local pid start=$SECONDS before after args=()
   pid=$(pids_of "$1")
-  [ "$WARMUP" -gt 0 ] || return 0
+  [ "$WARMUP" -gt 0 ] && [ -n "$CASES" ] || return 0
   while :; do
     before=$(jit_ms "$pid")
     for case in $CASES; do
@@ -277,18 +278,19 @@ for i in range(int(sys.argv[1])):
   wait_http "http://127.0.0.1:$NPP/" 20
 }
 pool_row() { # label size add-ms row
-  awk -F'\t' -v who="$1" -v size="$2" -v add="$3" '{ printf "  %-6s %6d servers: %8.0f requests/s, %6.1f us CPU/request, %d errors%s\n", who, size, $3, $8 / ($7 > 0 ? $7 : 1) * 1e6, $6, add == "" ? "" : ", added in " add " ms (16 clients)" }' <<<"$4"
+  awk -F'\t' -v who="$1" -v size="$2" -v add="$3" '{ printf "  %-7s %6d servers: %8.0f requests/s, %6.1f us CPU/request, %d errors%s\n", who, size, $3, $8 / ($7 > 0 ? $7 : 1) * 1e6, $6, add == "" ? "" : ", added in " add " ms (16 clients)" }' <<<"$4"
 }
 
-echo "pool size: keep-alive throughput and CPU per request, weldr and nginx (1 worker) in front of the same"
-echo "servers, round-robin (every 127.x.y.z reaches the backend)"
-for size in $POOL_SIZES; do
-  curl -s "http://127.0.0.1:$WA/servers" | python3 -c '
+echo "pool size: keep-alive throughput and CPU per request, weldr (and weldr1: one event loop) and nginx (1 worker)"
+echo "in front of the same servers, round-robin (every 127.x.y.z reaches the backend)"
+empty_pool() { # admin port: removes every server (their cached connections close at once)
+  curl -s "http://127.0.0.1:$1/servers" | python3 -c '
 import json, sys, urllib.request
 for s in json.load(sys.stdin)["servers"]:
-    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:'"$WA"'/servers/%s/%d" % (s["host"], s["port"]), method="DELETE"))'
-  t0=$(date +%s%N)
-  python3 - "$WA" "$B1" "$size" <<'PY'
+    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:'"$1"'/servers/%s/%d" % (s["host"], s["port"]), method="DELETE"))'
+}
+fill_pool() { # admin port, size: adds 127.x.y.z:B1 servers one by one (16 clients)
+  python3 - "$1" "$B1" "$2" <<'PY'
 import concurrent.futures, json, sys, urllib.request
 admin, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def add(i):
@@ -299,11 +301,23 @@ def add(i):
 with concurrent.futures.ThreadPoolExecutor(16) as pool:
     list(pool.map(add, range(size)))
 PY
-  add_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-  # One unmeasured pass first, so that every server has its pooled connections (as in steady state).
-  wrk -t1 -c50 -d"${DURATION}s" "http://127.0.0.1:$WP/" >/dev/null 2>&1
-  row=$(run_case weldr keepalive)
-  pool_row weldr "$size" "$add_ms" "$row"
+}
+POOL_WELDRS=weldr
+case " $TARGETS " in *" weldr1 "*) POOL_WELDRS="weldr weldr1" ;; esac
+for size in $POOL_SIZES; do
+  for target in $POOL_WELDRS; do
+    admin=$WA; [ "$target" = weldr1 ] && admin=$WELDR1_ADMIN
+    empty_pool "$admin"
+    t0=$(date +%s%N)
+    fill_pool "$admin" "$size"
+    add_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    # One unmeasured pass first, so that every server has its pooled connections (as in steady state).
+    wrk -t1 -c50 -d"${DURATION}s" "$(url_of "$target")/" >/dev/null 2>&1
+    row=$(run_case "$target" keepalive)
+    pool_row "$target" "$size" "$add_ms" "$row"
+    # The next target's connections to the same backend must fit in its descriptors.
+    empty_pool "$admin"
+  done
   start_pool_nginx "$size"
   wrk -t1 -c50 -d"${DURATION}s" "http://127.0.0.1:$NPP/" >/dev/null 2>&1
   row=$(run_case nginx-pool keepalive)

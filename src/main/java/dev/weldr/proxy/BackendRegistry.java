@@ -111,7 +111,7 @@ public class BackendRegistry implements StatusSetter {
     }
 
     /**
-     * Idle backend connections are kept per server and event loop (one event loop per core), in a
+     * Idle backend connections are kept per server and event loop, in a
      * cache bounded by half the descriptors this process may open (see {@link ProxyServer#maxIdlePerLoop}):
      * when a pool could want more than that, the oldest idle connections are closed and requests
      * open new ones. Null while there is room.
@@ -123,7 +123,8 @@ public class BackendRegistry implements StatusSetter {
         }
         return String.format("%d servers on %d event loops want up to %d backend connections kept open, but weldr keeps"
                 + " at most half of the %d files this process may open, so some requests will pay for a new connection:"
-                + " raise its limit (ulimit -n) to at least %d", servers, eventLoops, need, openFilesLimit, need * 2);
+                + " raise its limit (ulimit -n) to at least %d%s", servers, eventLoops, need, openFilesLimit, need * 2,
+                eventLoops > 1 ? ", or run fewer event loops (weldr.proxy.event-loops)" : "");
     }
 
     static long openFilesLimit() {
