@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# How a weldr that has proxied nothing yet (a node taking over as leader) serves its first minute:
+# a fresh weldr in front of one nginx backend, keep-alive load (50 connections) in CHUNK-second
+# chunks, requests/s, p99 and the JIT's compile time so far printed per chunk. Loopback only; every
+# process it starts, it stops by PID.
+#
+#   bench/coldstart.sh
+#   CHUNKS=6 CHUNK=10 bench/coldstart.sh
+set -euo pipefail
+CHUNKS=${CHUNKS:-12}
+CHUNK=${CHUNK:-5}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+JAR=${WELDR_JAR:-"$ROOT/target/quarkus-app/quarkus-run.jar"}
+for tool in wrk nginx jstat; do command -v "$tool" >/dev/null || { echo "coldstart: needs $tool" >&2; exit 1; }; done
+[ -f "$JAR" ] || (cd "$ROOT" && ./mvnw -B -q package -DskipTests)
+
+BENCH_NAME=coldstart
+# shellcheck source=bench/common.sh
+. "$HERE/common.sh"
+
+B=$(freeport)
+cat > "$WORK/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$B; location / { default_type text/plain; return 200 "hello world!\n"; } }
+}
+EOF
+nginx -c "$WORK/nginx.conf" -e "$WORK/error.log" & PIDS+=($!)
+
+WP=$(freeport); WA=$(freeport); WR=$(freeport)
+java -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
+  -Dweldr.raft.data-dir="$WORK/data" -jar "$JAR" > "$WORK/weldr.log" 2>&1 & PIDS+=($!)
+WELDR_PID=$!
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WA/q/health/ready")" = 200 ]; do sleep 0.05; done
+curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$B\"}" "http://127.0.0.1:$WA/servers"
+
+echo "weldr, cold, keep-alive load with 50 connections, ${CHUNK}-second chunks"
+for i in $(seq "$CHUNKS"); do
+  out=$(wrk -t1 -c50 -d"${CHUNK}s" --latency "http://127.0.0.1:$WP/")
+  printf '  %4d s: %9.0f requests/s, p99 %8s, JIT compile time so far %s s\n' "$((i * CHUNK))" \
+    "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")" \
+    "$(jstat -compiler "$WELDR_PID" | awk 'NR == 2 {print $4}')"
+done
