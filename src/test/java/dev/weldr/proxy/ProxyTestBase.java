@@ -1,6 +1,7 @@
 package dev.weldr.proxy;
 
 import dev.weldr.config.WeldrConfig;
+import dev.weldr.it.WeldrProcess;
 import io.vertx.core.Vertx;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterAll;
@@ -9,8 +10,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -139,9 +138,10 @@ abstract class ProxyTestBase {
 
     /** A port on 127.0.0.1 that nothing listens on (it was free a moment ago). */
     static int deadPort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
+        // Not new ServerSocket(0): two calls could be given the same port (a pool refuses the second
+        // server as a duplicate), and a port of the ephemeral range can become some outgoing
+        // connection's local port meanwhile. freePort never hands out a port twice, and stays below that range.
+        return WeldrProcess.freePort();
     }
 
     // ---- the pool, through the admin API ----------------------------------------------------
