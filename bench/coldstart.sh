@@ -19,27 +19,9 @@ BENCH_NAME=coldstart
 # shellcheck source=bench/common.sh
 . "$HERE/common.sh"
 
-B=$(freeport)
-cat > "$WORK/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  server { listen 127.0.0.1:$B; location / { default_type text/plain; return 200 "hello world!\n"; } }
-}
-EOF
-nginx -c "$WORK/nginx.conf" -e "$WORK/error.log" & PIDS+=($!)
+one_backend
 
-WP=$(freeport); WA=$(freeport); WR=$(freeport)
-java -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
-  -Dweldr.raft.data-dir="$WORK/data" -jar "$JAR" > "$WORK/weldr.log" 2>&1 & PIDS+=($!)
-WELDR_PID=$!
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WA/q/health/ready")" = 200 ]; do sleep 0.05; done
-curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$B\"}" "http://127.0.0.1:$WA/servers"
+weldr_in_front "$JAR"
 
 echo "weldr, cold, keep-alive load with 50 connections, ${CHUNK}-second chunks"
 for i in $(seq "$CHUNKS"); do

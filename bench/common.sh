@@ -1,5 +1,5 @@
-# Shared by bench/run.sh and bench/profile.sh: a work directory, the processes started (ended by
-# PID on exit), free ports.
+# Shared by the bench scripts: a work directory, the processes started (ended by PID on exit), free
+# ports; and, for profile.sh and coldstart.sh, one nginx backend with one weldr in front of it.
 WORK=$(mktemp -d "/tmp/weldr-${BENCH_NAME:-bench}.XXXXXX")
 PIDS=()
 cleanup() {
@@ -10,3 +10,29 @@ cleanup() {
 }
 trap cleanup EXIT
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+one_backend() { # starts nginx (1 worker) answering 13 bytes on a free loopback port: sets B
+  B=$(freeport)
+  cat > "$WORK/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server { listen 127.0.0.1:$B; location / { default_type text/plain; return 200 "hello world!\n"; } }
+}
+EOF
+  nginx -c "$WORK/nginx.conf" -e "$WORK/error.log" & PIDS+=($!)
+}
+weldr_in_front() { # jar [java options...]: starts weldr with its defaults, waits until ready, adds B; sets WP, WA, WELDR_PID
+  local jar=$1 raft; shift
+  WP=$(freeport); WA=$(freeport); raft=$(freeport)
+  java "$@" -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$raft" \
+    -Dweldr.raft.data-dir="$WORK/data" -jar "$jar" > "$WORK/weldr.log" 2>&1 & PIDS+=($!)
+  WELDR_PID=$!
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WA/q/health/ready")" = 200 ]; do sleep 0.05; done
+  curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$B\"}" "http://127.0.0.1:$WA/servers"
+}
