@@ -2,8 +2,10 @@ package dev.weldr.it;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
 
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Real HTTP backends on free loopback ports, each answering its own name. Vert.x servers: the
@@ -14,13 +16,22 @@ public final class Backends implements AutoCloseable {
     private Vertx vertx;
 
     /** Starts a backend that answers 200 with {@code name} on every path; returns its port. */
-    public synchronized int start(String name) {
+    public int start(String name) {
+        return start(name, request -> {
+        });
+    }
+
+    /** The same, showing every request to {@code seen} first (on the backend's event loop). */
+    public synchronized int start(String name, Consumer<HttpServerRequest> seen) {
         if (vertx == null) {
             vertx = Vertx.vertx();
         }
         try {
             HttpServer server = vertx.createHttpServer()
-                    .requestHandler(req -> req.body().onComplete(ignored -> req.response().end(name)))
+                    .requestHandler(req -> {
+                        seen.accept(req);
+                        req.body().onComplete(ignored -> req.response().end(name));
+                    })
                     .listen(0, "127.0.0.1")
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             return server.actualPort();

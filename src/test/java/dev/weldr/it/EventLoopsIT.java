@@ -1,7 +1,5 @@
 package dev.weldr.it;
 
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,29 +32,23 @@ class EventLoopsIT {
     @TempDir
     Path data;
 
-    private Vertx vertx;
+    private final Backends backends = new Backends();
     private final Set<Integer> backendConnections = ConcurrentHashMap.newKeySet();
     private int backendPort;
 
     @BeforeEach
-    void startBackend() throws Exception {
-        vertx = Vertx.vertx();
-        HttpServer server = vertx.createHttpServer()
-                .requestHandler(req -> {
-                    // Only the test's requests: health checks come over their own connections to "/".
-                    if (req.path().equals("/count")) {
-                        backendConnections.add(req.connection().remoteAddress().port());
-                    }
-                    req.response().end("ok");
-                })
-                .listen(0, "127.0.0.1")
-                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        backendPort = server.actualPort();
+    void startBackend() {
+        // Only the test's requests: health checks come over their own connections to "/".
+        backendPort = backends.start("ok", req -> {
+            if (req.path().equals("/count")) {
+                backendConnections.add(req.connection().remoteAddress().port());
+            }
+        });
     }
 
     @AfterEach
     void stopBackend() {
-        vertx.close().toCompletionStage().toCompletableFuture().join();
+        backends.close();
     }
 
     @ParameterizedTest(name = "weldr.proxy.event-loops={0}")
