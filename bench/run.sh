@@ -47,6 +47,10 @@ cpu_ticks() { # user+sys clock ticks of a process and its children threads (a pr
   done
   echo "$total"
 }
+sched_ns() { # nanoseconds the processes' threads ran, and waited runnable for a core (schedstat): "ran waited"
+  local pid
+  for pid in "$@"; do cat /proc/"$pid"/task/*/schedstat 2>/dev/null || true; done | awk '{ r += $1; w += $2 } END { printf "%.0f %.0f", r, w }'
+}
 TICK=$(getconf CLK_TCK)
 wait_http() { # url, seconds
   local deadline=$((SECONDS + $2))
@@ -203,35 +207,38 @@ run_case() { # target case -> one TSV row
   url=$(url_of "$target")
   read -r -a args <<<"$(load_args "$case" "$url")"
   local pids; pids=$(pids_of "$target")
-  before=$(cpu_ticks $pids)
+  local sched_before sched_after
+  before=$(cpu_ticks $pids); read -r -a sched_before <<<"$(sched_ns $pids)"
   out=$(wrk --latency -d"${DURATION}s" --timeout 5s "${args[@]}" 2>&1)
-  after=$(cpu_ticks $pids)
+  after=$(cpu_ticks $pids); read -r -a sched_after <<<"$(sched_ns $pids)"
   local rps p50 p99 requests errors
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99=$(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
   errors=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$case" "$rps" "$p50" "$p99" "$errors" "$requests" \
-    "$(awk -v t=$((after - before)) -v k="$TICK" 'BEGIN { printf "%.3f", t / k }')"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$case" "$rps" "$p50" "$p99" "$errors" "$requests" \
+    "$(awk -v t=$((after - before)) -v k="$TICK" 'BEGIN { printf "%.3f", t / k }')" \
+    $(( (sched_after[0] - sched_before[0]) / 1000000 )) $(( (sched_after[1] - sched_before[1]) / 1000000 ))
 }
 
 echo "weldr benchmark, $(date -u +%Y-%m-%d), $(nproc) cores, $ROUNDS rounds of ${DURATION}s per target and case, interleaved"
 echo "weldr: start to /q/health/ready UP in ${READY_MS} ms"
 # A JVM compiles its hot paths during its first tens of seconds of load, and on 2 cores the
 # compiler threads take CPU from the event loops meanwhile (p99 doubles). A proxy that runs for days
-# is measured warm: every case's load in turns (2 s each) until a turn compiles for under 50 ms
+# is measured warm: turns of 8 s of load, shared by the cases, until a turn compiles for under 50 ms
 # (jstat's compile time), at most WARMUP seconds.
 jit_ms() { jstat -compiler "$1" 2>/dev/null | awk 'NR == 2 { printf "%d", $4 * 1000 }'; }
 warm() { # target
-  local pid start=$SECONDS before after args=()
+  local pid start=$SECONDS before after args=() each
   pid=$(pids_of "$1")
   [ "$WARMUP" -gt 0 ] && [ -n "$CASES" ] || return 0
+  each=$(( 8 / $(wc -w <<<"$CASES") )); [ "$each" -ge 2 ] || each=2
   while :; do
     before=$(jit_ms "$pid")
     for case in $CASES; do
       read -r -a args <<<"$(load_args "$case" "$(url_of "$1")")"
-      wrk -d2s --timeout 5s "${args[@]}" >/dev/null 2>&1 || true
+      wrk -d"${each}s" --timeout 5s "${args[@]}" >/dev/null 2>&1 || true
     done
     after=$(jit_ms "$pid")
     if [ -z "$before" ] || [ -z "$after" ]; then echo "$1: warmed for $((SECONDS - start)) s (no jstat: JIT not watched)"; return; fi

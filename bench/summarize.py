@@ -7,12 +7,13 @@ rows = defaultdict(list)
 order_targets, order_cases = [], []
 with open(sys.argv[1]) as f:
     for line in f:
-        target, case, rps, p50, p99, errors, requests, cpu_s = line.rstrip("\n").split("\t")
+        target, case, rps, p50, p99, errors, requests, cpu_s, ran_ms, waited_ms = line.rstrip("\n").split("\t")
         if target not in order_targets:
             order_targets.append(target)
         if case not in order_cases:
             order_cases.append(case)
-        rows[(target, case)].append((float(rps), float(p50), float(p99), int(errors), int(requests), float(cpu_s)))
+        rows[(target, case)].append((float(rps), float(p50), float(p99), int(errors), int(requests), float(cpu_s),
+                                     int(ran_ms) / max(int(waited_ms) + int(ran_ms), 1)))
 
 def med(values):
     return statistics.median(values) if values else float("nan")
@@ -22,20 +23,21 @@ def lat(values, case):
     return "-" if case == "pipeline" else "%.2f" % med(values)
 
 print()
-print("%-10s %-10s %12s %10s %10s %8s %12s %9s %9s" % (
-    "case", "target", "requests/s", "p50 ms", "p99 ms", "errors", "CPU us/req", "vs nginx", "vs haproxy"))
+# on core: of the time the proxy's threads were runnable, the share they ran (the rest they waited for a core).
+print("%-10s %-10s %12s %10s %10s %8s %12s %9s %9s %8s" % (
+    "case", "target", "requests/s", "p50 ms", "p99 ms", "errors", "CPU us/req", "vs nginx", "vs haproxy", "on core"))
 for case in order_cases:
     cpu = {}
     for target in order_targets:
         r = rows.get((target, case))
         if r:
-            cpu[target] = med([c / max(n, 1) * 1e6 for (_, _, _, _, n, c) in r])
+            cpu[target] = med([c / max(n, 1) * 1e6 for (_, _, _, _, n, c, _) in r])
     for target in order_targets:
         r = rows.get((target, case))
         if not r:
             continue
         ratio = lambda peer: ("%.2f" % (cpu[target] / cpu[peer])) if peer in cpu and cpu[peer] > 0 else "-"
-        print("%-10s %-10s %12.0f %10s %10s %8d %12.1f %9s %9s" % (
+        print("%-10s %-10s %12.0f %10s %10s %8d %12.1f %9s %9s %7.0f%%" % (
             case, target, med([x[0] for x in r]), lat([x[1] for x in r], case), lat([x[2] for x in r], case),
-            sum(x[3] for x in r), cpu[target], ratio("nginx"), ratio("haproxy")))
+            sum(x[3] for x in r), cpu[target], ratio("nginx"), ratio("haproxy"), 100 * med([x[6] for x in r])))
     print()
