@@ -93,6 +93,25 @@ public final class WeldrProcess implements AutoCloseable {
         return "http://127.0.0.1:" + proxyPort;
     }
 
+    /**
+     * The index of the newest Raft snapshot this node has on disk (JRaft keeps it in
+     * {@code <data-dir>/snapshot/snapshot_<index>}), 0 if none yet.
+     */
+    public long snapshotIndex() {
+        Path dir = Path.of(props.get("weldr.raft.data-dir"), "snapshot");
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (var entries = Files.list(dir)) {
+            return entries.map(e -> e.getFileName().toString())
+                    .filter(n -> n.matches("snapshot_\\d+"))
+                    .mapToLong(n -> Long.parseLong(n.substring("snapshot_".length())))
+                    .max().orElse(0);
+        } catch (IOException e) {
+            return 0; // a snapshot being replaced: ask again
+        }
+    }
+
     public static Path jar() {
         return Path.of(System.getProperty("weldr.jar", "target/quarkus-app/quarkus-run.jar"));
     }
