@@ -10,6 +10,7 @@ import jakarta.ws.rs.NotSupportedException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
@@ -66,9 +67,9 @@ public class Errors {
     }
 
     @ServerExceptionMapper(priority = 1)
-    public Response notAllowed(NotAllowedException e) {
+    public Response notAllowed(NotAllowedException e, UriInfo uri) {
         return Response.fromResponse(response(405, "method_not_allowed", "this method is not allowed on this resource"))
-                .allow(e.getResponse().getAllowedMethods()).build();
+                .header("Allow", String.join(", ", AllowedMethods.of(uri.getPath()))).build();
     }
 
     @ServerExceptionMapper(priority = 1)

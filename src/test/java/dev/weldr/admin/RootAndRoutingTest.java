@@ -77,4 +77,25 @@ class RootAndRoutingTest {
 
         assertEquals(before, pool());
     }
+
+    @Test
+    void shouldListTheMethodsAPathAnswersInTheAllowHeaderOfA405() {
+        // RFC 9110 §15.5.6: a 405 carries Allow, the methods the target resource does answer.
+        assertAllow(given().delete("/servers").then(), "GET", "HEAD", "POST", "OPTIONS");
+        assertAllow(given().post("/stats").then(), "GET", "HEAD", "OPTIONS");
+        assertAllow(given().post("/stats/detail").then(), "GET", "HEAD", "OPTIONS");
+        assertAllow(given().put("/servers/127.0.0.1/8000").then(), "GET", "HEAD", "PATCH", "DELETE", "OPTIONS");
+        assertAllow(given().post("/pools/web/servers/127.0.0.1/8000").then(), "GET", "HEAD", "PATCH", "DELETE", "OPTIONS");
+        assertAllow(given().put("/pools/web/servers").then(), "GET", "HEAD", "POST", "OPTIONS");
+        assertAllow(given().post("/routes/r1").then(), "GET", "HEAD", "PUT", "DELETE", "OPTIONS");
+        assertAllow(given().delete("/cluster").then(), "GET", "HEAD", "OPTIONS");
+        assertAllow(given().get("/cluster/peers").then(), "POST", "OPTIONS");
+        assertAllow(given().delete("/").then(), "GET", "HEAD", "OPTIONS");
+    }
+
+    private static void assertAllow(io.restassured.response.ValidatableResponse r, String... methods) {
+        r.statusCode(405).contentType("application/json");
+        String allow = r.extract().header("Allow");
+        assertEquals(java.util.Set.of(methods), java.util.Set.of(allow.split("\\s*,\\s*")), "Allow: " + allow);
+    }
 }
