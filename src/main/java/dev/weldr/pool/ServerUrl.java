@@ -14,6 +14,8 @@ public record ServerUrl(String scheme, String host, int port) {
 
     /** An authority's port, after a bracketed IPv6 literal or a host without colon. */
     private static final Pattern HOST_AND_PORT = Pattern.compile("(?:\\[[^]]*]|[^:\\[]*):(.*)");
+    /** A host name with at least one underscore, and an optional port: {@code my_api:8080}. */
+    private static final Pattern UNDERSCORED = Pattern.compile("([A-Za-z0-9.-]*_[A-Za-z0-9_.-]*)(?::([0-9]*))?");
 
     public static ServerUrl parse(String text) {
         if (text == null || text.isBlank()) {
@@ -33,13 +35,21 @@ public record ServerUrl(String scheme, String host, int port) {
         if (authority == null || authority.isEmpty() || authority.startsWith(":") || authority.startsWith("@")) {
             throw new InvalidServerUrlException("url has no host");
         }
-        if (uri.getHost() == null) {
-            // java.net.URI parses a bad authority as a "registry" one and leaves the host null:
-            // blame the port only when it is the port that is wrong.
-            Matcher hostAndPort = HOST_AND_PORT.matcher(authority);
-            throw hostAndPort.matches() && !validPort(hostAndPort.group(1))
-                    ? new InvalidServerUrlException("url port must be a number from 1 to 65535")
-                    : new InvalidServerUrlException("url has no valid host");
+        String host = uri.getHost();
+        int port = uri.getPort();
+        if (host == null) {
+            Matcher underscored = underscoredHost(authority);
+            if (underscored == null) {
+                // java.net.URI parses a bad authority as a "registry" one and leaves the host null:
+                // blame the port only when it is the port that is wrong.
+                Matcher hostAndPort = HOST_AND_PORT.matcher(authority);
+                throw hostAndPort.matches() && !validPort(hostAndPort.group(1))
+                        ? new InvalidServerUrlException("url port must be a number from 1 to 65535")
+                        : new InvalidServerUrlException("url has no valid host");
+            }
+            host = underscored.group(1);
+            String portText = underscored.group(2);
+            port = portText == null || portText.isEmpty() ? -1 : validPort(portText) ? Integer.parseInt(portText) : 0;
         }
         if (uri.getRawUserInfo() != null) {
             throw new InvalidServerUrlException("url must not contain user information");
@@ -49,17 +59,36 @@ public record ServerUrl(String scheme, String host, int port) {
                 || uri.getRawFragment() != null) {
             throw new InvalidServerUrlException("url must not have a path, query or fragment");
         }
-        int port = uri.getPort();
         if (port == -1) {
             port = scheme.equals("https") ? 443 : 80;
         } else if (port < 1 || port > 65535) {
             throw new InvalidServerUrlException("url port must be a number from 1 to 65535");
         }
-        String host = uri.getHost();
         if (host.startsWith("[") && host.endsWith("]")) {
             host = canonicalIpv6(host.substring(1, host.length() - 1));
         }
         return new ServerUrl(scheme, host.toLowerCase(Locale.ROOT), port);
+    }
+
+    /**
+     * A host name with underscores, which java.net.URI refuses (RFC 2396) but RFC 3986 allows, DNS
+     * serves and container platforms hand out (Docker Compose's {@code project_web_1}, service
+     * names such as {@code my_api}); nginx and HAProxy take them. Labels of letters, digits,
+     * {@code -} and {@code _}, none empty, longer than 63 or starting or ending with {@code -}.
+     * Its match (group 1 the host, group 2 the port if any), or null when the authority is
+     * something else, to be refused as before.
+     */
+    private static Matcher underscoredHost(String authority) {
+        Matcher m = UNDERSCORED.matcher(authority);
+        if (!m.matches() || m.group(1).length() > 253) {
+            return null;
+        }
+        for (String label : m.group(1).split("\\.", -1)) {
+            if (label.isEmpty() || label.length() > 63 || label.startsWith("-") || label.endsWith("-")) {
+                return null;
+            }
+        }
+        return m;
     }
 
     /**

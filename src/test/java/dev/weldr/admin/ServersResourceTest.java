@@ -207,6 +207,19 @@ class ServersResourceTest {
     }
 
     @Test
+    void shouldTakeAHostNameWithUnderscoresAsContainerPlatformsNameThem() {
+        // Docker Compose names containers project_service_1; nginx and HAProxy take such names.
+        given().contentType("application/json").body(json("http://MyApp_Web_1:8080")).post("/servers").then()
+                .statusCode(201)
+                .header("Location", "/servers/myapp_web_1/8080")
+                .body("id", equalTo("myapp_web_1:8080"))
+                .body("url", equalTo("http://myapp_web_1:8080"));
+        given().get("/servers/myapp_web_1/8080").then().statusCode(200).body("id", equalTo("myapp_web_1:8080"));
+        given().delete("/servers/myapp_web_1/8080").then().statusCode(204);
+        given().get("/servers/myapp_web_1/8080").then().statusCode(404);
+    }
+
+    @Test
     void shouldRejectDuplicateServer() {
         add(one.url());
         List<Map<String, Object>> before = pool();

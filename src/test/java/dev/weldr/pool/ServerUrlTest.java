@@ -23,6 +23,11 @@ class ServerUrlTest {
             http://localhost:1             | http  | localhost   | 1
             http://localhost:65535         | http  | localhost   | 65535
             http://backend-1.internal:8080 | http  | backend-1.internal | 8080
+            http://myapp_web_1:8080        | http  | myapp_web_1 | 8080
+            http://My_Api                  | http  | my_api      | 80
+            https://_api.svc_a.internal/   | https | _api.svc_a.internal | 443
+            http://a_b:                    | http  | a_b         | 80
+            http://a_b:65535               | http  | a_b         | 65535
             """)
     void shouldParse(String text, String scheme, String host, int port) {
         assertEquals(new ServerUrl(scheme, host, port), ServerUrl.parse(text));
@@ -102,14 +107,15 @@ class ServerUrlTest {
     }
 
     @ParameterizedTest(name = "shouldRejectAnInvalidHost: {0}")
-    @ValueSource(strings = {"http://-backend", "http://a_b", "http://1.2.3.4.5", "http://999.1.1.1", "http://h%41"})
+    @ValueSource(strings = {"http://-backend", "http://1.2.3.4.5", "http://999.1.1.1", "http://h%41",
+            "http://a_b-", "http://-a_b", "http://a_b..c", "http://a_b.", "http://.a_b", "http://a_b%41"})
     void shouldRejectAnInvalidHost(String text) {
         assertInvalid(text, "url has no valid host");
     }
 
     @ParameterizedTest(name = "shouldRejectAnInvalidHostWhateverItsPort: {0}")
-    @ValueSource(strings = {"http://-backend:8000", "http://a_b:8000", "http://1.2.3.4.5:80", "http://999.1.1.1:80",
-            "http://h%41:80", "http://a_b:", "http://a_b:65535", "http://user@a_b:80"})
+    @ValueSource(strings = {"http://-backend:8000", "http://a_b-:8000", "http://1.2.3.4.5:80", "http://999.1.1.1:80",
+            "http://h%41:80", "http://user@a_b:80"})
     void shouldRejectAnInvalidHostWhateverItsPort(String text) {
         assertInvalid(text, "url has no valid host");
     }
@@ -117,7 +123,8 @@ class ServerUrlTest {
     @ParameterizedTest(name = "shouldRejectABadPort: {0}")
     @ValueSource(strings = {"http://127.0.0.1:0", "http://127.0.0.1:65536", "http://127.0.0.1:70000", "http://127.0.0.1:99999999999",
             "http://127.0.0.1:-1", "http://127.0.0.1:abc", "http://127.0.0.1:80:90", "http://127.0.0.1:8o", "http://[::1]:0",
-            "http://[::1]:70000", "http://a_b:0", "http://-backend:http"})
+            "http://[::1]:70000", "http://a_b:0", "http://-backend:http", "http://a_b:65536", "http://a_b:99999999999",
+            "http://a_b:-1", "http://a_b:8o"})
     void shouldRejectABadPort(String text) {
         assertInvalid(text, "url port must be a number from 1 to 65535");
     }
@@ -131,7 +138,7 @@ class ServerUrlTest {
     @ParameterizedTest(name = "shouldRejectAPathQueryOrFragment: {0}")
     @ValueSource(strings = {"http://127.0.0.1:8000/api", "http://127.0.0.1:8000/api/", "http://127.0.0.1:8000//",
             "http://127.0.0.1:8000?x=1", "http://127.0.0.1:8000/?x=1", "http://127.0.0.1:8000?", "http://127.0.0.1:8000#top",
-            "http://127.0.0.1#top"})
+            "http://127.0.0.1#top", "http://a_b:80/api", "http://a_b?x=1"})
     void shouldRejectAPathQueryOrFragment(String text) {
         assertInvalid(text, "url must not have a path, query or fragment");
     }
