@@ -20,6 +20,7 @@ final class Heads {
     private static final byte[] CRLF = {'\r', '\n'};
     private static final byte[] HTTP_1_1 = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] STATUS_1_1 = "HTTP/1.1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HOST = "host: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] VIA_NAME = "via: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] VIA_VALUE = VIA.getBytes(StandardCharsets.US_ASCII);
     private static final byte[] LIST = ", ".getBytes(StandardCharsets.US_ASCII);
@@ -47,13 +48,25 @@ final class Heads {
 
     /** At most how many bytes {@link #request} writes. */
     static int requestBound(HttpHead h, String clientAddress) {
-        return h.length + 2 * h.count + 192 + clientAddress.length() + (h.host >= 0 ? valueLength(h, h.host) : 0);
+        return h.length + 2 * h.count + 192 + clientAddress.length() + (h.host >= 0 ? valueLength(h, h.host) : 0)
+                + (h.authorityStart >= 0 ? 2 * (h.authorityEnd - h.authorityStart) : 0);
     }
 
     /** The client's request made ready for a backend (always HTTP/1.1, kept alive), written to {@code out}. */
     static void request(ByteBuf out, HttpHead h, String clientAddress, boolean upgrade) {
         byte[] b = h.b;
-        out.writeBytes(b, h.methodStart, h.targetEnd - h.methodStart).writeBytes(HTTP_1_1);
+        if (h.authorityStart < 0) {
+            out.writeBytes(b, h.methodStart, h.targetEnd - h.methodStart).writeBytes(HTTP_1_1);
+        } else {
+            // Absolute form: the origin form goes on, and the target's authority is the Host
+            // (RFC 9112 §3.2.2: a proxy replaces the received Host with it).
+            out.writeBytes(b, h.methodStart, h.methodEnd - h.methodStart + 1);
+            if (h.targetNeedsSlash()) {
+                out.writeByte('/');
+            }
+            out.writeBytes(b, h.targetStart, h.targetEnd - h.targetStart).writeBytes(HTTP_1_1)
+                    .writeBytes(HOST).writeBytes(b, h.authorityStart, h.authorityEnd - h.authorityStart).writeBytes(CRLF);
+        }
         int via = -1;
         int forwardedFor = -1;
         for (int i = 0; i < h.count; i++) {
@@ -65,7 +78,12 @@ final class Heads {
                     }
                 }
                 // Host and the body's framing go on as the client sent them, whatever Connection says.
-                case HopByHop.HOST, HopByHop.CONTENT_LENGTH, HopByHop.TRANSFER_ENCODING -> line(out, h, i);
+                case HopByHop.HOST -> {
+                    if (h.authorityStart < 0) {
+                        line(out, h, i);
+                    }
+                }
+                case HopByHop.CONTENT_LENGTH, HopByHop.TRANSFER_ENCODING -> line(out, h, i);
                 case HopByHop.VIA -> via = via < 0 ? i : via;
                 case HopByHop.X_FORWARDED_FOR -> forwardedFor = forwardedFor < 0 ? i : forwardedFor;
                 case HopByHop.EXPECT -> {
@@ -86,7 +104,9 @@ final class Heads {
         }
         out.writeCharSequence(clientAddress, StandardCharsets.ISO_8859_1);
         out.writeBytes(CRLF).writeBytes(X_FORWARDED_PROTO_HTTP);
-        if (h.host >= 0) {
+        if (h.authorityStart >= 0) {
+            out.writeBytes(X_FORWARDED_HOST).writeBytes(b, h.authorityStart, h.authorityEnd - h.authorityStart).writeBytes(CRLF);
+        } else if (h.host >= 0) {
             out.writeBytes(X_FORWARDED_HOST).writeBytes(b, h.at[4 * h.host + 2], valueLength(h, h.host)).writeBytes(CRLF);
         }
         if (upgrade) {

@@ -31,6 +31,14 @@ final class HttpHead {
     int methodEnd;
     int targetStart;
     int targetEnd;
+    /**
+     * The authority of an absolute-form target ({@code GET http://a.test/x}), which stands for the
+     * Host header (RFC 9112 §3.2.2); -1 for the usual origin form. The target then starts at its
+     * path, possibly empty ({@code http://a.test} or {@code http://a.test?q}), and goes out as
+     * {@code /}, {@code /x}, {@code /?q}: the origin form a backend expects.
+     */
+    int authorityStart = -1;
+    int authorityEnd = -1;
     /** GET, HEAD or anything else (for the few decisions that depend on the method). */
     int method;
     static final int OTHER = 0;
@@ -119,11 +127,48 @@ final class HttpHead {
             throw new BadHead(400, "malformed request line");
         }
         targetEnd = i++;
+        if (b[targetStart] != '/') {
+            absoluteForm();
+        }
         version = parseVersion(i, lineEnd, true);
         if (version < 0 || i + 8 != contentEnd(lineEnd)) {
             throw new BadHead(version == -2 ? 505 : 400, version == -2 ? "HTTP version not supported" : "malformed request line");
         }
         firstHeader = lineEnd + 1;
+    }
+
+    /**
+     * {@code http://authority[path][?query]} (any case in the scheme), read into the authority and
+     * the rest; an authority with user information or none at all is refused. Any other target
+     * that is not a path ({@code *}, {@code host:port}) goes on as it came.
+     */
+    private void absoluteForm() {
+        int s = targetStart;
+        int afterScheme;
+        if (startsWithIgnoreCase(s, "http://")) {
+            afterScheme = s + 7;
+        } else if (startsWithIgnoreCase(s, "https://")) {
+            afterScheme = s + 8;
+        } else {
+            return;
+        }
+        int e = afterScheme;
+        while (e < targetEnd && b[e] != '/' && b[e] != '?' && b[e] != '#') {
+            if (b[e] == '@') {
+                throw new BadHead(400, "user information in the request target");
+            }
+            e++;
+        }
+        if (e == afterScheme) {
+            throw new BadHead(400, "no host in the request target");
+        }
+        authorityStart = afterScheme;
+        authorityEnd = e;
+        targetStart = e;
+    }
+
+    private boolean startsWithIgnoreCase(int s, String prefix) {
+        return targetEnd - s >= prefix.length() && equalsIgnoreCase(s, s + prefix.length(), prefix);
     }
 
     private void parseStatusLine() {
@@ -343,8 +388,10 @@ final class HttpHead {
         return new String(b, methodStart, methodEnd - methodStart, StandardCharsets.ISO_8859_1);
     }
 
+    /** The target as it goes to a backend (origin form). */
     String target() {
-        return new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
+        String t = new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
+        return targetNeedsSlash() ? "/" + t : t;
     }
 
     /** The path of the request target, without its query (what routes match). */
@@ -353,7 +400,12 @@ final class HttpHead {
         while (end < targetEnd && b[end] != '?' && b[end] != '#') {
             end++;
         }
-        return new String(b, targetStart, end - targetStart, StandardCharsets.ISO_8859_1);
+        return end == targetStart && authorityStart >= 0 ? "/" : new String(b, targetStart, end - targetStart, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The target as it goes to a backend: an absolute form's path gets its {@code /} when it had none. */
+    boolean targetNeedsSlash() {
+        return authorityStart >= 0 && (targetStart == targetEnd || b[targetStart] != '/');
     }
 
     /** The value of header {@code i}. */
@@ -407,11 +459,11 @@ final class HttpHead {
 
     /** The Host value without port, lower case (what routes match); "" when none. */
     String hostForRouting() {
-        if (host < 0) {
+        if (host < 0 && authorityStart < 0) {
             return "";
         }
-        int s = at[4 * host + 2];
-        int e = at[4 * host + 3];
+        int s = authorityStart >= 0 ? authorityStart : at[4 * host + 2];
+        int e = authorityStart >= 0 ? authorityEnd : at[4 * host + 3];
         if (e > s && b[s] == '[') {
             int close = s;
             while (close < e && b[close] != ']') {

@@ -39,6 +39,33 @@ class HttpWireTest {
     }
 
     @Test
+    void shouldReadAnAbsoluteFormTargetAsItsAuthorityAndItsOriginForm() {
+        HttpHead h = request("GET HTTP://Shop.Example:8080/a/b?q=1 HTTP/1.1\r\nHost: other.example\r\n\r\n");
+        assertEquals("shop.example", h.hostForRouting(), "the target's authority, not the Host header");
+        assertEquals("/a/b", h.path());
+        assertEquals("/a/b?q=1", h.target());
+        HttpHead bare = request("GET https://a.test HTTP/1.1\r\nHost: a.test\r\n\r\n");
+        assertEquals("/", bare.path());
+        assertEquals("/", bare.target());
+        HttpHead query = request("GET http://[::1]:81?x=1 HTTP/1.0\r\n\r\n");
+        assertEquals("::1", query.hostForRouting());
+        assertEquals("/", query.path());
+        assertEquals("/?x=1", query.target());
+        // Not absolute: forms that are not a path go on as they came.
+        assertEquals("*", request("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").target());
+        assertEquals("a", request("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n").hostForRouting());
+        assertEquals("httpx://a/b", request("GET httpx://a/b HTTP/1.1\r\nHost: a\r\n\r\n").target());
+    }
+
+    @Test
+    void shouldRefuseAnAbsoluteFormTargetWithoutHostOrWithUserInformation() {
+        assertBad(400, "GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertBad(400, "GET http:// HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertBad(400, "GET http://?x HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertBad(400, "GET http://user:pw@a.test/ HTTP/1.1\r\nHost: a.test\r\n\r\n");
+    }
+
+    @Test
     void shouldTakeBareLineFeedsAndIgnoreEmptyLinesBeforeTheRequestLine() {
         HttpHead h = scan(true, "\r\n\r\nHEAD / HTTP/1.0\nHost: a\nConnection: keep-alive\n\nrest");
         assertEquals(HttpHead.HEAD, h.method);
@@ -222,6 +249,18 @@ class HttpWireTest {
     }
 
     @Test
+    void shouldForwardAnAbsoluteFormRequestInOriginFormWithItsAuthorityAsHost() {
+        HttpHead h = request("GET http://a.test:81?q HTTP/1.1\r\nHost: b.test\r\nUser-Agent: T\r\n\r\n");
+        ByteBuf out = Unpooled.buffer(Heads.requestBound(h, "127.0.0.9"));
+        Heads.request(out, h, "127.0.0.9", false);
+        assertTrue(out.readableBytes() <= Heads.requestBound(h, "127.0.0.9"));
+        String text = out.toString(StandardCharsets.US_ASCII);
+        out.release();
+        assertEquals("GET /?q HTTP/1.1\r\nhost: a.test:81\r\nUser-Agent: T\r\nvia: 1.1 weldr\r\n"
+                + "x-forwarded-for: 127.0.0.9\r\nx-forwarded-proto: http\r\nx-forwarded-host: a.test:81\r\n\r\n", text);
+    }
+
+    @Test
     void shouldNotDropTheBodysFramingWhateverConnectionNames() {
         HttpHead h = request("POST / HTTP/1.1\r\nHost: a\r\nConnection: content-length\r\nContent-Length: 2\r\n\r\n");
         ByteBuf out = Unpooled.buffer();
@@ -264,6 +303,10 @@ class HttpWireTest {
         out.clear();
         Heads.response(out, resp, true, Heads.CONNECTION_KEEP_ALIVE, null, new HttpDate());
         assertTrue(out.readableBytes() <= Heads.responseBound(resp), out.readableBytes() + " bytes");
+        HttpHead absolute = request("M http://" + "a".repeat(300) + " HTTP/1.0\nHost:h\n\n");
+        out.clear();
+        Heads.request(out, absolute, "2001:db8::1", false);
+        assertTrue(out.readableBytes() <= Heads.requestBound(absolute, "2001:db8::1"), out.readableBytes() + " bytes");
         HttpHead upgrade = scan(false, "HTTP/1.1 101\nUpgrade:" + "p".repeat(300) + "\n\n");
         out.clear();
         Heads.response(out, upgrade, false, Heads.CONNECTION_UNSAID, "p".repeat(300), new HttpDate());

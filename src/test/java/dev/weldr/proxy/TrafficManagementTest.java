@@ -76,6 +76,33 @@ class TrafficManagementTest extends ProxyTestBase {
     }
 
     @Test
+    void shouldRouteAnAbsoluteFormRequestByItsTargetsHostAndForwardItInOriginForm() throws Exception {
+        // RFC 9112 §3.2.2: the target's authority replaces the Host header, for routing and upstream.
+        TestBackend fallback = named("default");
+        TestBackend shop = named("shop");
+        addServer(fallback.port());
+        createPool("{\"name\":\"shop\"}");
+        addTo("shop", shop.port());
+        route("shop", "{\"host\":\"shop.example\",\"pathPrefix\":\"/cart\",\"pool\":\"shop\"}");
+
+        assertEquals("shop", body(get("other.example", "http://Shop.Example:8080/cart/items?id=7")));
+        TestBackend.Seen seen = shop.seen().get(0);
+        assertEquals("/cart/items?id=7", seen.uri());
+        assertEquals("Shop.Example:8080", seen.headers().get("Host"));
+        assertEquals("Shop.Example:8080", seen.headers().get("X-Forwarded-Host"));
+
+        assertEquals("default", body(get("shop.example", "http://other.example/cart")), "the Host header is ignored");
+        assertEquals("/cart", fallback.seen().get(0).uri());
+        assertEquals("other.example", fallback.seen().get(0).headers().get("Host"));
+        assertEquals("default", body(get("shop.example", "http://other.example?q=1")));
+        assertEquals("/?q=1", fallback.seen().get(1).uri(), "an empty path goes out as /");
+
+        RawHttp.Response refused = get("shop.example", "http://user@shop.example/cart");
+        assertEquals(400, refused.status());
+        assertEquals(1, shop.requestCount());
+    }
+
+    @Test
     void shouldLetADrainingServerFinishItsRequestAndSendItNoNewOne() throws Exception {
         CompletableFuture<Void> release = new CompletableFuture<>();
         TestBackend slow = backend(TestBackend.options().responder((seen, response) ->
