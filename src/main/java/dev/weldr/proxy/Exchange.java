@@ -510,7 +510,15 @@ final class Exchange implements RequestKey {
         loop.stats.clientDone(loop.index, backend, status, whole && !ownAnswer, startNanos);
     }
 
-    /** The client went away before its answer was complete. */
+    /** The client closed its connection before its answer was complete (nginx's 499). */
+    void clientGone() {
+        if (!done) {
+            loop.stats.clientGone(loop.index, backend);
+        }
+        abandoned();
+    }
+
+    /** The client went away, or can no longer be read, before its answer was complete. */
     void abandoned() {
         loop.unwatch(this);
         if (!done) {

@@ -303,7 +303,7 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         Exchange ex = current;
         current = null;
         if (ex != null) {
-            ex.abandoned();
+            ex.clientGone();
         }
         releasePending();
         body.releaseTrailers();

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * What the proxy really did. Client side: requests answered with a backend's response
  * (success) or with weldr's own 502/503/504 (failed). Server side: exchanges with a backend
  * that produced a response below 500 (success), or that failed to connect, reset, timed out
- * or answered 5xx (failed).
+ * or answered 5xx (failed). Requests whose client left before the answer was complete count in
+ * neither, but in the {@code weldr.requests} meter with code 499, as nginx logs them.
  */
 @ApplicationScoped
 public class ProxyStats {
@@ -91,6 +92,18 @@ public class ProxyStats {
         last.count.increment(loop);
         duration().record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
     }
+
+    /**
+     * The client closed its connection before its answer was complete: nginx's 499. Counted in
+     * {@code weldr.requests} with code 499 (by the backend it was sent to, if any), neither a
+     * success nor a failure of the proxy's, and not timed (there was no end to its response).
+     */
+    void clientGone(int loop, Backend backend) {
+        counter(backend, CLIENT_CLOSED).count.increment(loop);
+    }
+
+    /** nginx's status for a request whose client closed the connection first. */
+    static final int CLIENT_CLOSED = 499;
 
     private ByStatus counter(Backend backend, int status) {
         String server = backend == null ? NO_SERVER : backend.id();

@@ -53,6 +53,40 @@ class MetricsTest extends ProxyTestBase {
     }
 
     @Test
+    void shouldCountARequestWhoseClientLeftBeforeItsAnswerAs499() throws Exception {
+        java.util.concurrent.CompletableFuture<Void> release = new java.util.concurrent.CompletableFuture<>();
+        TestBackend slow = backend(TestBackend.options().responder((seen, response) ->
+                release.thenRun(() -> backendVertx.runOnContext(v -> response.end("late")))));
+        addServer(slow.port());
+        String gone = "weldr_requests_total{code=\"499\",server=\"" + slow.id() + "\"}";
+        io.restassured.path.json.JsonPath statsBefore = given().get("/stats").then().statusCode(200).extract().jsonPath();
+        try {
+            RawHttp client = connect();
+            client.sendHead("GET /slow HTTP/1.1", "Host: weldr.test");
+            await("the request to reach the backend", () -> slow.requestCount() == 1);
+            client.close();
+
+            await(gone + " to count 1", () -> sample(metrics(), gone) == 1);
+            io.restassured.path.json.JsonPath stats = given().get("/stats").then().statusCode(200).extract().jsonPath();
+            assertEquals(statsBefore.getLong("client.success"), stats.getLong("client.success"), "not a success");
+            assertEquals(statsBefore.getLong("client.failed"), stats.getLong("client.failed"), "nor a failure of weldr's");
+        } finally {
+            release.complete(null);
+        }
+        // A request answered whole is not counted as left, even when its client closes right after.
+        TestBackend quick = backend();
+        addServer(quick.port());
+        removeServer(slow.port());
+        try (RawHttp client = connect()) {
+            assertEquals(200, client.get("/quick").status());
+        }
+        String quickOk = "weldr_requests_total{code=\"200\",server=\"" + quick.id() + "\"}";
+        await(quickOk + " to count 1", () -> sample(metrics(), quickOk) == 1);
+        assertEquals(0.0, sample(metrics(), "weldr_requests_total{code=\"499\",server=\"" + quick.id() + "\"}"));
+        assertEquals(1.0, sample(metrics(), gone));
+    }
+
+    @Test
     void shouldRecordTheDurationOfEveryRequest() throws Exception {
         TestBackend backend = backend();
         addServer(backend.port());
