@@ -14,12 +14,14 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -155,6 +157,12 @@ public class HealthChecker {
                     .setConnectTimeout(settings.timeoutMs())
                     .setTimeout(settings.timeoutMs())
                     .putHeader("user-agent", "weldr-health-check");
+            // The address the proxy uses (the Host header stays the server's host): a check probes
+            // what traffic reaches, through the same lookup of a host name.
+            InetSocketAddress to = status.address(pool, server.key());
+            if (to != null) {
+                options.setServer(SocketAddress.inetSocketAddress(to.getPort(), to.getAddress().getHostAddress()));
+            }
             client.request(options)
                     .compose(req -> req.send())
                     .compose(resp -> resp.body().map(b -> resp.statusCode()))

@@ -17,7 +17,10 @@ public final class Backend implements Endpoint {
     private volatile Server server;
     private volatile boolean up = true;
     private volatile long ejectedUntilNanos;
-    private final InetSocketAddress address;
+    /** Where connections go: the host looked up when the server was added, again by {@link #resolveAgain}. */
+    private volatile InetSocketAddress address;
+    /** The host is a name, not an address literal: {@link BackendRegistry} looks it up again from time to time. */
+    private final boolean named;
     private final String id;
     /** Still in its pool; a removed server's connections are not cached any more. */
     private volatile boolean current = true;
@@ -39,8 +42,10 @@ public final class Backend implements Endpoint {
         this.pool = pool;
         this.server = server;
         this.id = server.id();
-        // Resolved here, off the event loops (a host name is looked up once, when the server is added).
+        // Resolved here, off the event loops; a name that does not resolve yet is left unresolved
+        // (connections to it fail) until a later lookup finds it.
         this.address = new InetSocketAddress(server.host(), server.port());
+        this.named = !isAddressLiteral(server.host());
         @SuppressWarnings("unchecked")
         ArrayDeque<BackendConnection>[] perLoop = new ArrayDeque[ProxyServer.eventLoops()];
         this.idle = perLoop;
@@ -111,8 +116,41 @@ public final class Backend implements Endpoint {
         return failed.sum();
     }
 
-    InetSocketAddress socketAddress() {
+    /** Where new connections go; a cached connection to another address is not reused. */
+    public InetSocketAddress socketAddress() {
         return address;
+    }
+
+    boolean named() {
+        return named;
+    }
+
+    /** An IPv4 or IPv6 literal (as {@link dev.weldr.pool.ServerUrl} leaves them): nothing to look up. */
+    static boolean isAddressLiteral(String host) {
+        return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || c >= '0' && c <= '9');
+    }
+
+    /**
+     * Takes the addresses a new lookup of the host name gave. The current address stays while it
+     * is among them (a name with several addresses, served in rotating order, does not make weldr
+     * drop its connections every time); otherwise the first one is taken. Returns the new address,
+     * or null when nothing changed.
+     */
+    InetSocketAddress resolved(java.net.InetAddress[] found) {
+        InetSocketAddress was = address;
+        if (found.length == 0) {
+            return null;
+        }
+        if (!was.isUnresolved()) {
+            for (java.net.InetAddress a : found) {
+                if (a.equals(was.getAddress())) {
+                    return null;
+                }
+            }
+        }
+        InetSocketAddress next = new InetSocketAddress(found[0], was.getPort());
+        address = next;
+        return next;
     }
 
     /** This event loop's idle connections to the server, or null when it never had one. */

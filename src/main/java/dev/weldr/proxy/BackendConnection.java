@@ -7,6 +7,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.ReferenceCountUtil;
 
+import java.net.InetSocketAddress;
+
 /**
  * A connection from one event loop to one backend: it serves one exchange at a time, then waits
  * in its loop's idle cache (see {@link Loop#offerIdle}) while the backend keeps it open. It reads
@@ -18,6 +20,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
 
     final Loop loop;
     final Backend backend;
+    /** The address this connection went to: when the backend's name resolves elsewhere, it is not reused. */
+    final InetSocketAddress address;
     Channel channel;
     private ChannelHandlerContext ctx;
     /** The exchange this connection serves; null while idle. */
@@ -44,9 +48,10 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
     private Channel toFlush;
     private Throwable failure;
 
-    BackendConnection(Loop loop, Backend backend) {
+    BackendConnection(Loop loop, Backend backend, InetSocketAddress address) {
         this.loop = loop;
         this.backend = backend;
+        this.address = address;
     }
 
     @Override

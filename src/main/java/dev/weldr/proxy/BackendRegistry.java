@@ -10,15 +10,23 @@ import dev.weldr.pool.Topology;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Vertx;
 import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Joins the replicated topology with this node's observations (active health checks, passive
@@ -42,9 +50,71 @@ public class BackendRegistry implements StatusSetter {
     private volatile Map<String, Map<ServerKey, Backend>> backends = Map.of();
     private volatile RoutingTable table = RoutingTable.EMPTY;
 
+    /** How often servers given by host name are looked up again (Envoy's strict DNS refreshes every 5 s). */
+    static final long RESOLVE_EVERY_MS = 5000;
+    private final ScheduledExecutorService resolver = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "weldr-resolver");
+        t.setDaemon(true);
+        return t;
+    });
+
     @PostConstruct
     void init() {
         holder.subscribe(this::onTopology);
+        resolver.scheduleWithFixedDelay(this::resolveNames, RESOLVE_EVERY_MS, RESOLVE_EVERY_MS, TimeUnit.MILLISECONDS);
+    }
+
+    @PreDestroy
+    void stop() {
+        resolver.shutdownNow();
+    }
+
+    /**
+     * Looks every server given by host name up again (once per name), off the event loops: a
+     * container that came back with a new address, or a name that did not resolve when its server
+     * was added, is reached without re-adding the server. New connections go to the new address;
+     * cached ones to the old are closed instead of reused.
+     */
+    void resolveNames() {
+        Map<String, InetAddress[]> looked = new HashMap<>();
+        for (Backend b : all()) {
+            if (!b.named() || !b.current()) {
+                continue;
+            }
+            String host = b.server().host();
+            InetAddress[] found = looked.computeIfAbsent(host, h -> {
+                try {
+                    return InetAddress.getAllByName(h);
+                } catch (UnknownHostException | SecurityException e) {
+                    return new InetAddress[0];
+                }
+            });
+            InetSocketAddress was = b.socketAddress();
+            InetSocketAddress now = b.resolved(found);
+            if (now != null) {
+                LOG.infof("server %s of pool %s now resolves to %s (was %s)", b.id(), b.pool(),
+                        now.getAddress().getHostAddress(), was.isUnresolved() ? "unresolved" : was.getAddress().getHostAddress());
+                moved(b);
+            }
+        }
+    }
+
+    /**
+     * A server whose name moved is another host: what traffic held against the old address (a
+     * run of failures, an ejection) is forgotten, as Envoy starts a new host afresh. Its active
+     * health state stays: the checks now probe the new address and decide.
+     */
+    private void moved(Backend b) {
+        synchronized (lock) {
+            b.consecutiveFailures.set(0);
+            b.ejections = 0;
+            if (b.ejected()) {
+                b.ejectedUntil(0);
+                b.readmittedAtNanos = System.nanoTime();
+                rebuild();
+                LOG.infof("server %s of pool %s readmitted: it has a new address", b.id(), b.pool());
+            }
+        }
     }
 
     private void onTopology(Topology next) {
@@ -133,6 +203,13 @@ public class BackendRegistry implements StatusSetter {
             return unix.getMaxFileDescriptorCount();
         }
         return -1;
+    }
+
+    @Override
+    public InetSocketAddress address(String pool, ServerKey key) {
+        Backend b = get(pool, key);
+        InetSocketAddress a = b == null ? null : b.socketAddress();
+        return a == null || a.isUnresolved() ? null : a;
     }
 
     @Override
@@ -237,12 +314,12 @@ public class BackendRegistry implements StatusSetter {
         return backends.getOrDefault(name, Map.of());
     }
 
-    /** Every backend of every pool. */
     /** Changes (by identity) whenever the set of backends changes; for callers that cache per set. */
     public Object generation() {
         return backends;
     }
 
+    /** Every backend of every pool. */
     public List<Backend> all() {
         List<Backend> list = new ArrayList<>();
         backends.values().forEach(m -> list.addAll(m.values()));

@@ -16,6 +16,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 
 import javax.net.ssl.SSLException;
+import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -110,7 +111,7 @@ final class Loop {
         BackendConnection c;
         while ((c = idle.pollFirst()) != null) {
             unlinkIdle(c);
-            if (c.channel.isActive()) {
+            if (c.channel.isActive() && c.address == backend.socketAddress()) {
                 return c;
             }
             c.channel.close();
@@ -120,7 +121,7 @@ final class Loop {
 
     /** A connection whose answer is complete and which the backend keeps open: cached for the next request. */
     void offerIdle(BackendConnection c) {
-        if (!c.channel.isActive() || !c.backend.current()) {
+        if (!c.channel.isActive() || !c.backend.current() || c.address != c.backend.socketAddress()) {
             c.channel.close();
             return;
         }
@@ -183,6 +184,7 @@ final class Loop {
 
     /** Opens a connection to the backend for this exchange (TLS when the server's scheme is https). */
     void open(Backend backend, Exchange ex) {
+        InetSocketAddress to = backend.socketAddress();
         ChannelFuture connecting = new Bootstrap()
                 .group(eventLoop)
                 .channel(channelType)
@@ -196,10 +198,10 @@ final class Loop {
                             SslHandler ssl = tls().newHandler(ch.alloc(), backend.server().host(), backend.server().port());
                             p.addLast(ssl);
                         }
-                        p.addLast(new BackendConnection(Loop.this, backend));
+                        p.addLast(new BackendConnection(Loop.this, backend, to));
                     }
                 })
-                .connect(backend.socketAddress());
+                .connect(to);
         connecting.addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
                 ex.connectFailed(f.cause());

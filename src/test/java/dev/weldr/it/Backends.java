@@ -22,7 +22,12 @@ public final class Backends implements AutoCloseable {
     }
 
     /** The same, showing every request to {@code seen} first (on the backend's event loop). */
-    public synchronized int start(String name, Consumer<HttpServerRequest> seen) {
+    public int start(String name, Consumer<HttpServerRequest> seen) {
+        return start(name, "127.0.0.1", 0, seen);
+    }
+
+    /** A backend answering {@code name} on {@code host} (any loopback address) and {@code port} (0: a free one). */
+    public synchronized int start(String name, String host, int port, Consumer<HttpServerRequest> seen) {
         if (vertx == null) {
             vertx = Vertx.vertx();
         }
@@ -32,7 +37,7 @@ public final class Backends implements AutoCloseable {
                         seen.accept(req);
                         req.body().onComplete(ignored -> req.response().end(name));
                     })
-                    .listen(0, "127.0.0.1")
+                    .listen(port, host)
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             return server.actualPort();
         } catch (Exception e) {

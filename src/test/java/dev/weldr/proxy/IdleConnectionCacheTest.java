@@ -26,7 +26,7 @@ class IdleConnectionCacheTest {
     }
 
     private static BackendConnection connection(Loop loop, Backend backend) {
-        BackendConnection c = new BackendConnection(loop, backend);
+        BackendConnection c = new BackendConnection(loop, backend, backend.socketAddress());
         new EmbeddedChannel(c);
         return c;
     }
@@ -50,6 +50,48 @@ class IdleConnectionCacheTest {
         assertSame(b1, loop.takeIdle(b));
         assertEquals(0, loop.idleCount());
         assertTrue(a1.channel.isActive() && a2.channel.isActive() && b1.channel.isActive(), "taken, not closed");
+    }
+
+    @Test
+    void shouldNotHandBackAConnectionToAnAddressTheServersNameNoLongerHas() throws Exception {
+        Loop loop = loop(8, 60_000);
+        Backend named = new Backend("default", new Server("http", "localhost", 8001, 1, false));
+        BackendConnection old = connection(loop, named);
+        loop.offerIdle(old);
+        assertEquals(1, loop.idleCount());
+
+        assertNull(named.resolved(new java.net.InetAddress[]{named.socketAddress().getAddress()}), "same address: no change");
+        java.net.InetAddress elsewhere = java.net.InetAddress.getByAddress("localhost", new byte[]{127, 0, 0, 9});
+        assertEquals(elsewhere, named.resolved(new java.net.InetAddress[]{elsewhere}).getAddress());
+
+        assertNull(loop.takeIdle(named), "a connection to the old address is not reused");
+        assertFalse(old.channel.isActive(), "it is closed");
+        assertEquals(0, loop.idleCount());
+        BackendConnection fresh = connection(loop, named);
+        loop.offerIdle(fresh);
+        assertSame(fresh, loop.takeIdle(named));
+    }
+
+    @Test
+    void shouldKeepTheCurrentAddressWhileTheNameStillHasIt() throws Exception {
+        Backend named = new Backend("default", new Server("http", "localhost", 8001, 1, false));
+        java.net.InetAddress current = named.socketAddress().getAddress();
+        java.net.InetAddress other = java.net.InetAddress.getByAddress("localhost", new byte[]{127, 0, 0, 9});
+        // A name with several addresses served in turn does not move the server at every lookup.
+        assertNull(named.resolved(new java.net.InetAddress[]{other, current}));
+        assertEquals(current, named.socketAddress().getAddress());
+        assertNull(named.resolved(new java.net.InetAddress[0]), "a failed lookup keeps the address");
+        assertEquals(current, named.socketAddress().getAddress());
+    }
+
+    @Test
+    void shouldTellAddressLiteralsFromNames() {
+        assertTrue(Backend.isAddressLiteral("10.0.0.1"));
+        assertTrue(Backend.isAddressLiteral("::1"));
+        assertTrue(Backend.isAddressLiteral("2001:db8::a"));
+        assertFalse(Backend.isAddressLiteral("localhost"));
+        assertFalse(Backend.isAddressLiteral("myapp_web_1"));
+        assertFalse(Backend.isAddressLiteral("1.example"));
     }
 
     @Test
