@@ -2,6 +2,7 @@ package dev.weldr.proxy;
 
 import dev.weldr.pool.Server;
 import dev.weldr.proxy.lb.Endpoint;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,7 +18,7 @@ public final class Backend implements Endpoint {
     private volatile Server server;
     private volatile boolean up = true;
     private volatile long ejectedUntilNanos;
-    /** Where connections go: the host looked up when the server was added, again by {@link #resolveAgain}. */
+    /** Where connections go: the host looked up when the server was added, again by {@link #resolved}. */
     private volatile InetSocketAddress address;
     /** The host is a name, not an address literal: {@link BackendRegistry} looks it up again from time to time. */
     private final boolean named;
@@ -117,7 +118,7 @@ public final class Backend implements Endpoint {
     }
 
     /** Where new connections go; a cached connection to another address is not reused. */
-    public InetSocketAddress socketAddress() {
+    InetSocketAddress socketAddress() {
         return address;
     }
 
@@ -136,13 +137,13 @@ public final class Backend implements Endpoint {
      * drop its connections every time); otherwise the first one is taken. Returns the new address,
      * or null when nothing changed.
      */
-    InetSocketAddress resolved(java.net.InetAddress[] found) {
+    InetSocketAddress resolved(InetAddress[] found) {
         InetSocketAddress was = address;
         if (found.length == 0) {
             return null;
         }
         if (!was.isUnresolved()) {
-            for (java.net.InetAddress a : found) {
+            for (InetAddress a : found) {
                 if (a.equals(was.getAddress())) {
                     return null;
                 }
