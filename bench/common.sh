@@ -28,10 +28,11 @@ EOF
   nginx -c "$WORK/nginx.conf" -e "$WORK/error.log" & PIDS+=($!)
 }
 weldr_in_front() { # jar [java options...]: starts weldr with its defaults, waits until ready, adds B; sets WP, WA, WELDR_PID
-  local jar=$1 raft; shift
+  # (WELDR_NAME, default weldr, names its data directory and log, so that several can run side by side)
+  local jar=$1 raft name=${WELDR_NAME:-weldr}; shift
   WP=$(freeport); WA=$(freeport); raft=$(freeport)
   java "$@" -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$raft" \
-    -Dweldr.raft.data-dir="$WORK/data" -jar "$jar" > "$WORK/weldr.log" 2>&1 & PIDS+=($!)
+    -Dweldr.raft.data-dir="$WORK/data-$name" -jar "$jar" > "$WORK/$name.log" 2>&1 & PIDS+=($!)
   WELDR_PID=$!
   until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WA/q/health/ready")" = 200 ]; do sleep 0.05; done
   curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$B\"}" "http://127.0.0.1:$WA/servers"

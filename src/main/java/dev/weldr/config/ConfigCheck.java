@@ -36,6 +36,10 @@ public class ConfigCheck {
             throw new InvalidConfigException("weldr.proxy.event-loops",
                     "must be 0 (one per core) or a number of event loops up to 1024, not " + config.proxy().eventLoops());
         }
+        String accessLog = dev.weldr.proxy.AccessLog.problem(config.proxy().accessLog());
+        if (accessLog != null) {
+            throw new InvalidConfigException("weldr.proxy.access-log", accessLog);
+        }
         positive("weldr.raft.election-timeout", config.raft().electionTimeout());
         positive("weldr.raft.snapshot-interval", config.raft().snapshotInterval());
         positive("weldr.health-check.interval", config.healthCheck().interval());

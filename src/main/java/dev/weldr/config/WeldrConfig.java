@@ -47,6 +47,14 @@ public interface WeldrConfig {
         @WithName("event-loops")
         @WithDefault("0")
         int eventLoops();
+
+        /**
+         * The access log: {@code off}, {@code stdout}, or a file to append to; one line per request
+         * in nginx's combined format, then the request time and the server that answered.
+         */
+        @WithName("access-log")
+        @WithDefault("off")
+        String accessLog();
     }
 
     interface Raft {

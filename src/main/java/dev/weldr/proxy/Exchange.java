@@ -58,6 +58,8 @@ final class Exchange implements RequestKey {
     /** The response body goes to the client in chunks. */
     private boolean chunkedOut;
     private int status;
+    /** Body bytes sent to the client (nginx's {@code $body_bytes_sent}), for the access log. */
+    private long bodyBytes;
     /** The client's connection is closed after this answer. */
     boolean closeAfter;
     /** weldr answered (400/501/502/503/504) instead of a backend. */
@@ -322,6 +324,7 @@ final class Exchange implements RequestKey {
         if (wholeBody > 0) {
             // One write for head and body.
             out.writeBytes(in, wholeBody);
+            bodyBytes += wholeBody;
         }
         front.write(loop.written());
     }
@@ -329,6 +332,7 @@ final class Exchange implements RequestKey {
     /** A part of the backend's body. */
     void responseBody(ByteBuf data) {
         lastReadNanos = System.nanoTime();
+        bodyBytes += data.readableBytes();
         forward(front, data, chunkedOut);
         if (!front.channel.isWritable() && conn != null) {
             // Back-pressure: the backend is not read while the client does not take the body.
@@ -492,6 +496,7 @@ final class Exchange implements RequestKey {
         status = code;
         responseStarted = true;
         front.write(Heads.text(front.channel.alloc(), code, text, connectionHeader(closeAfter), loop.date));
+        bodyBytes = text.length();
         front.flushNow();
         finished(false);
         front.answered(this);
@@ -508,12 +513,18 @@ final class Exchange implements RequestKey {
         done = true;
         release();
         loop.stats.clientDone(loop.index, backend, status, whole && !ownAnswer, startNanos);
+        if (loop.accessLog != null) {
+            loop.accessLog.log(front.clientAddress(), request, status, bodyBytes, startNanos, backend);
+        }
     }
 
     /** The client closed its connection before its answer was complete (nginx's 499). */
     void clientGone() {
         if (!done) {
             loop.stats.clientGone(loop.index, backend);
+            if (loop.accessLog != null) {
+                loop.accessLog.log(front.clientAddress(), request, ProxyStats.CLIENT_CLOSED, bodyBytes, startNanos, backend);
+            }
         }
         abandoned();
     }

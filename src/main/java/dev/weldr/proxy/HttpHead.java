@@ -388,6 +388,11 @@ final class HttpHead {
         return new String(b, methodStart, methodEnd - methodStart, StandardCharsets.ISO_8859_1);
     }
 
+    /** The request line as it came, without its line break (for the access log). */
+    String requestLine() {
+        return new String(b, methodStart, targetEnd + 9 - methodStart, StandardCharsets.ISO_8859_1);
+    }
+
     /** The target as it goes to a backend (origin form). */
     String target() {
         String t = new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);

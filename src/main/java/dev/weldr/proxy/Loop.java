@@ -63,6 +63,9 @@ final class Loop {
     private BackendConnection newestIdle;
     private int idleCount;
 
+    /** Where each request is logged; null when the access log is off (the default). Set before the loop serves. */
+    AccessLog accessLog;
+
     Loop(int index, EventLoop eventLoop, Class<? extends Channel> channelType, BackendRegistry registry, ProxyStats stats,
          long connectTimeoutMs, long readTimeoutMs, long writeTimeoutMs, long idleTimeoutMs, int maxIdle) {
         this.index = index;

@@ -58,6 +58,7 @@ public class ProxyServer {
 
     private EventLoopGroup group;
     private Channel listener;
+    private AccessLog accessLog;
     private volatile int port = -1;
 
     void start(@Observes @Priority(20) StartupEvent event) throws Exception {
@@ -74,11 +75,13 @@ public class ProxyServer {
         ProxyStats stats = ClientProxy.unwrap(this.stats);
         WeldrConfig.Timeout timeout = config.timeout();
         int maxIdle = maxIdlePerLoop(BackendRegistry.openFilesLimit(), instances);
+        accessLog = AccessLog.open(config.proxy().accessLog());
         Map<EventExecutor, Loop> loops = new IdentityHashMap<>();
         int index = 0;
         for (EventExecutor executor : group) {
             Loop loop = new Loop(index++, (EventLoop) executor, socketType, registry, stats,
                     timeout.connect().toMillis(), timeout.read().toMillis(), timeout.write().toMillis(), BACKEND_IDLE_MS, maxIdle);
+            loop.accessLog = accessLog;
             loops.put(executor, loop);
             executor.scheduleAtFixedRate(loop::sweep, loop.sweepPeriodMs(), loop.sweepPeriodMs(), TimeUnit.MILLISECONDS);
         }
@@ -106,6 +109,9 @@ public class ProxyServer {
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         LOG.infof("proxy listening on %s:%d (%d event loops on %s, up to %d idle backend connections each)",
                 config.proxy().host(), port, instances, epoll ? "epoll" : "NIO", maxIdle);
+        if (accessLog != null) {
+            LOG.infof("access log: %s", config.proxy().accessLog().trim());
+        }
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -115,6 +121,9 @@ public class ProxyServer {
         }
         if (group != null) {
             group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        }
+        if (accessLog != null) {
+            accessLog.close();
         }
     }
 

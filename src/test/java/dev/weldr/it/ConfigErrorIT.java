@@ -28,6 +28,8 @@ class ConfigErrorIT {
             "weldr.proxy.port, 70000",
             "weldr.proxy.event-loops, -1",
             "weldr.proxy.event-loops, 5000",
+            "weldr.proxy.access-log, /nonexistent-dir/access.log",
+            "weldr.proxy.access-log, /",
             "weldr.raft.port, -1",
             "quarkus.http.port, -5",
             "weldr.health-check.interval, banana",
