@@ -1,7 +1,7 @@
 package dev.weldr.it;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
@@ -27,12 +27,8 @@ class AccessLogIT {
     @TempDir
     Path dir;
 
-    private final Backends backends = new Backends();
-
-    @AfterEach
-    void stopBackends() {
-        backends.close();
-    }
+    @RegisterExtension
+    final Backends backends = new Backends();
 
     private static List<String> lines(Path file) {
         try {

@@ -3,6 +3,8 @@ package dev.weldr.it;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -10,8 +12,9 @@ import java.util.function.Consumer;
 /**
  * Real HTTP backends on free loopback ports, each answering its own name. Vert.x servers: the
  * JDK's HttpServer tops out near a thousand requests a second, too few for a load phase.
+ * A test holds them as an extension ({@code @RegisterExtension}), which closes them after each test.
  */
-public final class Backends implements AutoCloseable {
+public final class Backends implements AutoCloseable, AfterEachCallback {
 
     private Vertx vertx;
 
@@ -43,6 +46,12 @@ public final class Backends implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("cannot start a backend", e);
         }
+    }
+
+    /** As a test's extension ({@code @RegisterExtension}): closed after each test, after its {@code @AfterEach}. */
+    @Override
+    public void afterEach(ExtensionContext context) {
+        close();
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.weldr.it;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
@@ -29,7 +30,8 @@ class ClusterIT {
 
     @TempDir
     Path dir;
-    private final Backends backends = new Backends();
+    @RegisterExtension
+    final Backends backends = new Backends();
     private final List<AutoCloseable> closing = new ArrayList<>();
 
     @AfterEach
@@ -37,7 +39,6 @@ class ClusterIT {
         for (AutoCloseable c : closing) {
             c.close();
         }
-        backends.close();
     }
 
     private TestCluster cluster(int n, Map<String, String> extra) {

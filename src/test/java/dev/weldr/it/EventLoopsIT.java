@@ -1,7 +1,7 @@
 package dev.weldr.it;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -32,7 +32,8 @@ class EventLoopsIT {
     @TempDir
     Path data;
 
-    private final Backends backends = new Backends();
+    @RegisterExtension
+    final Backends backends = new Backends();
     private final Set<Integer> backendConnections = ConcurrentHashMap.newKeySet();
     private int backendPort;
 
@@ -44,11 +45,6 @@ class EventLoopsIT {
                 backendConnections.add(req.connection().remoteAddress().port());
             }
         });
-    }
-
-    @AfterEach
-    void stopBackend() {
-        backends.close();
     }
 
     @ParameterizedTest(name = "weldr.proxy.event-loops={0}")

@@ -2,6 +2,7 @@ package dev.weldr.it;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
@@ -19,7 +20,8 @@ class NodeLifecycleIT {
 
     @TempDir
     Path data;
-    private final Backends backends = new Backends();
+    @RegisterExtension
+    final Backends backends = new Backends();
     private WeldrProcess node;
 
     @AfterEach
@@ -27,7 +29,6 @@ class NodeLifecycleIT {
         if (node != null) {
             node.close();
         }
-        backends.close();
     }
 
     @Test

@@ -1,7 +1,7 @@
 package dev.weldr.it;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -26,12 +26,8 @@ class ServerNamesIT {
     @TempDir
     Path dir;
 
-    private final Backends backends = new Backends();
-
-    @AfterEach
-    void stopBackends() {
-        backends.close();
-    }
+    @RegisterExtension
+    final Backends backends = new Backends();
 
     private WeldrProcess start(Path hosts, String checkInterval) {
         WeldrProcess node = WeldrProcess.create("names", dir.resolve("data"), Map.of(
