@@ -158,8 +158,14 @@ public class HealthChecker {
                     .setTimeout(settings.timeoutMs())
                     .putHeader("user-agent", "weldr-health-check");
             // The address the proxy uses (the Host header stays the server's host): a check probes
-            // what traffic reaches, through the same lookup of a host name.
+            // what traffic reaches, and names are looked up in one place (BackendRegistry), never
+            // by the client on its event loop.
             InetSocketAddress to = status.address(pool, server.key());
+            if (to != null && to.isUnresolved()) {
+                record(false, server.host() + " does not resolve");
+                timer = vertx.setTimer(settings.intervalMs(), id -> probe());
+                return;
+            }
             if (to != null) {
                 options.setServer(SocketAddress.inetSocketAddress(to.getPort(), to.getAddress().getHostAddress()));
             }

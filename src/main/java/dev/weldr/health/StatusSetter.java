@@ -14,8 +14,9 @@ public interface StatusSetter {
     boolean setUp(String pool, ServerKey key, boolean up);
 
     /**
-     * The address the proxy connects to for this server (its host name as last looked up), so that
-     * a check probes what traffic reaches; null when unknown or not resolved.
+     * The address the proxy connects to for this server (its host name as last looked up, or
+     * unresolved while no lookup found it), so that a check probes what traffic reaches; null
+     * when the data plane does not know the server (yet).
      */
     InetSocketAddress address(String pool, ServerKey key);
 }

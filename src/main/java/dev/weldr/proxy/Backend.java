@@ -5,6 +5,8 @@ import dev.weldr.proxy.lb.Endpoint;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -18,8 +20,10 @@ public final class Backend implements Endpoint {
     private volatile Server server;
     private volatile boolean up = true;
     private volatile long ejectedUntilNanos;
-    /** Where connections go: the host looked up when the server was added, again by {@link #resolved}. */
+    /** Where connections go: an address literal, or the name's address as last looked up (see {@link #resolved}). */
     private volatile InetSocketAddress address;
+    /** The lookup of the name in flight, if any; guarded by this. */
+    private CompletableFuture<Void> lookup;
     /** The host is a name, not an address literal: {@link BackendRegistry} looks it up again from time to time. */
     private final boolean named;
     private final String id;
@@ -43,10 +47,12 @@ public final class Backend implements Endpoint {
         this.pool = pool;
         this.server = server;
         this.id = server.id();
-        // Resolved here, off the event loops; a name that does not resolve yet is left unresolved
-        // (connections to it fail) until a later lookup finds it.
-        this.address = new InetSocketAddress(server.host(), server.port());
+        // Never looked up here: this runs where Raft applies the pool, and a name that does not
+        // resolve can take the resolver's whole timeout. A literal is parsed; a name waits for the
+        // registry's resolver thread (see BackendRegistry#lookUp).
         this.named = !isAddressLiteral(server.host());
+        this.address = named ? InetSocketAddress.createUnresolved(server.host(), server.port())
+                : new InetSocketAddress(server.host(), server.port());
         @SuppressWarnings("unchecked")
         ArrayDeque<BackendConnection>[] perLoop = new ArrayDeque[ProxyServer.eventLoops()];
         this.idle = perLoop;
@@ -152,6 +158,14 @@ public final class Backend implements Endpoint {
         InetSocketAddress next = new InetSocketAddress(found[0], was.getPort());
         address = next;
         return next;
+    }
+
+    /** The lookup in flight, or a new one that {@code start} runs (one at a time per server). */
+    synchronized CompletableFuture<Void> lookup(Supplier<CompletableFuture<Void>> start) {
+        if (lookup == null || lookup.isDone()) {
+            lookup = start.get();
+        }
+        return lookup;
     }
 
     /** This event loop's idle connections to the server, or null when it never had one. */

@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -78,24 +79,37 @@ public class BackendRegistry implements StatusSetter {
     void resolveNames() {
         Map<String, InetAddress[]> looked = new HashMap<>();
         for (Backend b : all()) {
-            if (!b.named() || !b.current()) {
-                continue;
+            if (b.named() && b.current()) {
+                take(b, looked.computeIfAbsent(b.server().host(), BackendRegistry::lookUp));
             }
-            String host = b.server().host();
-            InetAddress[] found = looked.computeIfAbsent(host, h -> {
-                try {
-                    return InetAddress.getAllByName(h);
-                } catch (UnknownHostException | SecurityException e) {
-                    return new InetAddress[0];
-                }
-            });
-            InetSocketAddress was = b.socketAddress();
-            InetSocketAddress now = b.resolved(found);
-            if (now != null) {
-                LOG.infof("server %s of pool %s now resolves to %s (was %s)", b.id(), b.pool(),
-                        now.getAddress().getHostAddress(), was.isUnresolved() ? "unresolved" : was.getAddress().getHostAddress());
-                moved(b);
-            }
+        }
+    }
+
+    /**
+     * Looks a server's name up now, on the resolver thread (never on an event loop, never where
+     * Raft applies): for a server just added, and for a connection that finds its server's name
+     * not resolved yet. One lookup at a time per server; the future completes when it is done.
+     */
+    CompletableFuture<Void> lookUp(Backend b) {
+        return b.lookup(() -> CompletableFuture.runAsync(() -> take(b, lookUp(b.server().host())), resolver));
+    }
+
+    private static InetAddress[] lookUp(String host) {
+        try {
+            return InetAddress.getAllByName(host);
+        } catch (UnknownHostException | SecurityException e) {
+            return new InetAddress[0];
+        }
+    }
+
+    /** A lookup's answer for a server: a new address is logged, and what traffic held against the old one forgotten. */
+    private void take(Backend b, InetAddress[] found) {
+        InetSocketAddress was = b.socketAddress();
+        InetSocketAddress now = b.resolved(found);
+        if (now != null) {
+            LOG.infof("server %s of pool %s now resolves to %s (was %s)", b.id(), b.pool(),
+                    now.getAddress().getHostAddress(), was.isUnresolved() ? "unresolved" : was.getAddress().getHostAddress());
+            moved(b);
         }
     }
 
@@ -128,6 +142,9 @@ public class BackendRegistry implements StatusSetter {
                     Backend b = was.get(server.key());
                     if (b == null) {
                         b = new Backend(pool.name(), server);
+                        if (b.named()) {
+                            lookUp(b);
+                        }
                     } else if (!b.server().equals(server)) {
                         b.server(server);
                     }
@@ -208,8 +225,7 @@ public class BackendRegistry implements StatusSetter {
     @Override
     public InetSocketAddress address(String pool, ServerKey key) {
         Backend b = get(pool, key);
-        InetSocketAddress a = b == null ? null : b.socketAddress();
-        return a == null || a.isUnresolved() ? null : a;
+        return b == null ? null : b.socketAddress();
     }
 
     @Override

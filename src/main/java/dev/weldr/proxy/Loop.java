@@ -17,6 +17,7 @@ import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 
 import javax.net.ssl.SSLException;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -188,6 +189,18 @@ final class Loop {
     /** Opens a connection to the backend for this exchange (TLS when the server's scheme is https). */
     void open(Backend backend, Exchange ex) {
         InetSocketAddress to = backend.socketAddress();
+        if (to.isUnresolved()) {
+            // Netty would look the name up here, blocking the loop: the registry's resolver thread
+            // does it, and the connection is tried again on this loop once it is done.
+            registry.lookUp(backend).whenComplete((done, failure) -> eventLoop.execute(() -> {
+                if (backend.socketAddress().isUnresolved()) {
+                    ex.connectFailed(new UnknownHostException(backend.server().host() + " does not resolve"));
+                } else {
+                    open(backend, ex);
+                }
+            }));
+            return;
+        }
         ChannelFuture connecting = new Bootstrap()
                 .group(eventLoop)
                 .channel(channelType)

@@ -56,6 +56,9 @@ class IdleConnectionCacheTest {
     void shouldNotHandBackAConnectionToAnAddressTheServersNameNoLongerHas() throws Exception {
         Loop loop = loop(8, 60_000);
         Backend named = new Backend("default", new Server("http", "localhost", 8001, 1, false));
+        // A name is not looked up where the backend is made (that is where Raft applies): the first lookup's answer.
+        java.net.InetAddress loopback = java.net.InetAddress.getByAddress("localhost", new byte[]{127, 0, 0, 1});
+        assertEquals(loopback, named.resolved(new java.net.InetAddress[]{loopback}).getAddress());
         BackendConnection old = connection(loop, named);
         loop.offerIdle(old);
         assertEquals(1, loop.idleCount());
@@ -75,6 +78,9 @@ class IdleConnectionCacheTest {
     @Test
     void shouldKeepTheCurrentAddressWhileTheNameStillHasIt() throws Exception {
         Backend named = new Backend("default", new Server("http", "localhost", 8001, 1, false));
+        // A name is not looked up where the backend is made (that is where Raft applies): the first lookup's answer.
+        java.net.InetAddress loopback = java.net.InetAddress.getByAddress("localhost", new byte[]{127, 0, 0, 1});
+        assertEquals(loopback, named.resolved(new java.net.InetAddress[]{loopback}).getAddress());
         java.net.InetAddress current = named.socketAddress().getAddress();
         java.net.InetAddress other = java.net.InetAddress.getByAddress("localhost", new byte[]{127, 0, 0, 9});
         // A name with several addresses served in turn does not move the server at every lookup.
