@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** What every admin API test needs: a leader, an empty pool, and the shape of an error. */
-final class AdminApi {
+public final class AdminApi {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -41,7 +41,7 @@ final class AdminApi {
      * Waits until this node is ready (the single node has elected itself leader), then removes
      * every server of the pool. The app is shared by all tests of a profile, so each test starts here.
      */
-    static void emptyPool() {
+    public static void emptyPool() {
         awaitReady();
         List<Map<String, Object>> servers = given().get("/servers").then().statusCode(200)
                 .extract().jsonPath().getList("servers");

@@ -2,7 +2,6 @@ package dev.weldr.health;
 
 import dev.weldr.proxy.ProxyServer;
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.path.json.JsonPath;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import jakarta.inject.Inject;
@@ -19,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.weldr.admin.AdminApi.emptyPool;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -107,7 +107,7 @@ class HealthCheckTest {
         healthy.set(false);
         awaitState(flaky.actualPort(), "down");
         HttpResponse<String> r = proxyGet();
-        assertEquals(503, r.statusCode());
+        assertEquals(503, r.statusCode(), r.body());
         assertTrue(r.body().contains("no server in the pool is active"), r.body());
     }
 
@@ -132,13 +132,5 @@ class HealthCheckTest {
             Thread.sleep(20);
         }
         throw new AssertionError("server 127.0.0.1:" + port + " stayed " + seen + ", expected " + state);
-    }
-
-    private static void emptyPool() {
-        JsonPath servers = given().get("/servers").then().statusCode(200).extract().jsonPath();
-        for (String id : servers.<String>getList("servers.id")) {
-            int colon = id.lastIndexOf(':');
-            given().delete("/servers/" + id.substring(0, colon) + "/" + id.substring(colon + 1));
-        }
     }
 }

@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static io.restassured.RestAssured.given;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -175,14 +174,9 @@ abstract class ProxyTestBase {
                 .forEach(n -> given().delete("/pools/" + n).then().statusCode(204));
     }
 
+    /** Every test starts with an empty default pool ({@link dev.weldr.admin.AdminApi#emptyPool}). */
     static void emptyPool() {
-        List<Map<String, Object>> servers = given().get("/servers").then().statusCode(200)
-                .extract().jsonPath().getList("servers");
-        for (Map<String, Object> server : servers) {
-            given().delete("/servers/" + server.get("host") + "/" + server.get("port")).then().statusCode(204);
-        }
-        assertEquals(0, given().get("/servers").then().statusCode(200)
-                .extract().jsonPath().getList("servers").size(), "the pool should be empty");
+        dev.weldr.admin.AdminApi.emptyPool();
     }
 
     /** A counter of one server in {@code GET /stats/detail}: {@code success} or {@code failed}. */
