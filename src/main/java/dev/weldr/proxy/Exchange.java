@@ -513,20 +513,22 @@ final class Exchange implements RequestKey {
         done = true;
         release();
         loop.stats.clientDone(loop.index, backend, status, whole && !ownAnswer, startNanos);
-        if (loop.accessLog != null) {
-            loop.accessLog.log(front.clientAddress(), request, status, bodyBytes, startNanos, backend);
-        }
+        log(status);
     }
 
     /** The client closed its connection before its answer was complete (nginx's 499). */
     void clientGone() {
         if (!done) {
             loop.stats.clientGone(loop.index, backend);
-            if (loop.accessLog != null) {
-                loop.accessLog.log(front.clientAddress(), request, ProxyStats.CLIENT_CLOSED, bodyBytes, startNanos, backend);
-            }
+            log(ProxyStats.CLIENT_CLOSED);
         }
         abandoned();
+    }
+
+    private void log(int code) {
+        if (loop.accessLog != null) {
+            loop.accessLog.log(front.clientAddress(), request, code, bodyBytes, startNanos, backend);
+        }
     }
 
     /** The client went away, or can no longer be read, before its answer was complete. */

@@ -48,8 +48,9 @@ final class Heads {
 
     /** At most how many bytes {@link #request} writes. */
     static int requestBound(HttpHead h, String clientAddress) {
-        return h.length + 2 * h.count + 192 + clientAddress.length() + (h.host >= 0 ? valueLength(h, h.host) : 0)
-                + (h.authorityStart >= 0 ? 2 * (h.authorityEnd - h.authorityStart) : 0);
+        // X-Forwarded-Host repeats the host; an absolute form's Host line is written anew.
+        return h.length + 2 * h.count + 192 + clientAddress.length() + Math.max(0, h.hostEnd - h.hostStart)
+                + (h.authorityStart >= 0 ? h.authorityEnd - h.authorityStart : 0);
     }
 
     /** The client's request made ready for a backend (always HTTP/1.1, kept alive), written to {@code out}. */
@@ -104,10 +105,8 @@ final class Heads {
         }
         out.writeCharSequence(clientAddress, StandardCharsets.ISO_8859_1);
         out.writeBytes(CRLF).writeBytes(X_FORWARDED_PROTO_HTTP);
-        if (h.authorityStart >= 0) {
-            out.writeBytes(X_FORWARDED_HOST).writeBytes(b, h.authorityStart, h.authorityEnd - h.authorityStart).writeBytes(CRLF);
-        } else if (h.host >= 0) {
-            out.writeBytes(X_FORWARDED_HOST).writeBytes(b, h.at[4 * h.host + 2], valueLength(h, h.host)).writeBytes(CRLF);
+        if (h.hostStart >= 0) {
+            out.writeBytes(X_FORWARDED_HOST).writeBytes(b, h.hostStart, h.hostEnd - h.hostStart).writeBytes(CRLF);
         }
         if (upgrade) {
             out.writeBytes(UPGRADE_WEBSOCKET);

@@ -39,6 +39,13 @@ final class HttpHead {
      */
     int authorityStart = -1;
     int authorityEnd = -1;
+    /**
+     * Where the request's host lies: the absolute-form target's authority, which stands for Host,
+     * or else the Host header's value; -1 when there is neither. What routes match and what
+     * X-Forwarded-Host says.
+     */
+    int hostStart = -1;
+    int hostEnd = -1;
     /** GET, HEAD or anything else (for the few decisions that depend on the method). */
     int method;
     static final int OTHER = 0;
@@ -89,6 +96,13 @@ final class HttpHead {
         h.parseRequestLine();
         h.parseHeaders(true);
         h.checkRequestFraming();
+        if (h.authorityStart >= 0) {
+            h.hostStart = h.authorityStart;
+            h.hostEnd = h.authorityEnd;
+        } else if (h.host >= 0) {
+            h.hostStart = h.at[4 * h.host + 2];
+            h.hostEnd = h.at[4 * h.host + 3];
+        }
         return h;
     }
 
@@ -464,11 +478,11 @@ final class HttpHead {
 
     /** The Host value without port, lower case (what routes match); "" when none. */
     String hostForRouting() {
-        if (host < 0 && authorityStart < 0) {
+        if (hostStart < 0) {
             return "";
         }
-        int s = authorityStart >= 0 ? authorityStart : at[4 * host + 2];
-        int e = authorityStart >= 0 ? authorityEnd : at[4 * host + 3];
+        int s = hostStart;
+        int e = hostEnd;
         if (e > s && b[s] == '[') {
             int close = s;
             while (close < e && b[close] != ']') {
