@@ -13,14 +13,11 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-40}
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-JAR=${WELDR_JAR:-"$ROOT/target/quarkus-app/quarkus-run.jar"}
-for tool in wrk nginx curl; do command -v "$tool" >/dev/null || { echo "accesslog: needs $tool" >&2; exit 1; }; done
-[ -f "$JAR" ] || (cd "$ROOT" && ./mvnw -B -q package -DskipTests)
-
 BENCH_NAME=accesslog
 # shellcheck source=bench/common.sh
 . "$HERE/common.sh"
+needs wrk nginx curl
+weldr_jar
 
 one_backend
 declare -A PORT PID

@@ -10,14 +10,11 @@ set -euo pipefail
 CHUNKS=${CHUNKS:-12}
 CHUNK=${CHUNK:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-JAR=${WELDR_JAR:-"$ROOT/target/quarkus-app/quarkus-run.jar"}
-for tool in wrk nginx jstat; do command -v "$tool" >/dev/null || { echo "coldstart: needs $tool" >&2; exit 1; }; done
-[ -f "$JAR" ] || (cd "$ROOT" && ./mvnw -B -q package -DskipTests)
-
 BENCH_NAME=coldstart
 # shellcheck source=bench/common.sh
 . "$HERE/common.sh"
+needs wrk nginx jstat
+weldr_jar
 
 one_backend
 

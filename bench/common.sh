@@ -9,6 +9,15 @@ cleanup() {
   if [ -n "${KEEP_WORK:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JAR=${WELDR_JAR:-"$ROOT/target/quarkus-app/quarkus-run.jar"}   # WELDR_JAR: another build of weldr to measure
+needs() { # tool...: one line and exit 1 when one is missing
+  local tool
+  for tool; do command -v "$tool" >/dev/null || { echo "${BENCH_NAME:-bench}: needs $tool" >&2; exit 1; }; done
+}
+weldr_jar() { # packages weldr when its jar is missing
+  [ -f "$JAR" ] || (cd "$ROOT" && ./mvnw -B -q package -DskipTests)
+}
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
 one_backend() { # starts nginx (1 worker) answering 13 bytes on a free loopback port: sets B

@@ -9,14 +9,11 @@ set -euo pipefail
 DURATION=${DURATION:-20}
 TOP=${TOP:-30}
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-JAR=${WELDR_JAR:-"$ROOT/target/quarkus-app/quarkus-run.jar"}
-for tool in wrk nginx jfr; do command -v "$tool" >/dev/null || { echo "profile: needs $tool" >&2; exit 1; }; done
-[ -f "$JAR" ] || (cd "$ROOT" && ./mvnw -B -q package -DskipTests)
-
 BENCH_NAME=profile
 # shellcheck source=bench/common.sh
 . "$HERE/common.sh"
+needs wrk nginx jfr
+weldr_jar
 
 one_backend
 
