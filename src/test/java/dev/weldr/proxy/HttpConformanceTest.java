@@ -150,6 +150,20 @@ class HttpConformanceTest extends ProxyTestBase {
         assertOnlyTheNextRequestArrives(backend);
     }
 
+    @Test
+    void shouldRefuseAConnectionHeaderNamingThousandsOfHeaders() throws Exception {
+        // Each name would cost a comparison with every header line: past the cap, refused at once.
+        RecordingBackend backend = recording();
+        StringBuilder names = new StringBuilder("keep-alive");
+        for (int i = 0; i < 2000; i++) {
+            names.append(", x-").append(i);
+        }
+        RawHttp client = connect();
+        client.sendHead("GET /named HTTP/1.1", "Host: weldr.test", "Connection: " + names, "X-1: v");
+        assertRefusedAndClosed(client, 400);
+        assertOnlyTheNextRequestArrives(backend);
+    }
+
     private static String[] concat(String[] lines, String more) {
         String[] all = java.util.Arrays.copyOf(lines, lines.length + 1);
         all[lines.length] = more;
