@@ -168,22 +168,6 @@ public final class Topology {
         return new Topology(appliedIndex, next, routes, nodes);
     }
 
-    /**
-     * The pool a request goes to: the longest matching path prefix among the routes for its host
-     * (or for any host); on equal prefixes, the route naming the host. No match: the default pool.
-     */
-    public String poolFor(String host, String path) {
-        Route best = null;
-        for (Route r : routes) {
-            if (r.matches(host, path) && (best == null
-                    || r.pathPrefix().length() > best.pathPrefix().length()
-                    || r.pathPrefix().length() == best.pathPrefix().length() && best.host().isEmpty() && !r.host().isEmpty())) {
-                best = r;
-            }
-        }
-        return best == null ? Pool.DEFAULT : best.pool();
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof Topology t && t.appliedIndex == appliedIndex

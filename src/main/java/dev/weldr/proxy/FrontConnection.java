@@ -235,7 +235,7 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
-    /** A request weldr cannot read: 400 (414, 431 for what is too long, 505 for another HTTP) and the connection closes. */
+    /** A request weldr cannot read or will not serve: 400 (405 for CONNECT, 414, 431 for what is too long, 505 for another HTTP) and the connection closes. */
     private void badRequest(HttpHead.BadHead bad) {
         Exchange ex = current;
         if (ex != null) {
@@ -249,7 +249,7 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         }
         HttpResponseStatus status = HttpResponseStatus.valueOf(bad.status);
         write(Heads.text(channel.alloc(), bad.status, status.code() + " " + status.reasonPhrase()
-                + ": the request could not be read\n", Heads.CONNECTION_CLOSE, loop.date));
+                + ": " + bad.getMessage() + "\n", Heads.CONNECTION_CLOSE, loop.date));
         closeAfterWrites();
     }
 

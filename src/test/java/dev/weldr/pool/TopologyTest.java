@@ -117,24 +117,6 @@ class TopologyTest {
     }
 
     @Test
-    void shouldRouteByLongestPrefixWithTheHostBreakingTies() {
-        Topology t = Topology.EMPTY;
-        for (String p : List.of("a", "b", "c", "d")) {
-            t = t.apply(new PoolCommand.CreatePool(p, PoolSettings.DEFAULTS)).topology();
-        }
-        t = t.apply(new PoolCommand.PutRoute(new Route("r1", "", "/api", "a"))).topology();
-        t = t.apply(new PoolCommand.PutRoute(new Route("r2", "", "/api/v2", "b"))).topology();
-        t = t.apply(new PoolCommand.PutRoute(new Route("r3", "Shop.Example", "/api", "c"))).topology();
-        t = t.apply(new PoolCommand.PutRoute(new Route("r4", "shop.example", "/", "d"))).topology();
-        assertEquals("a", t.poolFor("other.example", "/api/users"));
-        assertEquals("b", t.poolFor("other.example", "/api/v2/users"));
-        assertEquals("c", t.poolFor("shop.example", "/api/users"), "same prefix: the route naming the host wins");
-        assertEquals("b", t.poolFor("shop.example", "/api/v2/x"), "a longer prefix wins over the host");
-        assertEquals("d", t.poolFor("shop.example", "/cart"));
-        assertEquals(DEFAULT, t.poolFor("other.example", "/cart"));
-    }
-
-    @Test
     void shouldReplaceARouteOfTheSameName() {
         Topology t = Topology.EMPTY.apply(new PoolCommand.CreatePool("a", PoolSettings.DEFAULTS)).topology();
         t = t.apply(new PoolCommand.PutRoute(new Route("r", "", "/x", "a"))).topology();
