@@ -27,7 +27,7 @@ final class VirtualIp {
      * Ctrl-C or hang-up, a service manager's SIGTERM to every process of the service), so that it
      * outlives the JVM; with SIGPIPE ignored, a closed stderr cannot stop it before the removal.
      */
-    private static final String GUARD = "trap '' HUP INT TERM PIPE; read -r line || { ip addr del \"$1\" dev \"$2\"; "
+    private static final String GUARD = "trap '' HUP INT TERM PIPE; read -r line || { ip addr del \"$1\" dev \"$2\" && "
             + "echo \"weldr-vip-guard: weldr ended holding $1: removed it from $2\" >&2; }";
 
     private final String cidr;
@@ -46,13 +46,17 @@ final class VirtualIp {
     }
 
     /**
-     * Adds the address (an address already there counts: a release that failed), guards it, and
-     * announces it. A failure is logged once, not at every retry ({@link #retry}).
+     * Guards the address, adds it (an address already there counts: a release that failed), and
+     * announces it. The guard comes first, so that no moment exists where the address is on the
+     * interface and a kill would leave it there. A failure is logged once, not at every retry
+     * ({@link #retry}).
      */
     void take() {
         lastAttempt = System.nanoTime();
+        guard();
         Commands.Result r = Commands.run(List.of("ip", "addr", "add", cidr, "dev", iface), Map.of(), TIMEOUT_MS);
         if (!r.ok() && !alreadyThere(r)) {
+            disarm();
             String why = r.describe();
             if (!why.equals(failure)) {
                 LOG.errorf("virtual IP %s could not be taken on %s (ip addr add: %s); trying again every second", cidr, iface, why);
@@ -62,7 +66,6 @@ final class VirtualIp {
         }
         failure = null;
         held = true;
-        guard();
         announce();
         LOG.infof("virtual IP %s taken on %s", cidr, iface);
     }
