@@ -161,9 +161,12 @@ class HaIT {
         HttpResponse<String> r = target.post("/cluster/leader", "{\"peer\":\"" + target.raftId() + "\"}");
         assertEquals(200, r.statusCode(), r.body());
         WeldrProcess.await(Duration.ofSeconds(30), () -> read(targetLog).contains(ADD), "the new leader to take the VIP");
-        assertFalse(read(targetLog).contains("follower-end"), "the hook was still running: " + read(targetLog));
-        WeldrProcess.await(Duration.ofSeconds(30), () -> read(targetLog).contains("arping -U"), "the new leader to announce the VIP");
+        // Taken while the hook still runs: not after it ended, nor after it was stopped at its 30 s timeout.
+        assertTrue(target.children().stream().anyMatch(p -> p.info().commandLine().orElse("").contains("follower-start")),
+                "the hook still runs: " + target.stdout());
+        assertFalse(target.stdout().contains("did not finish within"), target.stdout());
         assertFalse(read(targetLog).contains("follower-end"), read(targetLog));
+        WeldrProcess.await(Duration.ofSeconds(30), () -> read(targetLog).contains("arping -U"), "the new leader to announce the VIP");
     }
 
     @Test
