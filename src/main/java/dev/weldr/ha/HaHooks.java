@@ -78,9 +78,10 @@ public class HaHooks {
             }
         });
         worker.shutdown();
-        hooks.shutdown();
         try {
             worker.awaitTermination(10, TimeUnit.SECONDS);
+            // After the VIP thread, which may still be handing over a last change of role's hook.
+            hooks.shutdown();
             if (!hooks.awaitTermination(5, TimeUnit.SECONDS)) {
                 hooks.shutdownNow();
             }
