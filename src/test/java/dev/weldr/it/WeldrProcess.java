@@ -206,10 +206,43 @@ public final class WeldrProcess implements AutoCloseable {
         return end(true);
     }
 
+    /** SIGTERM without waiting: to watch what the process does while it stops. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** The processes this one started that still run (hooks, the VIP guard). */
+    public List<ProcessHandle> children() {
+        return process == null ? List.of() : process.descendants().toList();
+    }
+
+    /**
+     * Ends the process, then waits a while for what it started (a VIP guard acting on its death):
+     * so that a test's temporary files are not removed under them.
+     */
     private int end(boolean force) {
         if (process == null) {
             return -1;
         }
+        List<ProcessHandle> children = children();
+        try {
+            return endProcess(force);
+        } finally {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            for (ProcessHandle child : children) {
+                try {
+                    child.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException stillRunning) {
+                    // a hook of the test's own that outlives the node: the test ends it
+                }
+            }
+        }
+    }
+
+    private int endProcess(boolean force) {
         if (force) {
             process.destroyForcibly();
         } else {
