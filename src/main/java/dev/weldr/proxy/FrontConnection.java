@@ -63,7 +63,10 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
      * began closing: the start of the phase's deadline.
      */
     private long phaseSinceNanos;
-    /** Between two requests, nothing of the next one read: the keep-alive timeout runs. */
+    /**
+     * Between two requests, nothing of the next one read: the keep-alive timeout runs. Empty lines
+     * before a request line are part of its head: they do not make the connection idle again.
+     */
     private boolean idle;
     /** When the client last sent something (or was read again after a pause), or a tunnel carried bytes either way. */
     private long lastReadNanos;
@@ -165,9 +168,9 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
             pending = null;
         }
         updateReading();
-        if (current == null && pending == null && !closing && tunnelPeer == null) {
-            // Since the previous exchange ended (next() set when), nothing of the next request came.
-            idle = true;
+        if (idle && (current != null || pending != null)) {
+            // The next request (pipelined) began with the end of the previous one: its head's deadline runs.
+            idle = false;
         }
         long deadline = phaseDeadline();
         if (deadline != 0) {
@@ -266,6 +269,7 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     /** The current exchange is over: the next pipelined request, if one was read. */
     private void next() {
         current = null;
+        idle = true;
         phaseSinceNanos = System.nanoTime();
         process();
     }

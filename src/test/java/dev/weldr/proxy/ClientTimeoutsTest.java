@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The client side's deadlines, each set to one second here: the whole request head
+ * The client side's deadlines, one or two seconds here: the whole request head
  * ({@code weldr.timeout.client-head}), a gap in a request body ({@code client-body}), a client
  * taking no byte of its answer ({@code client-send}), an idle keep-alive connection
  * ({@code keep-alive}) and a silent WebSocket tunnel ({@code tunnel}). Each test waits for the
@@ -36,10 +36,10 @@ class ClientTimeoutsTest extends ProxyTestBase {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of(
-                    "weldr.timeout.client-head", "1s",
+                    "weldr.timeout.client-head", "2s",
                     "weldr.timeout.client-body", "1s",
                     "weldr.timeout.client-send", "1s",
-                    "weldr.timeout.keep-alive", "1s",
+                    "weldr.timeout.keep-alive", "2s",
                     "weldr.timeout.tunnel", "1s");
         }
     }
@@ -51,15 +51,7 @@ class ClientTimeoutsTest extends ProxyTestBase {
         RawHttp slow = connect().readTimeout(WAIT);
         slow.send("GET /slowloris HTTP/1.1\r\nHost: weldr.test\r\nX-Slow: ");
         // A byte every 100 ms, far inside the timeout: an idle timer that every byte resets never fires.
-        ScheduledExecutorService drip = Executors.newSingleThreadScheduledExecutor();
-        closeLater(drip::shutdownNow);
-        drip.scheduleAtFixedRate(() -> {
-            try {
-                slow.send("x");
-            } catch (IOException closedByWeldr) {
-                // the end this test waits for
-            }
-        }, 100, 100, TimeUnit.MILLISECONDS);
+        drip(slow, "x");
 
         RawHttp.Response response = slow.read(false);
 
@@ -69,6 +61,14 @@ class ClientTimeoutsTest extends ProxyTestBase {
         assertEquals(0, backend.requestCount(), "nothing reached the backend");
         // Others are served meanwhile.
         assertEquals(200, connect().get("/").status());
+    }
+
+    @Test
+    void shouldCloseAConnectionThatSendsOnlyEmptyLines() throws Exception {
+        // RFC 9112 §2.2 lets empty lines precede a request line: they are part of the head, whose deadline runs on.
+        RawHttp blank = connect().readTimeout(WAIT);
+        drip(blank, "\r\n");
+        assertClosed(blank);
     }
 
     @Test
@@ -168,6 +168,19 @@ class ClientTimeoutsTest extends ProxyTestBase {
 
         clientSawItClosed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         backendSawItClosed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Sends {@code bytes} every 100 ms until the test ends or weldr closes the connection. */
+    private void drip(RawHttp client, String bytes) {
+        ScheduledExecutorService drip = Executors.newSingleThreadScheduledExecutor();
+        closeLater(drip::shutdownNow);
+        drip.scheduleAtFixedRate(() -> {
+            try {
+                client.send(bytes);
+            } catch (IOException closedByWeldr) {
+                // the end the test waits for
+            }
+        }, 100, 100, TimeUnit.MILLISECONDS);
     }
 
     /** The next byte from the client's connection, -1 at its end (a reset counts as an end too). */
