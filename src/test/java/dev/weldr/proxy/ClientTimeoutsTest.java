@@ -119,6 +119,7 @@ class ClientTimeoutsTest extends ProxyTestBase {
         Bytes.Pump[] pump = new Bytes.Pump[1];
         TestBackend backend = backend(TestBackend.options().raw(request -> {
             request.connection().closeHandler(v -> backendSawItClosed.complete(null));
+            request.response().exceptionHandler(closedByWeldr -> { });
             request.response().putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(size));
             pump[0] = new Bytes.Pump(request.response(), size, 5, Long.MAX_VALUE,
                     CompletableFuture.completedFuture(null), digest -> { });
