@@ -40,7 +40,9 @@ class ClientTimeoutsTest extends ProxyTestBase {
                     "weldr.timeout.client-body", "1s",
                     "weldr.timeout.client-send", "1s",
                     "weldr.timeout.keep-alive", "2s",
-                    "weldr.timeout.tunnel", "1s");
+                    "weldr.timeout.tunnel", "1s",
+                    // Longer than every client deadline: a backend slow to answer is not the client's fault.
+                    "weldr.timeout.read", "10s");
         }
     }
 
@@ -94,6 +96,7 @@ class ClientTimeoutsTest extends ProxyTestBase {
         CompletableFuture<Void> backendSawItClosed = new CompletableFuture<>();
         TestBackend backend = backend(TestBackend.options().raw(request -> {
             request.connection().closeHandler(v -> backendSawItClosed.complete(null));
+            request.exceptionHandler(closedByWeldr -> { });
             request.handler(chunk -> {
                 // reads what comes, answers once the body ends (it never does)
             });
@@ -169,6 +172,21 @@ class ClientTimeoutsTest extends ProxyTestBase {
 
         clientSawItClosed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         backendSawItClosed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    @Test
+    void shouldNotTimeOutAClientWaitingForItsAnswer() throws Exception {
+        // The backend answers after every client deadline has passed once (2.5 s against 1 and 2 s).
+        TestBackend slow = backend(TestBackend.options().responder((seen, response) ->
+                backendVertx.setTimer(2500, id -> response.end("late " + seen.body()))));
+        addServer(slow.port());
+        RawHttp client = connect().readTimeout(WAIT);
+
+        client.sendHead("POST /slow HTTP/1.1", "Host: weldr.test", "Content-Length: 4").send("body");
+        RawHttp.Response response = client.read(false);
+
+        assertEquals(200, response.status(), response.text());
+        assertEquals("late body", response.text());
     }
 
     /** Sends {@code bytes} every 100 ms until the test ends or weldr closes the connection. */
