@@ -53,6 +53,16 @@ public class ConfigCheck {
         positive("weldr.timeout.read", config.timeout().read());
         positive("weldr.timeout.write", config.timeout().write());
         positive("weldr.timeout.drain", config.timeout().drain());
+        positive("weldr.timeout.client-head", config.timeout().clientHead());
+        positive("weldr.timeout.client-body", config.timeout().clientBody());
+        positive("weldr.timeout.client-send", config.timeout().clientSend());
+        positive("weldr.timeout.keep-alive", config.timeout().keepAlive());
+        positive("weldr.timeout.tunnel", config.timeout().tunnel());
+        if (config.proxy().maxConnections() < 0) {
+            throw new InvalidConfigException("weldr.proxy.max-connections",
+                    "must be 0 (derived from the open-files limit) or a number of client connections, not "
+                            + config.proxy().maxConnections());
+        }
         for (String peer : config.raft().peers().orElse(List.of())) {
             if (!peer.trim().matches("[^:\\s]+:\\d{1,5}")) {
                 throw new InvalidConfigException("weldr.raft.peers", "'" + peer.trim() + "' is not host:port");
