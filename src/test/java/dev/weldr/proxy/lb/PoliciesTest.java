@@ -18,7 +18,7 @@ class PoliciesTest {
     @Test
     void shouldBuildTheBalancerOfEachKind() {
         assertInstanceOf(RoundRobin.class, Policies.factory(LbPolicy.ROUND_ROBIN).create(servers));
-        assertInstanceOf(SmoothWeightedRoundRobin.class, build(new LbPolicy(Kind.WEIGHTED_ROUND_ROBIN, null, null)));
+        assertInstanceOf(RoundRobin.class, build(new LbPolicy(Kind.WEIGHTED_ROUND_ROBIN, null, null)));
         assertInstanceOf(LeastRequests.class, build(new LbPolicy(Kind.LEAST_REQUESTS, null, null)));
         assertInstanceOf(ConsistentHash.class, build(new LbPolicy(Kind.CONSISTENT_HASH, HashOn.CLIENT_ADDRESS, null)));
     }
