@@ -115,10 +115,12 @@ public class PoolsResource {
                                             @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         JsonNode node = Bodies.object(body, "{\"policy\": \"least-requests\"}", PoolSettingsJson.FIELDS,
                 "a pool's policy, hashOn, healthCheck, outlier and limits can be changed");
-        // Settings are merged with the pool's current ones here; the command carries them whole.
-        PoolSettings settings = PoolSettingsJson.read(node, PoolServers.existing(service.current(), name).settings());
         return route.run(new LeaderRoute.Call("PATCH", LeaderRoute.path("pools", name), body, authorization, forwardedBy),
-                () -> service.submit(new PoolCommand.UpdatePool(name, settings)).thenApply(outcome -> {
+                // Read and merged with the pool's current settings on the leader, which has applied every
+                // committed change (a follower may not have applied the pool's creation yet, and a
+                // setting's validity can depend on the others); the command carries them whole.
+                () -> service.submit(new PoolCommand.UpdatePool(name,
+                        PoolSettingsJson.read(node, PoolServers.existing(service.current(), name).settings()))).thenApply(outcome -> {
                     if (outcome.result() == Outcome.Result.NO_SUCH_POOL) {
                         throw new ApiException(404, "not_found", "pool " + name + " does not exist");
                     }
