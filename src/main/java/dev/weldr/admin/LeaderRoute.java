@@ -58,13 +58,13 @@ public class LeaderRoute {
     /**
      * The path of a call to send on, from its decoded segments: each one percent-encoded whole
      * (all but RFC 3986's unreserved characters), so that a '/', '?', '#', '%' or '{' in a name
-     * stays part of that name on the leader instead of naming another resource. A segment of dots
-     * only would be removed by the leader's path normalisation: no resource has such a name.
+     * stays part of that name on the leader instead of naming another resource. A segment "." or
+     * ".." would be removed by the leader's path normalisation (even encoded): nothing is named so.
      */
     static String path(String... segments) {
         StringBuilder path = new StringBuilder();
         for (String segment : segments) {
-            if (segment.isEmpty() || segment.chars().allMatch(c -> c == '.')) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
                 throw new ApiException(404, "not_found", "no such resource");
             }
             path.append('/');
