@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -79,14 +80,21 @@ class RoundRobinTest {
 
     @Test
     void shouldStartBalancersBuiltTogetherAtDifferentServers() {
-        List<TestEndpoint> servers = TestEndpoint.servers(3);
+        for (List<TestEndpoint> servers : List.of(TestEndpoint.servers(3), weighted(2, 1, 1))) {
+            Set<TestEndpoint> firsts = new HashSet<>();
+            for (int i = 0; i < 200; i++) {
+                firsts.add(RoundRobin.create(servers).pick(REQUEST, null));
+            }
 
-        Set<TestEndpoint> firsts = new HashSet<>();
-        for (int i = 0; i < 100; i++) {
-            firsts.add(RoundRobin.create(servers).pick(REQUEST, null));
+            assertEquals(Set.copyOf(servers), firsts);
         }
+    }
 
-        assertEquals(Set.copyOf(servers), firsts);
+    @Test
+    void shouldRotateWhenEveryWeightIsTheSame() {
+        assertInstanceOf(Rotation.class, RoundRobin.create(weighted(4, 4, 4)));
+        assertInstanceOf(Rotation.class, RoundRobin.create(weighted(1, 0, -3)), "a weight below one counts as one");
+        assertInstanceOf(RoundRobin.class, RoundRobin.create(weighted(4, 4, 5)));
     }
 
     @Test
