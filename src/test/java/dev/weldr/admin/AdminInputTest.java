@@ -106,6 +106,37 @@ class AdminInputTest {
         assertEquals(before, state());
     }
 
+    @Test
+    void shouldRefuseAPoolPastTheCapOf1000() throws Exception {
+        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Integer>> created = new java.util.ArrayList<>();
+            for (int i = 1; i < 1000; i++) {
+                String body = "{\"name\":\"cap" + i + "\"}";
+                created.add(clients.submit(() -> AdminApi.rawPost("/pools", HttpRequest.BodyPublishers.ofString(body),
+                        "Content-Type", "application/json").statusCode()));
+            }
+            for (java.util.concurrent.Future<Integer> f : created) {
+                assertEquals(201, f.get());
+            }
+            assertEquals(1000, given().get("/pools").then().extract().jsonPath().getList("pools").size());
+
+            assertError(send("POST", "/pools", "{\"name\":\"one-more\"}"), 400, "too_many")
+                    .header("X-Weldr-Leader", equalTo(leader));
+            assertEquals(404, given().get("/pools/one-more").statusCode());
+        } finally {
+            List<java.util.concurrent.Future<?>> deleted = new java.util.ArrayList<>();
+            for (int i = 1; i < 1000; i++) {
+                String path = "/pools/cap" + i;
+                deleted.add(clients.submit(() -> given().delete(path).statusCode()));
+            }
+            for (java.util.concurrent.Future<?> f : deleted) {
+                f.get();
+            }
+            clients.shutdownNow();
+        }
+    }
+
     @ParameterizedTest(name = "shouldRefuseAConsistentFlagThatIsNeitherTrueNorFalse: {0}")
     @ValueSource(strings = {"/servers?consistent=banana", "/servers?consistent=1",
             "/pools/default/servers?consistent=yes"})
