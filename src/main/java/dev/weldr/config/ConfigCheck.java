@@ -5,6 +5,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import dev.weldr.pool.HealthCheckSpec;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.net.InetAddress;
@@ -42,12 +43,13 @@ public class ConfigCheck {
         }
         positive("weldr.raft.election-timeout", config.raft().electionTimeout());
         positive("weldr.raft.snapshot-interval", config.raft().snapshotInterval());
-        positive("weldr.health-check.interval", config.healthCheck().interval());
-        positive("weldr.health-check.timeout", config.healthCheck().timeout());
+        atLeast("weldr.health-check.interval", config.healthCheck().interval(), HealthCheckSpec.MIN_INTERVAL);
+        atLeast("weldr.health-check.timeout", config.healthCheck().timeout(), HealthCheckSpec.MIN_INTERVAL);
         atLeastOne("weldr.health-check.failures", config.healthCheck().failures());
         atLeastOne("weldr.health-check.passes", config.healthCheck().passes());
-        if (!config.healthCheck().path().startsWith("/")) {
-            throw new InvalidConfigException("weldr.health-check.path", "must start with /");
+        String pathProblem = HealthCheckSpec.pathProblem(config.healthCheck().path());
+        if (pathProblem != null) {
+            throw new InvalidConfigException("weldr.health-check.path", pathProblem);
         }
         positive("weldr.timeout.connect", config.timeout().connect());
         positive("weldr.timeout.read", config.timeout().read());
@@ -93,6 +95,12 @@ public class ConfigCheck {
     private static void positive(String key, Duration value) {
         if (value.isNegative() || value.isZero()) {
             throw new InvalidConfigException(key, "must be a positive duration such as 500ms or 10s, not " + value);
+        }
+    }
+
+    private static void atLeast(String key, Duration value, Duration min) {
+        if (value.compareTo(min) < 0) {
+            throw new InvalidConfigException(key, "must be a duration of at least " + min.toMillis() + "ms, not " + value);
         }
     }
 

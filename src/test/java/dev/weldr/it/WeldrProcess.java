@@ -173,6 +173,19 @@ public final class WeldrProcess implements AutoCloseable {
         return send(HttpRequest.newBuilder(URI.create(admin() + path)).DELETE());
     }
 
+    /** Any call, the path sent as it is written (percent-encoding kept), with extra headers (name, value, ...). */
+    public HttpResponse<String> request(String method, String path, String json, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(admin() + path))
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) {
+            request.header("Content-Type", "application/json");
+        }
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return send(request);
+    }
+
     public HttpResponse<String> proxyGet(String path) {
         try {
             return HTTP.send(HttpRequest.newBuilder(URI.create(proxy() + path)).timeout(Duration.ofSeconds(5)).GET().build(),

@@ -32,6 +32,38 @@ class TopologyTest {
     }
 
     @Test
+    void shouldRefuseAPoolPastTheCapOnEveryReplicaAlike() {
+        Topology t = Topology.EMPTY;
+        for (int i = 1; i < Topology.MAX_POOLS; i++) {
+            t = t.apply(new PoolCommand.CreatePool("p" + i, PoolSettings.DEFAULTS)).topology();
+        }
+        assertEquals(Topology.MAX_POOLS, t.pools().size());
+
+        Outcome o = t.apply(new PoolCommand.CreatePool("one-more", PoolSettings.DEFAULTS));
+        assertEquals(Outcome.Result.TOO_MANY, o.result());
+        assertSame(t, o.topology());
+        assertEquals(Outcome.Result.ALREADY_EXISTS, t.apply(new PoolCommand.CreatePool("p1", PoolSettings.DEFAULTS)).result());
+        Topology fewer = t.apply(new PoolCommand.DeletePool("p1")).topology();
+        assertEquals(Outcome.Result.APPLIED, fewer.apply(new PoolCommand.CreatePool("one-more", PoolSettings.DEFAULTS)).result());
+    }
+
+    @Test
+    void shouldRefuseANewRoutePastTheCapButStillReplaceOne() {
+        Topology t = Topology.EMPTY;
+        for (int i = 0; i < Topology.MAX_ROUTES; i++) {
+            t = t.apply(new PoolCommand.PutRoute(new Route("r" + i, "", "/" + i, DEFAULT))).topology();
+        }
+        assertEquals(Topology.MAX_ROUTES, t.routes().size());
+
+        Outcome o = t.apply(new PoolCommand.PutRoute(new Route("one-more", "", "/x", DEFAULT)));
+        assertEquals(Outcome.Result.TOO_MANY, o.result());
+        assertSame(t, o.topology());
+        Outcome replaced = t.apply(new PoolCommand.PutRoute(new Route("r7", "", "/seven", DEFAULT)));
+        assertEquals(Outcome.Result.APPLIED, replaced.result());
+        assertEquals(Topology.MAX_ROUTES, replaced.topology().routes().size());
+    }
+
+    @Test
     void shouldAddServersInOrder() {
         Topology t = Topology.EMPTY;
         for (int port = 9005; port > 9000; port--) {
