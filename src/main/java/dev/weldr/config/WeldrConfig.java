@@ -31,6 +31,8 @@ public interface WeldrConfig {
 
     Timeout timeout();
 
+    Tls tls();
+
     interface Proxy {
         /** Address the data plane listens on. */
         @WithDefault("0.0.0.0")
@@ -55,6 +57,32 @@ public interface WeldrConfig {
         @WithName("access-log")
         @WithDefault("off")
         String accessLog();
+
+        /** Port of the HTTPS listener (same address, loops and routes as the plain one); 0 picks a free port. */
+        @WithName("tls-port")
+        @WithDefault("8443")
+        int tlsPort();
+    }
+
+    interface Tls {
+        /**
+         * Name of the certificate served to a client whose server name (SNI) no certificate
+         * covers, or that sends none. Unset: such a handshake is refused with {@code unrecognized_name}.
+         */
+        @WithName("default-certificate")
+        Optional<String> defaultCertificate();
+
+        /**
+         * A secret that encrypts private keys where they are stored (the Raft log and snapshots),
+         * with AES-256-GCM; every node of a cluster needs the same. Unset: keys are stored as PEM.
+         */
+        @WithName("store-key")
+        Optional<String> storeKey();
+
+        /** Time a client has to send its ClientHello and to complete the TLS handshake. */
+        @WithName("handshake-timeout")
+        @WithDefault("10s")
+        Duration handshakeTimeout();
     }
 
     interface Raft {

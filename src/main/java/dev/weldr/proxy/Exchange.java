@@ -251,7 +251,7 @@ final class Exchange implements RequestKey {
         Channel ch = c.channel;
         c.expect(this);
         String client = front.clientAddress();
-        Heads.request(loop.writing(Heads.requestBound(request, client)), request, client, upgrade);
+        Heads.request(loop.writing(Heads.requestBound(request, client)), request, client, upgrade, front.secure);
         c.write(loop.written());
         lastReadNanos = System.nanoTime();
         loop.watch(this);

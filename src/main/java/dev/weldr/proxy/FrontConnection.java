@@ -29,6 +29,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     private static final int READ_AHEAD = 64 * 1024;
 
     private final Loop loop;
+    /** The client came through the HTTPS listener. */
+    final boolean secure;
     Channel channel;
     private ChannelHandlerContext ctx;
     private String clientAddress;
@@ -51,7 +53,12 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     private Exchange tunnelExchange;
 
     FrontConnection(Loop loop) {
+        this(loop, false);
+    }
+
+    FrontConnection(Loop loop, boolean secure) {
         this.loop = loop;
+        this.secure = secure;
     }
 
     @Override
