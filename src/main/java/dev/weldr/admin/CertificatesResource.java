@@ -109,7 +109,10 @@ public class CertificatesResource {
                 throw new ApiException(400, "invalid_certificate", e.getMessage());
             }
             Certificate c = new Certificate(name, chain, store.seal().seal(name, key));
-            return service.submit(new PoolCommand.PutCertificate(c)).thenApply(outcome -> Response.ok(view(c)).build());
+            store.prepare(c);
+            return service.submit(new PoolCommand.PutCertificate(c))
+                    .whenComplete((outcome, e) -> store.forget(c))
+                    .thenApply(outcome -> Response.ok(view(c)).build());
         });
     }
 

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The certificates this node serves. When Raft applies a change to the certificates, a new
@@ -42,6 +43,8 @@ public class CertificateStore implements Mapping<String, SslContext> {
     /** What the last table was built from; only the applying thread touches these. */
     private Map<String, Certificate> built;
     private Map<Certificate, SniTable.Served> loaded = Map.of();
+    /** Certificates made ready by {@link #prepare} before they were proposed, so that applying them costs nothing. */
+    private final Map<Certificate, SniTable.Served> prepared = new ConcurrentHashMap<>();
 
     void start(@Observes @Priority(5) StartupEvent event) {
         handshakeTimeoutMs = config.tls().handshakeTimeout().toMillis();
@@ -62,6 +65,22 @@ public class CertificateStore implements Mapping<String, SslContext> {
         return table;
     }
 
+    /**
+     * Builds what serving this certificate takes (its key opened, its TLS context) before it is
+     * proposed, off the Raft thread: applying it on this node then only swaps the table, and a
+     * cold first TLS context never delays a commit. Call {@link #forget} once the proposal is done.
+     */
+    public void prepare(Certificate c) {
+        SniTable.Served s = load(c);
+        if (s != null) {
+            prepared.put(c, s);
+        }
+    }
+
+    public void forget(Certificate c) {
+        prepared.remove(c);
+    }
+
     /** The SNI mapping of the HTTPS listener: called on the event loops, for each ClientHello. */
     @Override
     public SslContext map(String serverName) {
@@ -77,6 +96,9 @@ public class CertificateStore implements Mapping<String, SslContext> {
         List<SniTable.Served> served = new ArrayList<>();
         for (Certificate c : certificates.values()) {
             SniTable.Served s = loaded.get(c);
+            if (s == null) {
+                s = prepared.remove(c);
+            }
             if (s == null) {
                 s = load(c);
             }

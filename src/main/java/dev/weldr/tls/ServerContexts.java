@@ -112,6 +112,7 @@ public final class ServerContexts {
 
         @Override
         protected void initHandler(SslHandler handler) {
+            super.initHandler(handler);
             handler.setHandshakeTimeoutMillis(handshakeTimeoutMs);
         }
     }
