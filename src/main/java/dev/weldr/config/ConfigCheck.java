@@ -1,5 +1,6 @@
 package dev.weldr.config;
 
+import dev.weldr.tls.CertificateName;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -35,8 +36,8 @@ public class ConfigCheck {
         port("weldr.proxy.tls-port", config.proxy().tlsPort());
         positive("weldr.tls.handshake-timeout", config.tls().handshakeTimeout());
         String certificate = config.tls().defaultCertificate().orElse("");
-        if (!certificate.isEmpty() && !dev.weldr.tls.CertificateName.valid(certificate)) {
-            throw new InvalidConfigException("weldr.tls.default-certificate", dev.weldr.tls.CertificateName.RULE);
+        if (!certificate.isEmpty() && !CertificateName.valid(certificate)) {
+            throw new InvalidConfigException("weldr.tls.default-certificate", CertificateName.RULE);
         }
         if (config.tls().storeKey().isPresent() && config.tls().storeKey().get().length() < 16) {
             throw new InvalidConfigException("weldr.tls.store-key",

@@ -98,9 +98,14 @@ public class CertificateStore implements Mapping<String, SslContext> {
             SniTable.Served s = loaded.get(c);
             if (s == null) {
                 s = prepared.remove(c);
-            }
-            if (s == null) {
-                s = load(c);
+                if (s == null) {
+                    s = load(c);
+                }
+                if (s != null) {
+                    LOG.infof("certificate %s served for %s (%s, expires %s)", c.name(),
+                            s.info().names().isEmpty() ? "clients naming no covered host" : String.join(", ", s.info().names()),
+                            s.info().keyType(), s.info().notAfter());
+                }
             }
             if (s != null) {
                 next.put(c, s);
@@ -122,11 +127,7 @@ public class CertificateStore implements Mapping<String, SslContext> {
     private SniTable.Served load(Certificate c) {
         try {
             CertificateBundle bundle = CertificateBundle.parse(c.chain(), seal.open(c.name(), c.key()), null);
-            SniTable.Served s = new SniTable.Served(c.name(), bundle.info(), ServerContexts.of(bundle, handshakeTimeoutMs));
-            LOG.infof("certificate %s served for %s (%s, expires %s)", c.name(),
-                    s.info().names().isEmpty() ? "clients that name no covered host" : String.join(", ", s.info().names()),
-                    s.info().keyType(), s.info().notAfter());
-            return s;
+            return new SniTable.Served(c.name(), bundle.info(), ServerContexts.of(bundle, handshakeTimeoutMs));
         } catch (InvalidCertificateException e) {
             LOG.errorf("certificate %s cannot be served on this node: %s", c.name(), e.getMessage());
         } catch (Exception e) {

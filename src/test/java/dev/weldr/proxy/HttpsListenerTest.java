@@ -121,6 +121,13 @@ class HttpsListenerTest extends ProxyTestBase {
     }
 
     @Test
+    void shouldDocumentTheCertificatesInOpenApi() {
+        java.util.Map<String, Object> paths = given().get("/q/openapi?format=json").then().statusCode(200)
+                .extract().jsonPath().getMap("paths");
+        assertTrue(paths.containsKey("/certificates") && paths.containsKey("/certificates/{name}"), paths.keySet().toString());
+    }
+
+    @Test
     void shouldPreferTheExactNameThenTheWildcardThenTheDefaultCertificate() throws Exception {
         TestCertificates.Issued wildcard = leaf(INTERMEDIATE, "*.shop.example");
         TestCertificates.Issued www = leaf(INTERMEDIATE, "www.shop.example");
