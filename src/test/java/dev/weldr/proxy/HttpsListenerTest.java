@@ -231,6 +231,35 @@ class HttpsListenerTest extends ProxyTestBase {
     }
 
     @Test
+    void shouldResumeATls13SessionWithItsTicketInOpenSsl() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/openssl")),
+                "openssl is not installed");
+        TestBackend backend = backend();
+        addServer(backend.port());
+        put("shop", body(leaf(INTERMEDIATE, "shop.example"))).statusCode(200);
+        java.nio.file.Path session = java.nio.file.Files.createTempFile(java.nio.file.Path.of("target"), "tls13", ".session");
+        String first = openssl("-sess_out", session.toString());
+        assertTrue(first.contains("New, TLSv1.3") && first.contains("HTTP/1.1 200"), first);
+        String second = openssl("-sess_in", session.toString());
+        assertTrue(second.contains("Reused, TLSv1.3") && second.contains("HTTP/1.1 200"), second);
+        java.nio.file.Files.delete(session);
+    }
+
+    /** One request through {@code openssl s_client} over TLS 1.3; it reads until weldr closes the connection. */
+    private String openssl(String... sessionOptions) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", "127.0.0.1:" + tlsPort(),
+                "-servername", "shop.example", "-tls1_3", "-ign_eof"));
+        command.addAll(List.of(sessionOptions));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try (OutputStream in = p.getOutputStream()) {
+            in.write("GET /openssl HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "openssl did not finish");
+        return out;
+    }
+
+    @Test
     void shouldSwapTheCertificateTenTimesUnderLoadWithoutAFailedRequest() throws Exception {
         TestBackend backend = backend();
         addServer(backend.port());
