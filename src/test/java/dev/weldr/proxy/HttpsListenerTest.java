@@ -315,6 +315,8 @@ class HttpsListenerTest extends ProxyTestBase {
             assertEquals(first.fingerprint(), TlsClient.served(s), "a connection keeps the certificate it was opened with");
         }
         assertTrue(requests.get() > 200, "requests: " + requests.get());
+        System.out.printf("HTTPS hot swap: 10 replacements, %d requests (3 kept-alive connections, 2 clients opening one per request), 0 failed%n",
+                requests.get());
     }
 
     private interface Step {
