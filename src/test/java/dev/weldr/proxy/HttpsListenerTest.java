@@ -150,6 +150,8 @@ class HttpsListenerTest extends ProxyTestBase {
         given().delete("/certificates/fallback").then().statusCode(204);
         refused = assertThrows(SSLHandshakeException.class, () -> servedTo("elsewhere.example", false));
         assertTrue(refused.getMessage().contains("unrecognized_name"), refused.getMessage());
+        refused = assertThrows(SSLHandshakeException.class, () -> servedTo(null, false));
+        assertTrue(refused.getMessage().contains("handshake_failure"), "no name, no default: " + refused.getMessage());
         given().delete("/certificates/fallback").then().statusCode(404).body("error", equalTo("not_found"));
     }
 
