@@ -30,13 +30,26 @@
 #   WELDR_BASE_IMAGE    use this base image instead of making one (any image with java 17+)
 #   WELDR_SKIP_PACKAGE  set to 1 to use the existing target/quarkus-app instead of packaging
 #   WELDR_KEEP_IMAGE    set to 1 to keep the weldr image that was built (its name is printed)
-#   DEBIAN_MIRROR       default http://deb.debian.org/debian
+#   DEBIAN_MIRROR       the Debian archive the base image is made from; default: the one this
+#                       machine's apt sources use (docker/debian-mirror.sh), else
+#                       http://deb.debian.org/debian
+#   DEBIAN_SECURITY_MIRROR  the same for the security archive (else http://deb.debian.org/debian-security)
+# An HTTP proxy set for apt (Acquire::http::Proxy) is used too, unless http_proxy is set.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 BASE_IMAGE_DEFAULT=localhost/weldr-base:bookworm-jre17-v1
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+. docker/debian-mirror.sh
+choose_mirrors
+# debootstrap's downloads and podman build (which passes the proxy variables on) go the way apt's do.
+if [[ -z ${http_proxy:-} ]] && command -v apt-config >/dev/null; then
+    APT_PROXY=
+    eval "$(apt-config shell APT_PROXY Acquire::http::Proxy)"
+    if [[ -n $APT_PROXY && $APT_PROXY != DIRECT ]]; then
+        export http_proxy=$APT_PROXY
+    fi
+fi
 RUN_ID="weldr-test-$$-$(date +%s)"
 IMAGE="localhost/${RUN_ID}:jvm"
 VOLUME="${RUN_ID}-data"
@@ -111,15 +124,20 @@ fi
 # Base image: made once per machine, under a lock so that two runs do not both make it.
 make_base() {
     local root="$WORK/rootfs" ctx="$WORK/base" stage="localhost/${RUN_ID}-rootfs:bookworm"
-    log "making the base image $BASE_IMAGE_DEFAULT (once per machine): debootstrap bookworm from $MIRROR"
-    debootstrap --variant=minbase bookworm "$root" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
+    # minbase has no CA certificates, which apt in the image needs for an https mirror
+    local include=()
+    if [[ $MIRROR == https:* || $SECURITY_MIRROR == https:* ]]; then
+        include=(--include=ca-certificates)
+    fi
+    log "making the base image $BASE_IMAGE_DEFAULT (once per machine): debootstrap bookworm from $MIRROR, security from $SECURITY_MIRROR"
+    debootstrap --variant=minbase "${include[@]}" bookworm "$root" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
         || { tail -20 "$WORK/debootstrap.log"; fail "debootstrap"; }
     tar -C "$root" -c . | pm import - "$stage" >/dev/null
     rm -rf "$root"
     mkdir -p "$ctx"
     cat >"$ctx/Containerfile" <<EOF
 FROM $stage
-RUN printf 'deb $MIRROR bookworm main\ndeb $MIRROR bookworm-updates main\ndeb http://deb.debian.org/debian-security bookworm-security main\n' > /etc/apt/sources.list \\
+RUN printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s bookworm-security main\n' '$MIRROR' '$MIRROR' '$SECURITY_MIRROR' > /etc/apt/sources.list \\
  && apt-get update -qq \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless \\
  && apt-get clean && rm -rf /var/lib/apt/lists/*

@@ -67,7 +67,7 @@ public class ClusterResource {
     public CompletionStage<Response> addPeer(String body, @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                              @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         String peer = peerOf(body);
-        return route.run(new LeaderRoute.Call("POST", "/cluster/peers", body, authorization, forwardedBy),
+        return route.run(new LeaderRoute.Call("POST", LeaderRoute.path("cluster", "peers"), body, authorization, forwardedBy),
                 () -> cluster.addPeer(peer).thenApply(v -> Response.ok(view()).build()));
     }
 
@@ -79,8 +79,8 @@ public class ClusterResource {
     public CompletionStage<Response> removePeer(@PathParam("host") String host, @PathParam("port") String port,
                                                 @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                                 @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
-        String peer = host + ":" + port;
-        return route.run(new LeaderRoute.Call("DELETE", "/cluster/peers/" + host + "/" + port, null, authorization, forwardedBy),
+        String peer = checked(host + ":" + port);
+        return route.run(new LeaderRoute.Call("DELETE", LeaderRoute.path("cluster", "peers", host, port), null, authorization, forwardedBy),
                 () -> cluster.removePeer(peer).thenApply(v -> Response.noContent().build()));
     }
 
@@ -94,7 +94,7 @@ public class ClusterResource {
     public CompletionStage<Response> transfer(String body, @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                               @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         String peer = peerOf(body);
-        return route.run(new LeaderRoute.Call("POST", "/cluster/leader", body, authorization, forwardedBy),
+        return route.run(new LeaderRoute.Call("POST", LeaderRoute.path("cluster", "leader"), body, authorization, forwardedBy),
                 () -> cluster.transferLeadership(peer, config.raft().electionTimeout().multipliedBy(3))
                         .thenApply(leader -> Response.ok(view()).build()));
     }
@@ -114,6 +114,20 @@ public class ClusterResource {
         if (peer == null || !peer.isTextual()) {
             throw ApiException.badRequest("peer must be a string host:port");
         }
-        return peer.asText();
+        return checked(peer.asText().trim());
+    }
+
+    /**
+     * A Raft address as weldr names nodes: a host name or IPv4 address and a port. JRaft's own
+     * parser would also take {@code host:port:index:priority}, a form weldr never uses.
+     */
+    static String checked(String peer) {
+        int colon = peer.indexOf(':');
+        String port = colon < 0 ? "" : peer.substring(colon + 1);
+        if (colon <= 0 || peer.length() > 260 || !peer.substring(0, colon).matches("[A-Za-z0-9._-]+")
+                || !port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+            throw ApiException.badRequest("peer must be host:port, the Raft address of a weldr node");
+        }
+        return peer;
     }
 }

@@ -15,6 +15,8 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -45,9 +47,40 @@ public class LeaderRoute {
 
     private volatile Client client;
 
-    /** A mutating call as it arrived, to run here or to send on. */
-    public record Call(String method, String pathAndQuery, String body, String authorization, String forwardedBy) {
+    /**
+     * A mutating call as it arrived, to run here or to send on.
+     *
+     * @param path the path to send on, made by {@link #path}
+     */
+    public record Call(String method, String path, String body, String authorization, String forwardedBy) {
     }
+
+    /**
+     * The path of a call to send on, from its decoded segments: each one percent-encoded whole
+     * (all but RFC 3986's unreserved characters), so that a '/', '?', '#', '%' or '{' in a name
+     * stays part of that name on the leader instead of naming another resource. A segment "." or
+     * ".." would be removed by the leader's path normalisation (even encoded): nothing is named so.
+     */
+    static String path(String... segments) {
+        StringBuilder path = new StringBuilder();
+        for (String segment : segments) {
+            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+                throw new ApiException(404, "not_found", "no such resource");
+            }
+            path.append('/');
+            for (byte b : segment.getBytes(StandardCharsets.UTF_8)) {
+                if (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+                        || b == '-' || b == '.' || b == '_' || b == '~') {
+                    path.append((char) b);
+                } else {
+                    path.append('%').append(HEX[(b >> 4) & 0xF]).append(HEX[b & 0xF]);
+                }
+            }
+        }
+        return path.toString();
+    }
+
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
     public CompletionStage<Response> run(Call call, Supplier<CompletionStage<Response>> local) {
         Duration wait = config.raft().electionTimeout().plusSeconds(1);
@@ -72,7 +105,7 @@ public class LeaderRoute {
     }
 
     private CompletionStage<Response> forward(Call call, String adminUrl, String leader) {
-        Invocation.Builder request = client().target(adminUrl + call.pathAndQuery()).request(MediaType.APPLICATION_JSON)
+        Invocation.Builder request = client().target(URI.create(adminUrl + call.path())).request(MediaType.APPLICATION_JSON)
                 .header(FORWARDED_HEADER, cluster.selfId());
         if (call.authorization() != null) {
             request.header("Authorization", call.authorization());
@@ -85,7 +118,7 @@ public class LeaderRoute {
                 .handle((response, e) -> {
                     if (e != null) {
                         Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                        LOG.debugf("forwarding %s %s to %s failed: %s", call.method(), call.pathAndQuery(), adminUrl, cause.toString());
+                        LOG.debugf("forwarding %s %s to %s failed: %s", call.method(), call.path(), adminUrl, cause.toString());
                         if (cause instanceof TimeoutException) {
                             throw new NoLeaderException("the leader " + leader + " did not answer in time; the change may or may not have been applied");
                         }

@@ -57,6 +57,17 @@ public class PoolServers {
         });
     }
 
+    /** The {@code consistent} query parameter: absent is false; anything but true or false is a mistake. */
+    static boolean consistent(String value) {
+        if (value == null || value.equalsIgnoreCase("false")) {
+            return false;
+        }
+        if (value.equalsIgnoreCase("true")) {
+            return true;
+        }
+        throw ApiException.badRequest("consistent must be true or false, not '" + value + "'");
+    }
+
     public ServerView get(String pool, String base, String ip, String port) {
         Server server = existing(service.current(), pool).get(key(ip, port));
         if (server == null) {

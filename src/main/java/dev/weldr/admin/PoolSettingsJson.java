@@ -89,8 +89,9 @@ final class PoolSettingsJson {
 
     private static HealthCheckSpec health(JsonNode h, HealthCheckSpec base) {
         String path = Bodies.text(h, "path", false);
-        if (path != null && !path.startsWith("/")) {
-            throw ApiException.badRequest("healthCheck.path must start with /");
+        String pathProblem = path == null ? null : HealthCheckSpec.pathProblem(path);
+        if (pathProblem != null) {
+            throw ApiException.badRequest("healthCheck.path " + pathProblem);
         }
         Integer min = base.statusMin();
         Integer max = base.statusMax();
@@ -109,7 +110,7 @@ final class PoolSettingsJson {
         }
         Integer failures = Bodies.integer(h, "failures", 1, 100);
         Integer passes = Bodies.integer(h, "passes", 1, 100);
-        return new HealthCheckSpec(duration(h, "interval", base.interval()), duration(h, "timeout", base.timeout()),
+        return new HealthCheckSpec(checkDuration(h, "interval", base.interval()), checkDuration(h, "timeout", base.timeout()),
                 path != null ? path : base.path(), min, max,
                 failures != null ? failures : base.failures(), passes != null ? passes : base.passes());
     }
@@ -139,6 +140,15 @@ final class PoolSettingsJson {
             }
         });
         return n;
+    }
+
+    private static Duration checkDuration(JsonNode n, String field, Duration base) {
+        Duration d = duration(n, field, base);
+        if (d != null && d.compareTo(HealthCheckSpec.MIN_INTERVAL) < 0) {
+            throw ApiException.badRequest("healthCheck." + field + " must be at least "
+                    + HealthCheckSpec.MIN_INTERVAL.toMillis() + "ms, not '" + Bodies.text(n, field, false) + "'");
+        }
+        return d;
     }
 
     private static Duration duration(JsonNode n, String field, Duration base) {

@@ -6,10 +6,10 @@ import dev.weldr.pool.Outcome;
 import dev.weldr.pool.Pool;
 import dev.weldr.pool.PoolCommand;
 import dev.weldr.pool.PoolSettings;
+import dev.weldr.pool.Topology;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.PATCH;
@@ -90,10 +90,13 @@ public class PoolsResource {
             throw ApiException.badRequest("name must be 1 to 63 lower-case letters, digits, '-' or '_', starting with a letter or digit");
         }
         PoolSettings settings = PoolSettingsJson.read(node, PoolSettings.DEFAULTS);
-        return route.run(new LeaderRoute.Call("POST", "/pools", body, authorization, forwardedBy),
+        return route.run(new LeaderRoute.Call("POST", LeaderRoute.path("pools"), body, authorization, forwardedBy),
                 () -> service.submit(new PoolCommand.CreatePool(name, settings)).thenApply(outcome -> {
                     if (outcome.result() == Outcome.Result.ALREADY_EXISTS) {
                         throw new ApiException(409, "conflict", "pool " + name + " already exists");
+                    }
+                    if (outcome.result() == Outcome.Result.TOO_MANY) {
+                        throw new ApiException(400, "too_many", "a cluster holds at most " + Topology.MAX_POOLS + " pools");
                     }
                     return Response.status(201).header("Location", "/pools/" + name)
                             .entity(PoolView.of(outcome.topology().pool(name))).build();
@@ -112,10 +115,12 @@ public class PoolsResource {
                                             @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         JsonNode node = Bodies.object(body, "{\"policy\": \"least-requests\"}", PoolSettingsJson.FIELDS,
                 "a pool's policy, hashOn, healthCheck, outlier and limits can be changed");
-        // Settings are merged with the pool's current ones here; the command carries them whole.
-        PoolSettings settings = PoolSettingsJson.read(node, PoolServers.existing(service.current(), name).settings());
-        return route.run(new LeaderRoute.Call("PATCH", "/pools/" + name, body, authorization, forwardedBy),
-                () -> service.submit(new PoolCommand.UpdatePool(name, settings)).thenApply(outcome -> {
+        return route.run(new LeaderRoute.Call("PATCH", LeaderRoute.path("pools", name), body, authorization, forwardedBy),
+                // Read and merged with the pool's current settings on the leader, which has applied every
+                // committed change (a follower may not have applied the pool's creation yet, and a
+                // setting's validity can depend on the others); the command carries them whole.
+                () -> service.submit(new PoolCommand.UpdatePool(name,
+                        PoolSettingsJson.read(node, PoolServers.existing(service.current(), name).settings()))).thenApply(outcome -> {
                     if (outcome.result() == Outcome.Result.NO_SUCH_POOL) {
                         throw new ApiException(404, "not_found", "pool " + name + " does not exist");
                     }
@@ -132,7 +137,10 @@ public class PoolsResource {
     public CompletionStage<Response> delete(@PathParam("name") String name,
                                             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                             @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
-        return route.run(new LeaderRoute.Call("DELETE", "/pools/" + name, null, authorization, forwardedBy),
+        if (!name.matches(NAME)) {
+            throw new ApiException(404, "not_found", "pool " + name + " does not exist");
+        }
+        return route.run(new LeaderRoute.Call("DELETE", LeaderRoute.path("pools", name), null, authorization, forwardedBy),
                 () -> service.submit(new PoolCommand.DeletePool(name)).thenApply(outcome -> switch (outcome.result()) {
                     case NO_SUCH_POOL -> throw new ApiException(404, "not_found", "pool " + name + " does not exist");
                     case IN_USE -> throw new ApiException(409, "in_use", name.equals(Pool.DEFAULT)
@@ -145,8 +153,8 @@ public class PoolsResource {
     @Path("/{name}/servers")
     @Operation(summary = "The servers of a pool")
     public CompletionStage<PoolServers.ServerList> servers(@PathParam("name") String name,
-                                                           @QueryParam("consistent") @DefaultValue("false") boolean consistent) {
-        return servers.list(name, base(name), consistent);
+                                                           @QueryParam("consistent") String consistent) {
+        return servers.list(name, base(name), PoolServers.consistent(consistent));
     }
 
     @GET
@@ -163,7 +171,7 @@ public class PoolsResource {
     public CompletionStage<Response> addServer(@PathParam("name") String name, String body,
                                                @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                                @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
-        return servers.add(name, base(name), body, new LeaderRoute.Call("POST", base(name), body, authorization, forwardedBy));
+        return servers.add(name, base(name), body, new LeaderRoute.Call("POST", LeaderRoute.path("pools", name, "servers"), body, authorization, forwardedBy));
     }
 
     @PATCH
@@ -174,7 +182,7 @@ public class PoolsResource {
                                                   @PathParam("port") String port, String body,
                                                   @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                                   @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
-        String path = base(name) + "/" + ip + "/" + port;
+        String path = LeaderRoute.path("pools", name, "servers", ip, port);
         return servers.update(name, base(name), ip, port, body, new LeaderRoute.Call("PATCH", path, body, authorization, forwardedBy));
     }
 
@@ -185,7 +193,7 @@ public class PoolsResource {
                                                   @PathParam("port") String port,
                                                   @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                                   @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
-        String path = base(name) + "/" + ip + "/" + port;
+        String path = LeaderRoute.path("pools", name, "servers", ip, port);
         return servers.remove(name, ip, port, new LeaderRoute.Call("DELETE", path, null, authorization, forwardedBy));
     }
 

@@ -5,6 +5,7 @@ import dev.weldr.cluster.PoolService;
 import dev.weldr.pool.Outcome;
 import dev.weldr.pool.PoolCommand;
 import dev.weldr.pool.Route;
+import dev.weldr.pool.Topology;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -35,6 +36,10 @@ import java.util.concurrent.CompletionStage;
 public class RoutesResource {
 
     private static final String NAME = "[a-z0-9][a-z0-9_-]{0,62}";
+    /** Longer than any request line weldr takes (8 KB) makes no sense; nginx has no limit of its own. */
+    static final int MAX_PREFIX = 1024;
+    /** A DNS name's limit. */
+    static final int MAX_HOST = 253;
     private static final Set<String> FIELDS = Set.of("host", "pathPrefix", "pool");
 
     @Inject
@@ -83,19 +88,23 @@ public class RoutesResource {
         JsonNode node = Bodies.object(body, "{\"pathPrefix\": \"/api\", \"pool\": \"api\"}", FIELDS,
                 "a route has a host, a pathPrefix and a pool");
         String host = Bodies.text(node, "host", false);
-        if (host != null && !host.isEmpty() && !host.matches("[A-Za-z0-9.-]+")) {
-            throw ApiException.badRequest("host must be a host name without port, or empty for any host");
+        if (host != null && !host.isEmpty() && (host.length() > MAX_HOST || !host.matches("[A-Za-z0-9.-]+"))) {
+            throw ApiException.badRequest("host must be a host name without port (at most " + MAX_HOST + " characters), or empty for any host");
         }
         String prefix = Bodies.text(node, "pathPrefix", false);
-        if (prefix != null && !prefix.startsWith("/")) {
-            throw ApiException.badRequest("pathPrefix must start with /");
+        if (prefix != null && (!prefix.startsWith("/") || prefix.length() > MAX_PREFIX || !visibleAscii(prefix))) {
+            throw ApiException.badRequest("pathPrefix must start with / and be at most " + MAX_PREFIX
+                    + " characters with no space nor control character, as a request target has");
         }
         String pool = Bodies.text(node, "pool", true);
         Route r = new Route(name, host, prefix, pool);
-        return route.run(new LeaderRoute.Call("PUT", "/routes/" + name, body, authorization, forwardedBy),
+        return route.run(new LeaderRoute.Call("PUT", LeaderRoute.path("routes", name), body, authorization, forwardedBy),
                 () -> service.submit(new PoolCommand.PutRoute(r)).thenApply(outcome -> {
                     if (outcome.result() == Outcome.Result.NO_SUCH_POOL) {
                         throw new ApiException(400, "no_such_pool", "pool " + pool + " does not exist; create it first");
+                    }
+                    if (outcome.result() == Outcome.Result.TOO_MANY) {
+                        throw new ApiException(400, "too_many", "a cluster holds at most " + Topology.MAX_ROUTES + " routes");
                     }
                     return Response.ok(RouteView.of(r)).build();
                 }));
@@ -109,12 +118,26 @@ public class RoutesResource {
     public CompletionStage<Response> delete(@PathParam("name") String name,
                                             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                             @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
-        return route.run(new LeaderRoute.Call("DELETE", "/routes/" + name, null, authorization, forwardedBy),
+        if (!name.matches(NAME)) {
+            throw new ApiException(404, "not_found", "route " + name + " does not exist");
+        }
+        return route.run(new LeaderRoute.Call("DELETE", LeaderRoute.path("routes", name), null, authorization, forwardedBy),
                 () -> service.submit(new PoolCommand.DeleteRoute(name)).thenApply(outcome -> {
                     if (outcome.result() == Outcome.Result.NOT_FOUND) {
                         throw new ApiException(404, "not_found", "route " + name + " does not exist");
                     }
                     return Response.noContent().build();
                 }));
+    }
+
+    /** Characters a request target can hold as they are: 0x21 to 0x7E. */
+    static boolean visibleAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c <= ' ' || c >= 0x7F) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -4,7 +4,6 @@ import dev.weldr.pool.Pool;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.PATCH;
@@ -37,8 +36,9 @@ public class ServersResource {
     @Operation(summary = "List the servers of the default pool, each with its state as this node sees it; "
             + "with consistent=true, after everything acknowledged so far (a linearizable read)")
     @APIResponse(responseCode = "503", description = "consistent=true and no leader or no quorum")
-    public CompletionStage<PoolServers.ServerList> list(@QueryParam("consistent") @DefaultValue("false") boolean consistent) {
-        return servers.list(Pool.DEFAULT, BASE, consistent);
+    @APIResponse(responseCode = "400", description = "consistent is neither true nor false")
+    public CompletionStage<PoolServers.ServerList> list(@QueryParam("consistent") String consistent) {
+        return servers.list(Pool.DEFAULT, BASE, PoolServers.consistent(consistent));
     }
 
     @GET
@@ -61,7 +61,7 @@ public class ServersResource {
     @APIResponse(responseCode = "503", description = "No leader; retry after Retry-After seconds")
     public CompletionStage<Response> add(String body, @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                          @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
-        return servers.add(Pool.DEFAULT, BASE, body, new LeaderRoute.Call("POST", BASE, body, authorization, forwardedBy));
+        return servers.add(Pool.DEFAULT, BASE, body, new LeaderRoute.Call("POST", LeaderRoute.path("servers"), body, authorization, forwardedBy));
     }
 
     @PATCH
@@ -75,7 +75,7 @@ public class ServersResource {
                                             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                             @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         return servers.update(Pool.DEFAULT, BASE, ip, port, body,
-                new LeaderRoute.Call("PATCH", BASE + "/" + ip + "/" + port, body, authorization, forwardedBy));
+                new LeaderRoute.Call("PATCH", LeaderRoute.path("servers", ip, port), body, authorization, forwardedBy));
     }
 
     @DELETE
@@ -87,6 +87,6 @@ public class ServersResource {
                                             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                             @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         return servers.remove(Pool.DEFAULT, ip, port,
-                new LeaderRoute.Call("DELETE", BASE + "/" + ip + "/" + port, null, authorization, forwardedBy));
+                new LeaderRoute.Call("DELETE", LeaderRoute.path("servers", ip, port), null, authorization, forwardedBy));
     }
 }

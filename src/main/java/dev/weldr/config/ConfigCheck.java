@@ -6,6 +6,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import dev.weldr.pool.HealthCheckSpec;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.net.InetAddress;
@@ -53,17 +54,28 @@ public class ConfigCheck {
         }
         positive("weldr.raft.election-timeout", config.raft().electionTimeout());
         positive("weldr.raft.snapshot-interval", config.raft().snapshotInterval());
-        positive("weldr.health-check.interval", config.healthCheck().interval());
-        positive("weldr.health-check.timeout", config.healthCheck().timeout());
+        atLeast("weldr.health-check.interval", config.healthCheck().interval(), HealthCheckSpec.MIN_INTERVAL);
+        atLeast("weldr.health-check.timeout", config.healthCheck().timeout(), HealthCheckSpec.MIN_INTERVAL);
         atLeastOne("weldr.health-check.failures", config.healthCheck().failures());
         atLeastOne("weldr.health-check.passes", config.healthCheck().passes());
-        if (!config.healthCheck().path().startsWith("/")) {
-            throw new InvalidConfigException("weldr.health-check.path", "must start with /");
+        String pathProblem = HealthCheckSpec.pathProblem(config.healthCheck().path());
+        if (pathProblem != null) {
+            throw new InvalidConfigException("weldr.health-check.path", pathProblem);
         }
         positive("weldr.timeout.connect", config.timeout().connect());
         positive("weldr.timeout.read", config.timeout().read());
         positive("weldr.timeout.write", config.timeout().write());
         positive("weldr.timeout.drain", config.timeout().drain());
+        positive("weldr.timeout.client-head", config.timeout().clientHead());
+        positive("weldr.timeout.client-body", config.timeout().clientBody());
+        positive("weldr.timeout.client-send", config.timeout().clientSend());
+        positive("weldr.timeout.keep-alive", config.timeout().keepAlive());
+        positive("weldr.timeout.tunnel", config.timeout().tunnel());
+        if (config.proxy().maxConnections() < 0) {
+            throw new InvalidConfigException("weldr.proxy.max-connections",
+                    "must be 0 (derived from the open-files limit) or a number of client connections, not "
+                            + config.proxy().maxConnections());
+        }
         for (String peer : config.raft().peers().orElse(List.of())) {
             if (!peer.trim().matches("[^:\\s]+:\\d{1,5}")) {
                 throw new InvalidConfigException("weldr.raft.peers", "'" + peer.trim() + "' is not host:port");
@@ -94,6 +106,12 @@ public class ConfigCheck {
     private static void positive(String key, Duration value) {
         if (value.isNegative() || value.isZero()) {
             throw new InvalidConfigException(key, "must be a positive duration such as 500ms or 10s, not " + value);
+        }
+    }
+
+    private static void atLeast(String key, Duration value, Duration min) {
+        if (value.compareTo(min) < 0) {
+            throw new InvalidConfigException(key, "must be a duration of at least " + min.toMillis() + "ms, not " + value);
         }
     }
 

@@ -62,6 +62,15 @@ public interface WeldrConfig {
         @WithName("tls-port")
         @WithDefault("8443")
         int tlsPort();
+
+        /**
+         * Client connections this node keeps open at most (HAProxy's {@code maxconn}); past it a new
+         * one is closed at once. 0 derives it from the open-files limit, leaving room for a backend
+         * connection per client and for the admin listener, Raft and the JVM's own files.
+         */
+        @WithName("max-connections")
+        @WithDefault("0")
+        int maxConnections();
     }
 
     interface Tls {
@@ -219,5 +228,29 @@ public interface WeldrConfig {
          */
         @WithDefault("30s")
         Duration drain();
+
+        /** Time a client may take to send a whole request head (nginx's {@code client_header_timeout}): then 408. */
+        @WithName("client-head")
+        @WithDefault("60s")
+        Duration clientHead();
+
+        /** Time a client may stay silent in the middle of a request body (nginx's {@code client_body_timeout}): then 408. */
+        @WithName("client-body")
+        @WithDefault("60s")
+        Duration clientBody();
+
+        /** Time a client may take no byte of its answer before it is disconnected (nginx's {@code send_timeout}). */
+        @WithName("client-send")
+        @WithDefault("60s")
+        Duration clientSend();
+
+        /** Time a client connection stays open idle between two requests (nginx's {@code keepalive_timeout}). */
+        @WithName("keep-alive")
+        @WithDefault("75s")
+        Duration keepAlive();
+
+        /** Time a WebSocket tunnel stays open with no byte either way (HAProxy's {@code timeout tunnel}). */
+        @WithDefault("1h")
+        Duration tunnel();
     }
 }

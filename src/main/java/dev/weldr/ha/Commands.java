@@ -2,52 +2,90 @@ package dev.weldr.ha;
 
 import org.jboss.logging.Logger;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs an operator's or a system command, bounded in time, logging one line when it fails. */
+/** Runs an operator's or a system command, bounded in time and in the output kept. */
 final class Commands {
 
     private static final Logger LOG = Logger.getLogger(Commands.class);
+    /** Output kept for the log; the rest is read and dropped, so that a chatty command never blocks on a full pipe. */
+    static final int KEPT = 4096;
+    /**
+     * How long output written just before the exit may take to be read. A command that leaves a
+     * child of its own running with the pipe open (a hook that starts a daemon) is not waited for.
+     */
+    private static final long OUTPUT_AFTER_EXIT_MS = 500;
 
     private Commands() {
     }
 
-    /** Runs {@code argv} and returns its exit code (-1 when it could not run or took too long). */
-    static int run(List<String> argv, Map<String, String> env, long timeoutMs) {
-        return run(argv, env, timeoutMs, false);
+    /**
+     * How a command ended: its exit code (-1 when it could not run or was stopped at its timeout,
+     * both logged here), the first {@link #KEPT} bytes of its output (stdout and stderr), how many
+     * bytes it wrote, and how long it took.
+     */
+    record Result(int exit, String output, long bytes, long millis) {
+
+        boolean ok() {
+            return exit == 0;
+        }
+
+        /** The first line of the output, at most 200 characters, for a log line. */
+        String firstLine() {
+            String line = output.lines().map(String::trim).filter(l -> !l.isEmpty()).findFirst().orElse("");
+            return line.length() <= 200 ? line : line.substring(0, 200) + "…";
+        }
+
+        /** "exit N" with the first line of the output, for a log line. */
+        String describe() {
+            String line = firstLine();
+            return "exit " + exit + (line.isEmpty() ? "" : ": " + line);
+        }
     }
 
-    /** As {@link #run(List, Map, long)}, without a log line for a non-zero exit (an expected answer). */
-    static int runQuietly(List<String> argv, long timeoutMs) {
-        return run(argv, Map.of(), timeoutMs, true);
-    }
-
-    private static int run(List<String> argv, Map<String, String> env, long timeoutMs, boolean quiet) {
-        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
+    /** Runs {@code argv}, its output read while it runs, and stops it (and its children) after {@code timeoutMs}. */
+    static Result run(List<String> argv, Map<String, String> env, long timeoutMs) {
+        long started = System.nanoTime();
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().putAll(env);
+        Process p;
         try {
-            Process p = pb.start();
-            if (!p.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                LOG.warnf("command %s did not finish within %d ms and was stopped", argv, timeoutMs);
-                return -1;
-            }
-            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (p.exitValue() != 0 && !quiet) {
-                LOG.warnf("command %s exited with %d%s", argv, p.exitValue(), output.isEmpty() ? "" : ": " + output.lines().findFirst().orElse(""));
-            }
-            return p.exitValue();
+            p = pb.start();
         } catch (IOException e) {
             LOG.warnf("command %s could not run: %s", argv, e.getMessage());
-            return -1;
+            return new Result(-1, "", 0, 0);
+        }
+        Output output = new Output(p.getInputStream());
+        Thread reader = new Thread(output, "weldr-command-output");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            if (!p.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
+                // Its children first: once the shell is gone they would be out of reach.
+                p.descendants().forEach(ProcessHandle::destroyForcibly);
+                p.destroyForcibly();
+                LOG.warnf("command %s did not finish within %d ms and was stopped", argv, timeoutMs);
+                return new Result(-1, output.text(), output.bytes(), millisSince(started));
+            }
+            reader.join(OUTPUT_AFTER_EXIT_MS);
+            return new Result(p.exitValue(), output.text(), output.bytes(), millisSince(started));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return -1;
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            return new Result(-1, output.text(), output.bytes(), millisSince(started));
         }
+    }
+
+    private static long millisSince(long nanos) {
+        return (System.nanoTime() - nanos) / 1_000_000;
     }
 
     /**
@@ -73,7 +111,41 @@ final class Commands {
     }
 
     /** An operator's hook, run through the shell as keepalived runs notify scripts. */
-    static int shell(String command, Map<String, String> env, long timeoutMs) {
+    static Result shell(String command, Map<String, String> env, long timeoutMs) {
         return run(List.of("/bin/sh", "-c", command), env, timeoutMs);
+    }
+
+    /** Reads a command's output to its end, keeping the first {@link #KEPT} bytes. */
+    private static final class Output implements Runnable {
+        private final InputStream in;
+        private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        private long bytes;
+
+        Output(InputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        public void run() {
+            byte[] buffer = new byte[8192];
+            try (in) {
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    synchronized (this) {
+                        kept.write(buffer, 0, (int) Math.max(0, Math.min(n, KEPT - bytes)));
+                        bytes += n;
+                    }
+                }
+            } catch (IOException e) {
+                // the process was stopped, or ended with a child holding the pipe: what was read is kept
+            }
+        }
+
+        synchronized String text() {
+            return kept.toString(StandardCharsets.UTF_8);
+        }
+
+        synchronized long bytes() {
+            return bytes;
+        }
     }
 }

@@ -12,6 +12,7 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -20,8 +21,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * What a change of role does outside weldr: the virtual IP and the operator's
  * {@code weldr.ha.on-leader} / {@code on-follower} commands. Leadership events arrive on the Raft
- * thread and are handed to one thread of this class's own, in order, so that a slow command never
- * holds up Raft and two transitions never run at once.
+ * thread and are handed to a thread of this class's own for the VIP (take, release, the lease
+ * guard, the repeated announcement), which never waits for a hook: hooks run on a second thread,
+ * one at a time and in order, so that a slow or stuck hook never holds up the VIP nor Raft.
  */
 @ApplicationScoped
 public class HaHooks {
@@ -37,13 +39,19 @@ public class HaHooks {
     RaftNode raft;
 
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "weldr-ha");
+        Thread t = new Thread(r, "weldr-vip");
+        t.setDaemon(true);
+        return t;
+    });
+    private final ExecutorService hooks = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "weldr-ha-hooks");
         t.setDaemon(true);
         return t;
     });
     private VirtualIp vip;
     private ScheduledFuture<?> refresh;
     private Leadership.Role announced;
+    private boolean leaseLost;
     private long ticks;
 
     void start(@Observes @Priority(8) StartupEvent event) {
@@ -59,7 +67,10 @@ public class HaHooks {
         }
     }
 
-    /** Releases the VIP after Raft stopped (which ends leadership), before the process exits. */
+    /**
+     * Releases the VIP after Raft stopped (which ends leadership), before the process exits. A hook
+     * still running gets a few seconds, then is stopped.
+     */
     void stop(@Observes @Priority(200) ShutdownEvent event) {
         worker.execute(() -> {
             if (vip != null && vip.held()) {
@@ -69,6 +80,11 @@ public class HaHooks {
         worker.shutdown();
         try {
             worker.awaitTermination(10, TimeUnit.SECONDS);
+            // After the VIP thread, which may still be handing over a last change of role's hook.
+            hooks.shutdown();
+            if (!hooks.awaitTermination(5, TimeUnit.SECONDS)) {
+                hooks.shutdownNow();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -87,7 +103,7 @@ public class HaHooks {
      * the others elected a new leader (one timeout after they last heard from it, and a random
      * delay) and that leader took the VIP. The lease runs out, and the address goes, within 0.65
      * timeouts, before anyone else can be elected. It is taken back if a majority confirms this
-     * node again while it still leads (a stall, not a partition).
+     * node again while it still leads (a stall, not a partition). A take that failed is retried.
      */
     private void guardLease() {
         if (announced != Leadership.Role.LEADER || !raft.isLeader()) {
@@ -97,12 +113,18 @@ public class HaHooks {
             raft.renewLease();
         }
         boolean lease = raft.leaseHeld(lease());
-        if (!lease && vip.held()) {
-            vip.release();
-            LOG.warnf("leadership not confirmed by a majority for %d ms: virtual IP given up while that lasts", lease().toMillis());
-        } else if (lease && !vip.held()) {
+        if (!lease && !leaseLost) {
+            leaseLost = true;
+            if (vip.held()) {
+                vip.release();
+                LOG.warnf("leadership not confirmed by a majority for %d ms: virtual IP given up while that lasts", lease().toMillis());
+            }
+        } else if (lease && leaseLost) {
+            leaseLost = false;
             LOG.infof("leadership confirmed by a majority again");
             vip.take();
+        } else if (lease) {
+            vip.retry();
         }
     }
 
@@ -119,6 +141,7 @@ public class HaHooks {
         announced = role;
         if (role == Leadership.Role.LEADER) {
             raft.leaseStartsNow();
+            leaseLost = false;
             if (vip != null) {
                 vip.take();
                 refresh = worker.scheduleWithFixedDelay(vip::announce, config.vip().refresh().toMillis(),
@@ -144,7 +167,18 @@ public class HaHooks {
                 "WELDR_LEADER", state.leaderId() == null ? "" : state.leaderId(),
                 "WELDR_TERM", Long.toString(state.term()),
                 "WELDR_VIP", config.vip().address().orElse(""));
-        LOG.infof("running the on-%s command", role);
-        Commands.shell(command, env, HOOK_TIMEOUT_MS);
+        hooks.execute(() -> {
+            Commands.Result r = Commands.shell(command, env, HOOK_TIMEOUT_MS);
+            if (r.exit() < 0) {
+                return; // could not run, or stopped at its timeout: logged by Commands
+            }
+            String output = r.bytes() == 0 ? "" : String.format(" (%d bytes of output%s)", r.bytes(),
+                    r.firstLine().isEmpty() ? "" : ", first line: " + r.firstLine());
+            if (r.ok()) {
+                LOG.infof("on-%s command exited with 0 in %d ms%s", role, r.millis(), output);
+            } else {
+                LOG.warnf("on-%s command exited with %d in %d ms%s", role, r.exit(), r.millis(), output);
+            }
+        });
     }
 }

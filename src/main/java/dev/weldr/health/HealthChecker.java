@@ -169,9 +169,16 @@ public class HealthChecker {
             if (to != null) {
                 options.setServer(SocketAddress.inetSocketAddress(to.getPort(), to.getAddress().getHostAddress()));
             }
+            // Only the status is read: the connection is closed as soon as the head is in, whatever
+            // body follows (the default path is "/", which may stream or be huge). A close with unread
+            // data is a reset, as HAProxy's checks end.
             client.request(options)
-                    .compose(req -> req.send())
-                    .compose(resp -> resp.body().map(b -> resp.statusCode()))
+                    .compose(req -> req.send().map(resp -> {
+                        resp.exceptionHandler(reset -> {
+                        });
+                        req.reset();
+                        return resp.statusCode();
+                    }))
                     .onComplete(ar -> {
                         boolean pass = ar.succeeded() && ar.result() >= settings.statusMin() && ar.result() <= settings.statusMax();
                         record(pass, ar.succeeded() ? "HTTP " + ar.result() : String.valueOf(ar.cause().getMessage()));

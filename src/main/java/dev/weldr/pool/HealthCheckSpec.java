@@ -13,4 +13,37 @@ public record HealthCheckSpec(Duration interval, Duration timeout, String path, 
                               Integer failures, Integer passes) {
 
     public static final HealthCheckSpec DEFAULTS = new HealthCheckSpec(null, null, null, null, null, null, null);
+
+    /**
+     * The shortest interval and timeout a check may have, pool settings and weldr.health-check.*
+     * alike: below it a pool of a few hundred servers is thousands of checks a second. Kubernetes'
+     * probes stop at 1 s and HAProxy's {@code inter} has no floor; 100 ms leaves room for fast
+     * detection where an operator wants it.
+     */
+    public static final Duration MIN_INTERVAL = Duration.ofMillis(100);
+
+    /** Longer than any request line weldr or a common backend takes (8 KB) makes no sense. */
+    public static final int MAX_PATH = 1024;
+
+    /**
+     * What is wrong with a check path, or null: it goes on the check's request line as it is, so
+     * a space, CR, LF or other control character would make a request no server answers (and mark
+     * every server of the pool down), or a second request.
+     */
+    public static String pathProblem(String path) {
+        if (!path.startsWith("/")) {
+            return "must start with /";
+        }
+        if (path.length() > MAX_PATH) {
+            return "must be at most " + MAX_PATH + " characters";
+        }
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c <= ' ' || c >= 0x7F || c == '#') {
+                return "must be a path and query of visible ASCII characters, with no space, control character nor '#'"
+                        + " (percent-encode them)";
+            }
+        }
+        return null;
+    }
 }

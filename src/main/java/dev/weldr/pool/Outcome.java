@@ -18,7 +18,9 @@ public record Outcome(Topology topology, Result result, Server server) {
         /** The pool named by the command does not exist. */
         NO_SUCH_POOL,
         /** The pool is still the target of a route, or is the default pool. */
-        IN_USE
+        IN_USE,
+        /** A new pool or route past {@link Topology#MAX_POOLS} or {@link Topology#MAX_ROUTES}. */
+        TOO_MANY
     }
 
     public boolean applied() {

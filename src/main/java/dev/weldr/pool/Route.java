@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * Sends requests for a host and a path prefix to a pool. Among the routes whose host matches
  * (an empty host matches any), the longest path prefix wins; on equal prefixes a route naming the
- * host wins over one that does not. Requests no route matches go to the default pool.
+ * host wins over one that does not; among routes of the same host and prefix, the first. Requests
+ * no route matches go to the default pool. The proxy's {@code RouteIndex} applies this rule.
  *
  * @param name       identity of the route in the API
  * @param host       host name without port, lower case; empty for any host
@@ -20,10 +21,5 @@ public record Route(String name, String host, String pathPrefix, String pool) {
         host = host == null ? "" : host.toLowerCase(Locale.ROOT);
         pathPrefix = pathPrefix == null || pathPrefix.isEmpty() ? "/" : pathPrefix;
         Objects.requireNonNull(pool, "pool");
-    }
-
-    /** True when this route applies to the request. {@code host} is lower case, without port. */
-    public boolean matches(String requestHost, String path) {
-        return (host.isEmpty() || host.equals(requestHost)) && path.startsWith(pathPrefix);
     }
 }

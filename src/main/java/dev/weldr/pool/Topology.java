@@ -16,6 +16,14 @@ import java.util.TreeMap;
  */
 public final class Topology {
 
+    /**
+     * Caps on what the desired state holds, so that no client (a script gone wrong) grows every
+     * replica's memory, snapshots and routing table without bound. Checked here, where every
+     * replica applies the same commands in the same order, so they all refuse the same one.
+     */
+    public static final int MAX_POOLS = 1000;
+    public static final int MAX_ROUTES = 10_000;
+
     public static final Topology EMPTY = new Topology(0,
             Map.of(Pool.DEFAULT, Pool.of(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of())), List.of(), Map.of(), Map.of());
 
@@ -132,6 +140,9 @@ public final class Topology {
             if (pools.containsKey(c.name())) {
                 return refused(Outcome.Result.ALREADY_EXISTS);
             }
+            if (pools.size() >= MAX_POOLS) {
+                return refused(Outcome.Result.TOO_MANY);
+            }
             return new Outcome(withPool(Pool.of(c.name(), c.settings(), List.of())), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.UpdatePool c) {
@@ -157,7 +168,9 @@ public final class Topology {
                 return refused(Outcome.Result.NO_SUCH_POOL);
             }
             List<Route> next = new ArrayList<>(routes);
-            next.removeIf(r -> r.name().equals(c.route().name()));
+            if (!next.removeIf(r -> r.name().equals(c.route().name())) && routes.size() >= MAX_ROUTES) {
+                return refused(Outcome.Result.TOO_MANY);
+            }
             next.add(c.route());
             return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates), Outcome.Result.APPLIED, null);
         }
@@ -197,22 +210,6 @@ public final class Topology {
         Map<String, Pool> next = new LinkedHashMap<>(pools);
         next.put(pool.name(), pool);
         return new Topology(appliedIndex, next, routes, nodes, certificates);
-    }
-
-    /**
-     * The pool a request goes to: the longest matching path prefix among the routes for its host
-     * (or for any host); on equal prefixes, the route naming the host. No match: the default pool.
-     */
-    public String poolFor(String host, String path) {
-        Route best = null;
-        for (Route r : routes) {
-            if (r.matches(host, path) && (best == null
-                    || r.pathPrefix().length() > best.pathPrefix().length()
-                    || r.pathPrefix().length() == best.pathPrefix().length() && best.host().isEmpty() && !r.host().isEmpty())) {
-                best = r;
-            }
-        }
-        return best == null ? Pool.DEFAULT : best.pool();
     }
 
     @Override

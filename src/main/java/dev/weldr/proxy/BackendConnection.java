@@ -28,6 +28,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
     Exchange exchange;
     /** After a WebSocket upgrade: the client connection bytes go to and come from. */
     Channel tunnelPeer;
+    /** Its handler, told of the bytes the backend sends (they keep the tunnel from timing out). */
+    FrontConnection tunnelFront;
 
     // The loop's idle cache (intrusive list, oldest first).
     boolean idle;
@@ -179,6 +181,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
             in.release();
             return;
         }
+        tunnelFront.tunnelled();
         peer.write(in, peer.voidPromise());
         toFlush = peer;
         if (!peer.isWritable()) {

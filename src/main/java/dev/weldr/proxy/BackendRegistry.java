@@ -318,7 +318,7 @@ public class BackendRegistry implements StatusSetter {
             tables.put(pool.name(), previous != null && previous.sameAs(pool.settings(), routable, all.size())
                     ? previous : new PoolTable(pool.name(), pool.settings(), routable, all.size()));
         }
-        table = new RoutingTable(topology, tables);
+        table = new RoutingTable(topology, tables, old);
     }
 
     RoutingTable table() {

@@ -7,6 +7,8 @@ import io.netty.buffer.ByteBuf;
  * or the connection's end. Data goes to the sink as slices of the bytes read (nothing is copied);
  * chunk framing is taken off, so that the writer frames the data for the connection it goes out
  * on. Chunk lines and trailers are checked strictly; what is wrong is a {@link HttpHead.BadHead}.
+ * Trailer fields that a recipient could take for framing, routing, authentication or controls
+ * of the message are dropped (see {@link HopByHop#forbiddenInTrailers}).
  */
 final class BodyReader {
 
@@ -36,6 +38,8 @@ final class BodyReader {
     private long remaining;
     private int chunkState;
     private ByteBuf trailers;
+    /** Bytes of trailer lines read, kept or not (what the size limit counts). */
+    private int trailersSeen;
     private boolean ended;
 
     /** {@code badStatus}: 400 for a client's body, 502 for a backend's. */
@@ -49,6 +53,7 @@ final class BodyReader {
         this.remaining = length;
         this.chunkState = SIZE;
         this.ended = mode == NONE || mode == LENGTH && length == 0;
+        this.trailersSeen = 0;
         releaseTrailers();
     }
 
@@ -153,7 +158,7 @@ final class BodyReader {
         }
     }
 
-    /** Hex digits, optional extensions (ignored), a line break. */
+    /** Hex digits, optional extensions (ignored) each after a {@code ;}, a line break. */
     private long chunkSize(ByteBuf in, int from, int lf) {
         int end = lf > from && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
         long size = 0;
@@ -170,6 +175,13 @@ final class BodyReader {
         }
         if (i == from) {
             throw bad("invalid chunk size");
+        }
+        while (i < end && (in.getByte(i) == ' ' || in.getByte(i) == '\t')) {
+            i++;
+        }
+        if (i < end && in.getByte(i) != ';') {
+            // RFC 9112 §7.1: after the size, only extensions, each after a ';'.
+            throw bad("junk after a chunk size");
         }
         for (; i < end; i++) {
             byte c = in.getByte(i);
@@ -215,11 +227,15 @@ final class BodyReader {
                 throw bad("invalid character in a trailer");
             }
         }
+        if (trailersSeen + end - from > Loop.MAX_HEADER_SIZE) {
+            throw bad("trailers too large");
+        }
+        trailersSeen += end - from;
+        if (HopByHop.forbiddenInTrailers(in, from, colon - from)) {
+            return true;
+        }
         if (trailers == null) {
             trailers = in.alloc().buffer(end - from + 2);
-        }
-        if (trailers.readableBytes() + end - from > Loop.MAX_HEADER_SIZE) {
-            throw bad("trailers too large");
         }
         trailers.writeBytes(in, from, end - from).writeByte('\r').writeByte('\n');
         return true;

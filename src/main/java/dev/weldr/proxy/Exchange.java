@@ -67,6 +67,11 @@ final class Exchange implements RequestKey {
     /** The client sent {@code Expect: 100-continue} and holds its body back until told to continue. */
     boolean expectsContinue;
     private boolean continued;
+    /**
+     * The head of a chunked request waits on its backend connection until the body's first chunk
+     * line was read and found valid: a request refused for its framing never reaches a backend.
+     */
+    private boolean headHeld;
 
     // The timeouts, checked by the loop's sweep (see Loop#sweep).
     /** When the backend last sent something (or was last expected to start). */
@@ -111,8 +116,16 @@ final class Exchange implements RequestKey {
         }
         // Expect: 100-continue is answered by weldr, as nginx does: "continue" once a backend
         // connection is ready for the body, or a final answer (and a closed connection) instead.
-        expectsContinue = hasBody && request.expectContinue;
+        // RFC 9110 §10.1.1: an HTTP/1.0 client's expectation is ignored (it sends its body anyway).
+        expectsContinue = hasBody && request.expectContinue && !http10;
         upgrade = request.method == HttpHead.GET && request.upgradeWebSocket && request.connectionUpgrade;
+        if (upgrade && hasBody) {
+            // The bytes after a WebSocket handshake are the new protocol's: a body there would
+            // be taken for frames by one side and for the body by the other.
+            closeAfter = true;
+            answer(400, "400 Bad Request: a WebSocket upgrade request with a body\n");
+            return;
+        }
         connect(null);
     }
 
@@ -124,6 +137,9 @@ final class Exchange implements RequestKey {
             return;
         }
         Channel ch = conn.channel;
+        if (headHeld) {
+            writeHead();
+        }
         forward(conn, data, request.chunked);
         front.flushLater(ch);
         if (!ch.isWritable()) {
@@ -140,6 +156,9 @@ final class Exchange implements RequestKey {
                 trailers.release();
             }
             return;
+        }
+        if (headHeld) {
+            writeHead();
         }
         end(conn, trailers, request.chunked);
         front.flushLater(conn.channel);
@@ -248,14 +267,14 @@ final class Exchange implements RequestKey {
     private void send(BackendConnection c) {
         conn = c;
         c.exchange = this;
-        Channel ch = c.channel;
         c.expect(this);
-        String client = front.clientAddress();
-        Heads.request(loop.writing(Heads.requestBound(request, client)), request, client, upgrade, front.secure);
-        c.write(loop.written());
+        if (request.chunked) {
+            headHeld = true;
+        } else {
+            writeHead();
+        }
         lastReadNanos = System.nanoTime();
         loop.watch(this);
-        front.flushLater(ch);
         if (!hasBody) {
             sentWhole();
         } else {
@@ -266,6 +285,14 @@ final class Exchange implements RequestKey {
             // The body comes now: what was read of it already, then the rest as it arrives.
             front.resume();
         }
+    }
+
+    private void writeHead() {
+        headHeld = false;
+        String client = front.clientAddress();
+        Heads.request(loop.writing(Heads.requestBound(request, client)), request, client, upgrade, front.secure);
+        conn.write(loop.written());
+        front.flushLater(conn.channel);
     }
 
     private void sentWhole() {
@@ -437,8 +464,8 @@ final class Exchange implements RequestKey {
             return;
         }
         // Closed before the response: only a request that is safe to repeat and whose body did
-        // not reach the backend (it had none) may go to another server.
-        if (attempts <= pool.settings.limits().retries() && !timedOut && isIdempotent() && !hasBody) {
+        // not reach the backend (it had none), or of which nothing was sent, may go to another server.
+        if (attempts <= pool.settings.limits().retries() && !timedOut && (headHeld || isIdempotent() && !hasBody)) {
             connect(backend);
             return;
         }
@@ -540,10 +567,15 @@ final class Exchange implements RequestKey {
         }
         BackendConnection c = conn;
         if (c != null) {
-            // Mid-exchange: the connection cannot serve anyone else.
             conn = null;
             c.exchange = null;
-            c.channel.close();
+            if (headHeld) {
+                // Nothing was written to it: as good as idle.
+                loop.offerIdle(c);
+            } else {
+                // Mid-exchange: the connection cannot serve anyone else.
+                c.channel.close();
+            }
         }
     }
 

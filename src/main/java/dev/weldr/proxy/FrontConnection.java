@@ -4,16 +4,17 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A client's connection to the proxy: it reads requests from the bytes the client sends, one
@@ -22,6 +23,11 @@ import java.net.SocketAddress;
  * and stops reading the client while nobody can take what it sends. Heads are found and parsed
  * by {@link HeadScanner}, bodies read by their framing by {@link BodyReader}. Flushes are
  * batched: what a read from the client produced for a backend goes out in one write.
+ *
+ * <p>Its deadlines (see {@link ClientTimeouts}) share one timer per connection: the phase the
+ * connection is in says which deadline runs, a change of phase only moves a timestamp, and the
+ * timer, when it fires, works out the deadline of the phase it finds and is scheduled again for
+ * it. A new one is scheduled only when a deadline comes before the timer would fire.
  */
 final class FrontConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink, Outbound {
 
@@ -52,12 +58,31 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     private Channel tunnelPeer;
     private Exchange tunnelExchange;
 
-    FrontConnection(Loop loop) {
-        this(loop, false);
-    }
+    private final ClientTimeouts timeouts;
+    /**
+     * When the head being read began (the connection's accept, the first byte after an idle
+     * spell, or the end of the previous exchange), when the connection went idle, or when it
+     * began closing: the start of the phase's deadline.
+     */
+    private long phaseSinceNanos;
+    /**
+     * Between two requests, nothing of the next one read: the keep-alive timeout runs. Empty lines
+     * before a request line are part of its head: they do not make the connection idle again.
+     */
+    private boolean idle;
+    /** When the client last sent something (or was read again after a pause), or a tunnel carried bytes either way. */
+    private long lastReadNanos;
+    /** Since when the client has not taken what is written to it (the channel is not writable); 0 while it takes it. */
+    private long sendStalledSinceNanos;
+    /** What was waiting to go to the client when the stall was last looked at: less now means it took some. */
+    private long sendStalledPending;
+    private ScheduledFuture<?> timer;
+    private long timerDueNanos;
+    private final Runnable expire = this::expire;
 
-    FrontConnection(Loop loop, boolean secure) {
+    FrontConnection(Loop loop, ClientTimeouts timeouts, boolean secure) {
         this.loop = loop;
+        this.timeouts = timeouts;
         this.secure = secure;
     }
 
@@ -65,6 +90,9 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         channel = ctx.channel();
+        // Like nginx's client_header_timeout, the first head's deadline runs from the accept.
+        phaseSinceNanos = System.nanoTime();
+        arm(phaseSinceNanos + timeouts.headNanos(), phaseSinceNanos);
     }
 
     String clientAddress() {
@@ -81,6 +109,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         inRead = true;
+        long now = System.nanoTime();
+        lastReadNanos = now;
         if (!(msg instanceof ByteBuf in)) {
             ReferenceCountUtil.release(msg);
             return;
@@ -92,6 +122,11 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         if (closing) {
             in.release();
             return;
+        }
+        if (idle) {
+            // The next request's first bytes: its head must be whole within the head timeout.
+            idle = false;
+            phaseSinceNanos = now;
         }
         pending = pending == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), pending, in);
         process();
@@ -136,6 +171,14 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
             pending = null;
         }
         updateReading();
+        if (idle && (current != null || pending != null)) {
+            // The next request (pipelined) began with the end of the previous one: its head's deadline runs.
+            idle = false;
+        }
+        long deadline = phaseDeadline();
+        if (deadline != 0) {
+            arm(deadline, 0);
+        }
     }
 
     @Override
@@ -186,6 +229,10 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         if (want != reading && tunnelPeer == null) {
             reading = want;
             channel.config().setAutoRead(want);
+            if (want) {
+                // The client was not read meanwhile: its silence was weldr's doing, not its own.
+                lastReadNanos = System.nanoTime();
+            }
         }
     }
 
@@ -225,6 +272,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     /** The current exchange is over: the next pipelined request, if one was read. */
     private void next() {
         current = null;
+        idle = true;
+        phaseSinceNanos = System.nanoTime();
         process();
     }
 
@@ -239,11 +288,19 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         closing = true;
         current = null;
         releasePending();
+        // A client that does not take the last answer either is closed after the send timeout.
+        phaseSinceNanos = System.nanoTime();
+        arm(phaseSinceNanos + timeouts.sendNanos(), phaseSinceNanos);
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
-    /** A request weldr cannot read: 400 (414, 431 for what is too long, 505 for another HTTP) and the connection closes. */
+    /** A request weldr cannot read or will not serve: 400 (405 for CONNECT, 414, 431 for what is too long, 505 for another HTTP) and the connection closes. */
     private void badRequest(HttpHead.BadHead bad) {
+        refuse(bad.status, bad.getMessage());
+    }
+
+    /** weldr answers {@code code} to a request it will not read to its end, and the connection closes. */
+    private void refuse(int code, String why) {
         Exchange ex = current;
         if (ex != null) {
             ex.abandoned();
@@ -254,9 +311,9 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
                 return;
             }
         }
-        HttpResponseStatus status = HttpResponseStatus.valueOf(bad.status);
-        write(Heads.text(channel.alloc(), bad.status, status.code() + " " + status.reasonPhrase()
-                + ": the request could not be read\n", Heads.CONNECTION_CLOSE, loop.date));
+        HttpResponseStatus status = HttpResponseStatus.valueOf(code);
+        write(Heads.text(channel.alloc(), code, status.code() + " " + status.reasonPhrase()
+                + ": " + why + "\n", Heads.CONNECTION_CLOSE, loop.date));
         closeAfterWrites();
     }
 
@@ -266,8 +323,9 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         tunnelPeer = backend.channel;
         tunnelExchange = ex;
         backend.tunnelPeer = channel;
+        backend.tunnelFront = this;
+        tunnelled();
         channel.writeAndFlush(responseHead, channel.voidPromise());
-        channel.pipeline().remove(IdleStateHandler.class);
         ByteBuf rest = pending;
         pending = null;
         if (rest != null) {
@@ -277,6 +335,11 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         reading = true;
         channel.config().setAutoRead(true);
         backend.channel.config().setAutoRead(true);
+    }
+
+    /** The tunnel carried bytes (either way): its idle timeout starts again. */
+    void tunnelled() {
+        lastReadNanos = System.nanoTime();
     }
 
     /** Tunnel bytes to the other side, pausing this side while the other does not take them. */
@@ -296,6 +359,14 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (!channel.isWritable()) {
+            long now = System.nanoTime();
+            sendStalledSinceNanos = now;
+            sendStalledPending = pendingWrites();
+            arm(now + timeouts.sendNanos(), now);
+        } else {
+            sendStalledSinceNanos = 0;
+        }
         if (tunnelPeer != null) {
             tunnelPeer.config().setAutoRead(channel.isWritable());
         } else if (current != null && channel.isWritable()) {
@@ -307,6 +378,10 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closing = true;
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
         Exchange ex = current;
         current = null;
         if (ex != null) {
@@ -333,18 +408,93 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         ctx.close();
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            // Silent for the timeout between requests (nginx's keepalive_timeout), in the middle
-            // of a head or of a request body (its client_header_timeout, client_body_timeout):
-            // closed. A client waiting for its answer is not idle.
-            boolean waiting = current != null && current.requestEnded;
-            if (!waiting && tunnelPeer == null) {
-                ctx.close();
+    // ---- deadlines ----------------------------------------------------------------------------
+
+    /**
+     * The deadline of the phase the connection is in; 0 when none runs (its request is whole and
+     * waits for its answer, or weldr does not read it while a backend cannot take its body).
+     */
+    private long phaseDeadline() {
+        if (tunnelPeer != null) {
+            return lastReadNanos + timeouts.tunnelNanos();
+        }
+        if (closing) {
+            return phaseSinceNanos + timeouts.sendNanos();
+        }
+        Exchange ex = current;
+        if (ex == null) {
+            return phaseSinceNanos + (idle ? timeouts.keepAliveNanos() : timeouts.headNanos());
+        }
+        if (!ex.requestEnded && reading) {
+            return lastReadNanos + timeouts.bodyNanos();
+        }
+        return 0;
+    }
+
+    /**
+     * Makes the timer fire by {@code deadline}: nothing to do when it fires sooner (it then works
+     * out the deadline again), so moving through phases costs no new timer as a rule.
+     * {@code now}: the current time when the caller has it, else 0.
+     */
+    private void arm(long deadline, long now) {
+        if (timer != null) {
+            if (timerDueNanos - deadline <= 0) {
+                return;
             }
+            timer.cancel(false);
+        }
+        if (now == 0) {
+            now = System.nanoTime();
+        }
+        timerDueNanos = deadline;
+        timer = channel.eventLoop().schedule(expire, Math.max(0, deadline - now), TimeUnit.NANOSECONDS);
+    }
+
+    /** The timer fired: closes the connection whose deadline passed, else waits for the next deadline. */
+    private void expire() {
+        timer = null;
+        if (!channel.isActive()) {
             return;
         }
-        ctx.fireUserEventTriggered(evt);
+        long now = System.nanoTime();
+        long next = now + timeouts.pollNanos();
+        if (sendStalledSinceNanos != 0) {
+            long waiting = pendingWrites();
+            if (waiting < sendStalledPending) {
+                // The client took some: nginx's send_timeout runs between two writes that went out.
+                sendStalledPending = waiting;
+                sendStalledSinceNanos = now;
+            } else if (now - sendStalledSinceNanos >= timeouts.sendNanos()) {
+                channel.close();
+                return;
+            }
+            next = Math.min(next, sendStalledSinceNanos + timeouts.sendNanos());
+        }
+        long deadline = phaseDeadline();
+        if (deadline != 0) {
+            if (now - deadline >= 0) {
+                phaseExpired();
+                return;
+            }
+            next = Math.min(next, deadline);
+        }
+        arm(next, now);
+    }
+
+    /** Bytes written to the client and not taken by its socket yet. */
+    private long pendingWrites() {
+        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
+    }
+
+    private void phaseExpired() {
+        if (tunnelPeer == null && !closing && (current != null || pending != null && pending.isReadable())) {
+            // Part of a request came, not the rest: nginx's and HAProxy's 408.
+            refuse(408, "the request did not come whole in time");
+            return;
+        }
+        // Nothing was asked (an idle keep-alive connection, a connection that never sent a byte,
+        // as nginx and HAProxy's http-ignore-probes do), a silent tunnel, or an answer nobody takes.
+        channel.close();
     }
 }

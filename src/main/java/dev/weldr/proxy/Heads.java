@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * The heads weldr writes, straight into the bytes that go out: the lines of a head it forwards
  * are copied as they came, except the hop-by-hop ones (RFC 9110 §7.6.1, and whatever Connection
- * names); Via is appended, X-Forwarded-* set on requests, Date added to responses that lack it,
+ * names, marked so by {@link HttpHead}); Via is appended, X-Forwarded-* set on requests, Date added to responses that lack it,
  * and the body's framing and the connection's fate written for the connection it goes out on.
  * Also the framing of bodies (chunks) and weldr's own short answers.
  */
@@ -82,11 +82,7 @@ final class Heads {
         for (int i = 0; i < h.count; i++) {
             int kind = h.kinds[i];
             switch (kind) {
-                case HopByHop.FORWARD, HopByHop.DATE -> {
-                    if (h.connectionNamed == null || !h.namedByConnection(i)) {
-                        line(out, h, i);
-                    }
-                }
+                case HopByHop.FORWARD, HopByHop.DATE -> line(out, h, i);
                 // Host and the body's framing go on as the client sent them, whatever Connection says.
                 case HopByHop.HOST -> {
                     if (h.authorityStart < 0) {
@@ -137,11 +133,12 @@ final class Heads {
             if (kind == HopByHop.VIA) {
                 via = via < 0 ? i : via;
             } else if (kind == HopByHop.CONTENT_LENGTH) {
-                // A body framed by chunks goes out in chunks: its Content-Length was never its length.
-                if (!h.hasTransferEncoding) {
+                // A body framed by chunks goes out in chunks: its Content-Length was never its
+                // length. A 204 has none (RFC 9110 §8.6), whatever the backend said.
+                if (!h.hasTransferEncoding && h.status != 204) {
                     line(out, h, i);
                 }
-            } else if (!HopByHop.isHopByHop(kind) && (h.connectionNamed == null || !h.namedByConnection(i))) {
+            } else if (!HopByHop.isHopByHop(kind)) {
                 line(out, h, i);
             }
         }

@@ -1,5 +1,9 @@
 package dev.weldr.proxy;
 
+import io.netty.buffer.ByteBuf;
+
+import java.util.Set;
+
 /**
  * RFC 9110 §7.6.1: headers that concern one connection and must not be forwarded, and the few
  * headers a proxy reads or rewrites. A name is classified once, where it lies in the head's
@@ -79,6 +83,38 @@ final class HopByHop {
     /** Connection, Upgrade, Keep-Alive, TE, Trailer, Transfer-Encoding, Proxy-*: never forwarded as they came. */
     static boolean isHopByHop(int kind) {
         return kind == HOP || kind == CONNECTION || kind == UPGRADE || kind == TRANSFER_ENCODING;
+    }
+
+    /**
+     * RFC 9110 §6.5.1: fields that cannot be processed after the content, because they frame or
+     * route the message, modify the request, authenticate, control the response or describe the
+     * content; plus the hop-by-hop ones and the headers a proxy sets. A recipient that merged one
+     * of them into the header section would act on what a client slipped past weldr's checks, so
+     * weldr does not forward them in trailers.
+     */
+    private static final Set<String> FORBIDDEN_IN_TRAILERS = Set.of(
+            // framing and hop-by-hop
+            "content-length", "transfer-encoding", "trailer", "connection", "keep-alive", "proxy-connection", "te", "upgrade",
+            // routing and what proxies set
+            "host", "via", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "max-forwards",
+            // request modifiers
+            "expect", "range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range",
+            "cache-control", "pragma", "accept", "accept-encoding", "accept-language", "accept-charset",
+            // authentication and cookies
+            "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate", "authentication-info",
+            "proxy-authentication-info", "cookie", "set-cookie",
+            // response control
+            "age", "expires", "date", "location", "retry-after", "vary", "warning",
+            // the content's format
+            "content-type", "content-encoding", "content-range", "content-language", "content-location");
+
+    /** Whether the trailer field named by {@code len} bytes at {@code off} must not be forwarded (trailers are rare: a string each costs the hot path nothing). */
+    static boolean forbiddenInTrailers(ByteBuf in, int off, int len) {
+        char[] name = new char[len];
+        for (int i = 0; i < len; i++) {
+            name[i] = (char) fold(in.getByte(off + i) & 0xff);
+        }
+        return FORBIDDEN_IN_TRAILERS.contains(new String(name));
     }
 
     /** ASCII case-insensitive equality of a name and a same-length lower-case name. */

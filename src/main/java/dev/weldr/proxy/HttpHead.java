@@ -13,10 +13,20 @@ import java.util.List;
  * <p>Requests are checked strictly (RFC 9112): a token method, a target without spaces or
  * controls, HTTP/1.0 or 1.1, header names that are tokens with no space before the colon, values
  * without controls, no obsolete line folding, one Content-Length, never both Content-Length and
- * Transfer-Encoding. Responses come from the pool's own servers: their framing is checked as
- * strictly, their header bytes are not.
+ * Transfer-Encoding, no Transfer-Encoding from HTTP/1.0, a host without whitespace or controls,
+ * no CONNECT, and {@code *} only for OPTIONS. Responses come from the pool's own servers: their
+ * framing is checked as strictly (a transfer coding other than chunked is refused, as nginx
+ * does), their header bytes are not.
  */
 final class HttpHead {
+
+    /**
+     * At most how many header names one head's Connection headers may list (besides close,
+     * keep-alive and upgrade); more is refused (400, or 502 from a backend). Envoy's cap on
+     * nominated headers; nginx and HAProxy remove none of them, so they need none. It keeps
+     * marking the named lines (names × lines) bounded by a small multiple of the head's size.
+     */
+    static final int MAX_CONNECTION_NAMES = 10;
 
     static final int HTTP_1_0 = 0;
     static final int HTTP_1_1 = 1;
@@ -46,6 +56,12 @@ final class HttpHead {
      */
     int hostStart = -1;
     int hostEnd = -1;
+    /**
+     * The host as routes match it: without its port, an IPv6 address without its brackets
+     * ({@code hostStart} to before the port's colon); both equal when there is no host.
+     */
+    int routeHostStart;
+    int routeHostEnd;
     /** GET, HEAD or anything else (for the few decisions that depend on the method). */
     int method;
     static final int OTHER = 0;
@@ -76,8 +92,9 @@ final class HttpHead {
     boolean connectionClose;
     boolean connectionKeepAlive;
     boolean connectionUpgrade;
-    /** Other header names the Connection header lists: hop-by-hop too; null when none. */
-    List<String> connectionNamed;
+    /** Where the other header names the Connection headers list lie (start, end); null when none. */
+    private int[] connectionNamed;
+    private int connectionNames;
     /** Index of the first Host header; -1 when none. */
     int host = -1;
     boolean expectContinue;
@@ -103,6 +120,8 @@ final class HttpHead {
             h.hostStart = h.at[4 * h.host + 2];
             h.hostEnd = h.at[4 * h.host + 3];
         }
+        h.checkHost();
+        h.markNamedByConnection();
         return h;
     }
 
@@ -112,9 +131,15 @@ final class HttpHead {
         h.parseStatusLine();
         h.parseHeaders(false);
         if (h.hasTransferEncoding) {
+            if (!h.onlyChunked) {
+                // weldr would forward a body it cannot decode under a framing it rewrites
+                // (chunked only): a coding like gzip would be lost on the way. nginx's 502 too.
+                throw new BadHead(502, "transfer coding other than chunked");
+            }
             // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length.
             h.contentLength = -1;
         }
+        h.markNamedByConnection();
         return h;
     }
 
@@ -133,6 +158,10 @@ final class HttpHead {
         }
         methodEnd = i;
         method = methodIs("GET") ? GET : methodIs("HEAD") ? HEAD : OTHER;
+        if (method == OTHER && methodIs("CONNECT")) {
+            // A tunnel to anywhere is not a reverse proxy's to open; nginx answers 405 too.
+            throw new BadHead(405, "CONNECT is not served");
+        }
         targetStart = ++i;
         while (i < lineEnd && b[i] > ' ' && b[i] != 0x7f) {
             i++;
@@ -141,6 +170,10 @@ final class HttpHead {
             throw new BadHead(400, "malformed request line");
         }
         targetEnd = i++;
+        if (b[targetStart] == '*' && (targetEnd - targetStart != 1 || !methodIs("OPTIONS"))) {
+            // RFC 9112 §3.2.4: the asterisk form is for OPTIONS only.
+            throw new BadHead(400, "the target * is for OPTIONS only");
+        }
         if (b[targetStart] != '/') {
             absoluteForm();
         }
@@ -350,21 +383,114 @@ final class HttpHead {
                 } else if (equalsIgnoreCase(s, e, "upgrade")) {
                     connectionUpgrade = true;
                 } else {
-                    if (connectionNamed == null) {
-                        connectionNamed = new ArrayList<>(2);
-                    }
-                    connectionNamed.add(new String(b, s, e - s, StandardCharsets.ISO_8859_1));
+                    named(s, e);
                 }
             }
             i = comma + 1;
         }
     }
 
+    private void named(int s, int e) {
+        if (connectionNames == MAX_CONNECTION_NAMES) {
+            throw bad("Connection lists more than " + MAX_CONNECTION_NAMES + " header names");
+        }
+        if (connectionNamed == null) {
+            connectionNamed = new int[2 * MAX_CONNECTION_NAMES];
+        }
+        connectionNamed[2 * connectionNames] = s;
+        connectionNamed[2 * connectionNames + 1] = e;
+        connectionNames++;
+    }
+
+    /**
+     * The lines the Connection headers name are hop-by-hop (RFC 9110 §7.6.1): marked so, in one
+     * scan of the lines once every name is known (a name may come after the line it names).
+     * Host, the body's framing, Via and X-Forwarded-For of a request stay what they are.
+     */
+    private void markNamedByConnection() {
+        if (connectionNames == 0) {
+            return;
+        }
+        for (int i = 0; i < count; i++) {
+            int kind = kinds[i];
+            boolean eligible = kind == HopByHop.FORWARD || kind == HopByHop.DATE
+                    || !request && (kind == HopByHop.HOST || kind == HopByHop.EXPECT || kind == HopByHop.X_FORWARDED_FOR
+                    || kind == HopByHop.X_FORWARDED_PROTO || kind == HopByHop.X_FORWARDED_HOST);
+            if (eligible && namedByConnection(i)) {
+                kinds[i] = HopByHop.HOP;
+                if (kind == HopByHop.DATE) {
+                    dated = false;
+                }
+            }
+        }
+    }
+
+    private boolean namedByConnection(int i) {
+        int s = at[4 * i];
+        int len = at[4 * i + 1] - s;
+        for (int n = 0; n < connectionNames; n++) {
+            int ns = connectionNamed[2 * n];
+            if (connectionNamed[2 * n + 1] - ns == len && sameIgnoreCase(s, ns, len)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean sameIgnoreCase(int a, int c, int len) {
+        for (int k = 0; k < len; k++) {
+            if (HopByHop.fold(b[a + k]) != HopByHop.fold(b[c + k])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private void checkRequestFraming() {
+        if (hasTransferEncoding && version == HTTP_1_0) {
+            // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
+            throw new BadHead(400, "Transfer-Encoding in an HTTP/1.0 request");
+        }
         if (hasTransferEncoding && contentLength >= 0) {
             // RFC 9112 §6.1: a sign of request smuggling; refused, as nginx does.
             throw new BadHead(400, "both Content-Length and Transfer-Encoding");
         }
+    }
+
+    /**
+     * The request's host has no whitespace or control character, as it came or percent-encoded
+     * (nginx refuses them in Host since 1.21.1): a backend or a log must not read it as two
+     * things. Finds where the part that routes match lies, on the way.
+     */
+    private void checkHost() {
+        int s = hostStart;
+        int e = hostEnd;
+        if (s < 0) {
+            routeHostStart = routeHostEnd = 0;
+            return;
+        }
+        int routeEnd = -1;
+        for (int k = s; k < e; k++) {
+            int c = b[k] & 0xff;
+            if (c <= ' ' || c == 0x7f) {
+                throw new BadHead(400, "whitespace or a control character in the host");
+            }
+            if (c == '%') {
+                int hi = k + 2 < e ? Character.digit(b[k + 1], 16) : -1;
+                int lo = hi >= 0 ? Character.digit(b[k + 2], 16) : -1;
+                int decoded = hi << 4 | lo;
+                if (lo < 0 || decoded <= ' ' || decoded == 0x7f) {
+                    throw new BadHead(400, "a malformed or forbidden percent-encoding in the host");
+                }
+            } else if (c == ':' && routeEnd < 0 && b[s] != '[') {
+                routeEnd = k;
+            } else if (c == ']' && routeEnd < 0 && b[s] == '[') {
+                routeEnd = k;
+            }
+        }
+        boolean bracketed = e > s && b[s] == '[';
+        routeHostStart = bracketed ? s + 1 : s;
+        routeHostEnd = routeEnd >= 0 ? routeEnd : e;
     }
 
     private BadHead bad(String message) {
@@ -383,21 +509,6 @@ final class HttpHead {
         return version == HTTP_1_1 ? !connectionClose : connectionKeepAlive && !connectionClose;
     }
 
-    /** Whether header {@code i} is listed by the Connection header (so hop-by-hop). */
-    boolean namedByConnection(int i) {
-        if (connectionNamed == null) {
-            return false;
-        }
-        int s = at[4 * i];
-        int len = at[4 * i + 1] - s;
-        for (String name : connectionNamed) {
-            if (name.length() == len && equalsIgnoreCase(s, s + len, name)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     String methodName() {
         return new String(b, methodStart, methodEnd - methodStart, StandardCharsets.ISO_8859_1);
     }
@@ -411,15 +522,6 @@ final class HttpHead {
     String target() {
         String t = new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
         return targetNeedsSlash() ? "/" + t : t;
-    }
-
-    /** The path of the request target, without its query (what routes match). */
-    String path() {
-        int end = targetStart;
-        while (end < targetEnd && b[end] != '?' && b[end] != '#') {
-            end++;
-        }
-        return end == targetStart && authorityStart >= 0 ? "/" : new String(b, targetStart, end - targetStart, StandardCharsets.ISO_8859_1);
     }
 
     /** The target as it goes to a backend: an absolute form's path gets its {@code /} when it had none. */
@@ -474,38 +576,6 @@ final class HttpHead {
             }
         }
         return sb.toString();
-    }
-
-    /** The Host value without port, lower case (what routes match); "" when none. */
-    String hostForRouting() {
-        if (hostStart < 0) {
-            return "";
-        }
-        int s = hostStart;
-        int e = hostEnd;
-        if (e > s && b[s] == '[') {
-            int close = s;
-            while (close < e && b[close] != ']') {
-                close++;
-            }
-            return lower(s + 1, close);
-        }
-        int colon = e;
-        for (int k = s; k < e; k++) {
-            if (b[k] == ':') {
-                colon = k;
-                break;
-            }
-        }
-        return lower(s, colon);
-    }
-
-    private String lower(int s, int e) {
-        char[] c = new char[Math.max(0, e - s)];
-        for (int k = s; k < e; k++) {
-            c[k - s] = (char) HopByHop.fold(b[k] & 0xff);
-        }
-        return new String(c);
     }
 
     // ---- bytes --------------------------------------------------------------------------------

@@ -5,6 +5,9 @@ import dev.weldr.config.WeldrConfig;
 import dev.weldr.tls.CertificateStore;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -18,9 +21,11 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SniHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.arc.ClientProxy;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -35,6 +40,8 @@ import java.net.InetSocketAddress;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The data plane: one event loop per core, each with its clients, its backend connections and
@@ -46,8 +53,6 @@ import java.util.concurrent.TimeUnit;
 public class ProxyServer {
 
     private static final Logger LOG = Logger.getLogger(ProxyServer.class);
-    /** How long a client connection may stay idle between requests, as nginx's keepalive_timeout. */
-    static final int CLIENT_IDLE_SECONDS = 75;
     /** How long a backend connection waits in the idle cache. */
     static final long BACKEND_IDLE_MS = 30_000;
     /** A ClientHello larger than this is refused before it is buffered whole (browsers send under 2 KiB). */
@@ -61,6 +66,7 @@ public class ProxyServer {
     ProxyStats stats;
     @Inject
     CertificateStore certificates;
+    MeterRegistry meters;
 
     private EventLoopGroup group;
     private Channel listener;
@@ -68,6 +74,10 @@ public class ProxyServer {
     private volatile int tlsPort = -1;
     private AccessLog accessLog;
     private volatile int port = -1;
+    /** Client connections open now, of at most {@link #maxConnections}. */
+    private final AtomicInteger clients = new AtomicInteger();
+    private final AtomicLong refused = new AtomicLong();
+    private int maxConnections;
 
     void start(@Observes @Priority(20) StartupEvent event) throws Exception {
         int instances = eventLoops();
@@ -82,7 +92,11 @@ public class ProxyServer {
         BackendRegistry registry = ClientProxy.unwrap(this.registry);
         ProxyStats stats = ClientProxy.unwrap(this.stats);
         WeldrConfig.Timeout timeout = config.timeout();
-        int maxIdle = maxIdlePerLoop(BackendRegistry.openFilesLimit(), instances);
+        long openFiles = BackendRegistry.openFilesLimit();
+        int maxIdle = maxIdlePerLoop(openFiles, instances);
+        maxConnections = maxConnections(config.proxy().maxConnections(), openFiles);
+        ClientTimeouts clientTimeouts = ClientTimeouts.of(timeout);
+        registerMeters();
         accessLog = AccessLog.open(config.proxy().accessLog());
         Map<EventExecutor, Loop> loops = new IdentityHashMap<>();
         int index = 0;
@@ -98,13 +112,12 @@ public class ProxyServer {
                 .channel(serverType)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(new Gate())
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(
-                                new IdleStateHandler(CLIENT_IDLE_SECONDS, 0, 0),
-                                new FrontConnection(loops.get(ch.eventLoop())));
+                        ch.pipeline().addLast(new FrontConnection(loops.get(ch.eventLoop()), clientTimeouts, false));
                     }
                 });
         try {
@@ -117,15 +130,15 @@ public class ProxyServer {
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         // The HTTPS listener: the same loops and exchanges behind Netty's SNI handler, which picks
         // the certificate's context from the ClientHello and puts that context's SslHandler in its place.
+        // Its own gate (a handler of one listener), counting against the same cap.
         CertificateStore sni = ClientProxy.unwrap(certificates);
         long handshakeMs = config.tls().handshakeTimeout().toMillis();
-        ServerBootstrap tls = bootstrap.clone().childHandler(new ChannelInitializer<>() {
+        ServerBootstrap tls = bootstrap.clone().handler(new Gate()).childHandler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast(
                         new SniHandler(sni, MAX_CLIENT_HELLO, handshakeMs),
-                        new IdleStateHandler(CLIENT_IDLE_SECONDS, 0, 0),
-                        new FrontConnection(loops.get(ch.eventLoop()), true));
+                        new FrontConnection(loops.get(ch.eventLoop()), clientTimeouts, true));
             }
         });
         try {
@@ -137,8 +150,9 @@ public class ProxyServer {
         }
         tlsPort = ((InetSocketAddress) tlsListener.localAddress()).getPort();
         LOG.infof("HTTPS listening on %s:%d", config.proxy().host(), tlsPort);
-        LOG.infof("proxy listening on %s:%d (%d event loops on %s, up to %d idle backend connections each)",
-                config.proxy().host(), port, instances, epoll ? "epoll" : "NIO", maxIdle);
+        LOG.infof("proxy listening on %s:%d (%d event loops on %s, up to %d idle backend connections each,"
+                        + " up to %d client connections)",
+                config.proxy().host(), port, instances, epoll ? "epoll" : "NIO", maxIdle, maxConnections);
         if (accessLog != null) {
             LOG.infof("access log: %s", config.proxy().accessLog().trim());
         }
@@ -186,6 +200,69 @@ public class ProxyServer {
     static int maxIdlePerLoop(long openFilesLimit, int loops) {
         long share = openFilesLimit <= 0 ? 1024 : openFilesLimit / 2 / loops;
         return (int) Math.max(64, Math.min(16_384, share));
+    }
+
+    /**
+     * How many client connections are kept open at most (HAProxy's {@code maxconn}):
+     * {@code weldr.proxy.max-connections}, or else half of the open-files limit once a quarter of
+     * it (at most 1,024) is set aside for the admin listener, Raft, health checks and the JVM's
+     * own files: the other half is for the backend connection each client may need.
+     */
+    static int maxConnections(int configured, long openFilesLimit) {
+        if (configured > 0) {
+            return configured;
+        }
+        long limit = openFilesLimit > 0 ? openFilesLimit : 4096;
+        long reserve = Math.min(1024, limit / 4);
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (limit - reserve) / 2));
+    }
+
+    private void registerMeters() {
+        Gauge.builder("weldr.client.connections", clients, AtomicInteger::get)
+                .description("Client connections open on the proxy listener").register(meters);
+        int max = maxConnections;
+        Gauge.builder("weldr.client.connections.max", () -> max)
+                .description("Client connections the proxy listener keeps open at most (weldr.proxy.max-connections)")
+                .register(meters);
+        FunctionCounter.builder("weldr.connections.refused", refused, AtomicLong::get)
+                .description("Client connections closed at once because the proxy listener had its maximum open")
+                .register(meters);
+    }
+
+    /**
+     * Closes a connection past the cap as soon as it is accepted, before it is given to an event
+     * loop; it runs on the listener's loop, the only one that counts a connection in.
+     */
+    private final class Gate extends ChannelInboundHandlerAdapter {
+
+        private final ChannelFutureListener closed = f -> clients.decrementAndGet();
+        private boolean warned;
+        private long warnedNanos;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            Channel child = (Channel) msg;
+            if (clients.incrementAndGet() > maxConnections) {
+                clients.decrementAndGet();
+                long total = refused.incrementAndGet();
+                child.unsafe().closeForcibly();
+                warn(total);
+                return;
+            }
+            child.closeFuture().addListener(closed);
+            ctx.fireChannelRead(msg);
+        }
+
+        /** One line when refusing starts, then at most one a minute while it goes on. */
+        private void warn(long total) {
+            long now = System.nanoTime();
+            if (!warned || now - warnedNanos > TimeUnit.MINUTES.toNanos(1)) {
+                LOG.warnf("%d client connections are open (weldr.proxy.max-connections): new ones are closed at once,"
+                        + " %d so far (weldr_connections_refused_total)", maxConnections, total);
+                warned = true;
+                warnedNanos = now;
+            }
+        }
     }
 
     /** The port the proxy listens on, or -1 while it does not listen. */

@@ -1,12 +1,16 @@
 package dev.weldr.proxy;
 
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -106,15 +110,64 @@ public class ProxyStats {
     static final int CLIENT_CLOSED = 499;
 
     private ByStatus counter(Backend backend, int status) {
+        String code = codeLabel(status);
+        if (backend != null && !backend.current()) {
+            // A request that outlived its server's removal: counting it would bring the removed
+            // server's series back, this time for good.
+            return new ByStatus(status, new LoopCounter(), null);
+        }
         String server = backend == null ? NO_SERVER : backend.id();
-        return requestCounters.computeIfAbsent(server + '|' + status, k -> {
-            ByStatus counter = new ByStatus(status);
-            FunctionCounter.builder("weldr.requests", counter.count, LoopCounter::sum)
+        return requestCounters.computeIfAbsent(server + '|' + code, k -> {
+            LoopCounter count = new LoopCounter();
+            Meter meter = FunctionCounter.builder("weldr.requests", count, LoopCounter::sum)
                     .description("Requests answered by the proxy, by backend and status code")
-                    .tag("server", server).tag("code", Integer.toString(status))
+                    .tag("server", server).tag("code", code)
                     .register(target());
-            return counter;
+            return new ByStatus(status, count, meter);
         });
+    }
+
+    /**
+     * Removes the request counters of every server not in {@code live} (ids, {@code host:port}):
+     * servers come and go, and their series must not pile up in every scrape.
+     */
+    void forgetServersExcept(Set<String> live) {
+        for (Iterator<Map.Entry<String, ByStatus>> it = requestCounters.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, ByStatus> e = it.next();
+            String server = e.getKey().substring(0, e.getKey().lastIndexOf('|'));
+            if (!server.equals(NO_SERVER) && !live.contains(server)) {
+                it.remove();
+                target().remove(e.getValue().meter);
+            }
+        }
+    }
+
+    /**
+     * The {@code code} label of a status: the code itself when it is one of the standard codes
+     * (RFC 9110 and the registered extensions) or nginx's 499, otherwise its class ({@code 2xx})
+     * or {@code other}. A backend can send any three digits, and each distinct label is one more
+     * series per server: the labels are a fixed set of 69 (63 codes, five classes and other).
+     */
+    static String codeLabel(int status) {
+        return status >= 0 && status < CODE_LABELS.length ? CODE_LABELS[status] : "other";
+    }
+
+    private static final int[] KNOWN_CODES = {
+            100, 101, 102, 103,
+            200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
+            300, 301, 302, 303, 304, 305, 307, 308,
+            400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418,
+            421, 422, 423, 424, 425, 426, 428, 429, 431, 451, CLIENT_CLOSED,
+            500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511};
+    private static final String[] CODE_LABELS = new String[600];
+
+    static {
+        for (int s = 0; s < CODE_LABELS.length; s++) {
+            CODE_LABELS[s] = s >= 100 ? (s / 100) + "xx" : "other";
+        }
+        for (int code : KNOWN_CODES) {
+            CODE_LABELS[code] = Integer.toString(code);
+        }
     }
 
     /**
@@ -124,10 +177,14 @@ public class ProxyStats {
      */
     static final class ByStatus {
         final int status;
-        final LoopCounter count = new LoopCounter();
+        final LoopCounter count;
+        /** What {@link #forgetServersExcept} removes; null for a counter that was never registered. */
+        final Meter meter;
 
-        ByStatus(int status) {
+        ByStatus(int status, LoopCounter count, Meter meter) {
             this.status = status;
+            this.count = count;
+            this.meter = meter;
         }
     }
 

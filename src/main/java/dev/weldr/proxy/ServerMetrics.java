@@ -12,8 +12,13 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import java.util.List;
+import java.util.stream.Collectors;
 
-/** Gauges of the pool and of Raft: {@code weldr_server_up}, {@code weldr_raft_is_leader}, {@code weldr_raft_term}. */
+/**
+ * Gauges of the pool and of Raft: {@code weldr_server_up}, {@code weldr_raft_is_leader},
+ * {@code weldr_raft_term}; and the removal of every per-server series once its server has left
+ * every pool (checked each second, when the set of servers changed).
+ */
 @ApplicationScoped
 public class ServerMetrics {
 
@@ -25,6 +30,8 @@ public class ServerMetrics {
     Leadership leadership;
     @Inject
     Vertx vertx;
+    @Inject
+    ProxyStats stats;
 
     private MultiGauge serverUp;
     /** The backends the gauge rows were registered for; rows are rebuilt only when they change. */
@@ -50,9 +57,12 @@ public class ServerMetrics {
             return;
         }
         registeredFor = current;
-        List<MultiGauge.Row<?>> rows = backends.all().stream()
+        List<Backend> all = backends.all();
+        List<MultiGauge.Row<?>> rows = all.stream()
                 .<MultiGauge.Row<?>>map(b -> MultiGauge.Row.of(Tags.of("pool", b.pool(), "server", b.id()), b, x -> x.routable() ? 1 : 0))
                 .toList();
+        // Overwriting drops the rows of servers that left; their request counters go too.
         serverUp.register(rows, true);
+        stats.forgetServersExcept(all.stream().map(Backend::id).collect(Collectors.toSet()));
     }
 }

@@ -10,7 +10,6 @@ import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.error.RaftError;
 import com.alipay.sofa.jraft.option.NodeOptions;
-import com.alipay.sofa.jraft.rpc.RaftRpcServerFactory;
 import com.alipay.sofa.jraft.rpc.RpcServer;
 import dev.weldr.cluster.JoinClient;
 import dev.weldr.cluster.Leadership;
@@ -100,7 +99,7 @@ public class RaftNode {
         options.setInitialConf(joining ? new Configuration() : initialConf(peers));
         options.setFsm(new PoolStateMachine(holder, leadership, self.toString()));
 
-        RpcServer rpcServer = RaftRpcServerFactory.createRaftRpcServer(self.getEndpoint());
+        RpcServer rpcServer = RaftListener.create(self.getEndpoint());
         group = new RaftGroupService(clusterId, self, options, rpcServer);
         try {
             node = group.start();

@@ -21,13 +21,16 @@ import static dev.weldr.admin.AdminApi.assertError;
 import static dev.weldr.admin.AdminApi.json;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.emptyOrNullString;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * With {@code weldr.admin.token} set, {@code /servers} and {@code /stats} need
+ * With {@code weldr.admin.token} set, {@code /servers}, {@code /stats}, {@code /pools},
+ * {@code /routes} and {@code /cluster} need
  * {@code Authorization: Bearer <token>}; health, metrics and the root stay open.
  */
 @QuarkusTest
@@ -94,10 +97,36 @@ class AdminTokenTest {
     }
 
     @ParameterizedTest(name = "shouldRefuseACallWithoutToken: GET {0}")
-    @ValueSource(strings = {"/servers", "/stats", "/stats/detail", "/servers/127.0.0.1/8000"})
+    @ValueSource(strings = {"/servers", "/stats", "/stats/detail", "/servers/127.0.0.1/8000",
+            "/pools", "/pools/default", "/pools/default/servers", "/routes", "/routes/any", "/cluster"})
     void shouldRefuseACallWithoutToken(String path) {
         assertError(given().get(path).then(), 401, "unauthorized")
-                .header("WWW-Authenticate", startsWith("Bearer"));
+                .header("WWW-Authenticate", startsWith("Bearer"))
+                .header("X-Weldr-Leader", not(emptyOrNullString()));
+    }
+
+    @Test
+    void shouldRefuseEveryChangeOfPoolsRoutesAndClusterWithoutToken() {
+        List<Map<String, Object>> before = pool();
+        assertError(given().contentType("application/json").body("{\"name\":\"api\"}").post("/pools").then(), 401, "unauthorized");
+        assertError(given().contentType("application/json").body("{\"limits\":{\"retries\":2}}").patch("/pools/default").then(),
+                401, "unauthorized");
+        assertError(given().delete("/pools/default").then(), 401, "unauthorized");
+        assertError(given().contentType("application/json").body(json(other.url())).post("/pools/default/servers").then(),
+                401, "unauthorized");
+        assertError(given().contentType("application/json").body("{\"pool\":\"default\"}").put("/routes/all").then(),
+                401, "unauthorized");
+        assertError(given().delete("/routes/all").then(), 401, "unauthorized");
+        assertError(given().contentType("application/json").body("{\"peer\":\"127.0.0.1:1\"}").post("/cluster/peers").then(),
+                401, "unauthorized");
+        assertError(given().contentType("application/json").body("{\"peer\":\"127.0.0.1:1\"}").post("/cluster/leader").then(),
+                401, "unauthorized");
+        assertError(given().delete("/cluster/peers/127.0.0.1/1").then(), 401, "unauthorized");
+
+        assertEquals(before, pool());
+        withToken().get("/pools").then().statusCode(200).body("pools.name", contains("default"))
+                .body("pools[0].settings.limits.retries", equalTo(1));
+        withToken().get("/routes").then().statusCode(200).body("routes", org.hamcrest.Matchers.empty());
     }
 
     @ParameterizedTest(name = "shouldRefuseACallWithAWrongToken: GET {0}")
@@ -117,7 +146,8 @@ class AdminTokenTest {
     }
 
     @ParameterizedTest(name = "shouldAnswerACallWithTheToken: GET {0}")
-    @ValueSource(strings = {"/servers", "/stats", "/stats/detail"})
+    @ValueSource(strings = {"/servers", "/stats", "/stats/detail", "/pools", "/pools/default", "/pools/default/servers",
+            "/routes", "/cluster"})
     void shouldAnswerACallWithTheToken(String path) {
         withToken().get(path).then().statusCode(200);
     }

@@ -89,6 +89,7 @@ class StatsResourceTest {
                 .body("id", contains("127.0.0.1:" + one.port(), "127.0.0.1:" + two.port()))
                 .body("ip", contains("127.0.0.1", "127.0.0.1"))
                 .body("port", contains(one.port(), two.port()))
+                .body("pool", contains("default", "default"))
                 .body("success", everyItem(instanceOf(Number.class)))
                 .body("failed", everyItem(instanceOf(Number.class)))
                 .body("findAll { it.success < 0 || it.failed < 0 }", empty())

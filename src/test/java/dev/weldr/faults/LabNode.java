@@ -135,7 +135,7 @@ public final class LabNode {
         return end(false);
     }
 
-    /** SIGKILL: no clean-up of any kind, the VIP stays on the interface if it was there. */
+    /** SIGKILL: no clean-up by weldr itself; the VIP guard it started removes the address if it held it. */
     public int kill() {
         return end(true);
     }

@@ -21,6 +21,7 @@ public enum Scenario {
             long at = run.mark("kill");
             run.event("kill -9 " + l + " (leader)");
             l.kill();
+            run.awaitVipGoneFrom(List.of(l), at, Duration.ofSeconds(10));
             LabNode next = w.awaitLeader(Duration.ofSeconds(60));
             run.event(next + " leads");
             run.awaitClientServed(at, Duration.ofSeconds(60));
@@ -107,10 +108,11 @@ public enum Scenario {
         @Override
         void perform(ScenarioRun run, boolean randomTargets) {
             WeldrLab w = run.w;
-            run.mark("kill all");
+            long at = run.mark("kill all");
             w.nodes.forEach(LabNode::killNow);
             w.nodes.forEach(LabNode::kill);
             run.event("kill -9 " + w.nodes);
+            run.awaitVipGoneFrom(List.copyOf(w.nodes), at, Duration.ofSeconds(10));
             WeldrLab.sleep(1000);
             w.startDead();
             run.event("started " + w.nodes);

@@ -20,7 +20,8 @@ import java.util.stream.Collectors;
  *       linearizable for a set: no acknowledged write lost, no server that no call created;</li>
  *   <li>no sample has two hosts holding the VIP while their weldr runs;</li>
  *   <li>the cluster becomes whole again (one leader, the VIP on its host, the client served);</li>
- *   <li>no call got an answer the contract does not allow (a 4xx to a valid call, a 5xx other than 503).</li>
+ *   <li>no call got an answer the contract does not allow (a 4xx to a valid call, a 5xx other than 503);</li>
+ *   <li>where the scenario kills nodes with SIGKILL, their hosts lose the VIP within 10 s (weldr's guard).</li>
  * </ul>
  */
 public final class ScenarioRun {
@@ -75,6 +76,31 @@ public final class ScenarioRun {
         }
         if (Boolean.getBoolean("faults.verbose")) {
             System.out.println("[faults]   " + name + " " + e);
+        }
+    }
+
+    /** Notes something the contract does not allow; the run goes on, and fails at the end. */
+    public void problem(String what) {
+        problems.add(what);
+        event("PROBLEM: " + what);
+    }
+
+    /**
+     * After {@code kill -9} of these nodes: waits until none of their hosts holds the VIP (each
+     * node's guard removes it when its JVM dies), reports how long that took, and reports a
+     * problem if an address stays for {@code timeout}.
+     */
+    public void awaitVipGoneFrom(List<LabNode> killed, long killedAt, Duration timeout) {
+        long deadline = killedAt + timeout.toMillis();
+        List<LabNode> holding = killed;
+        while (!(holding = holding.stream().filter(n -> n.host.holdsVip()).toList()).isEmpty()
+                && System.currentTimeMillis() < deadline) {
+            WeldrLab.sleep(10);
+        }
+        if (holding.isEmpty()) {
+            event("the VIP is gone from " + killed + " (" + (System.currentTimeMillis() - killedAt) + " ms after the kill)");
+        } else {
+            problem(holding + " still held the VIP " + timeout.toSeconds() + " s after weldr was killed there");
         }
     }
 

@@ -111,6 +111,24 @@ class HealthCheckTest {
         assertTrue(r.body().contains("no server in the pool is active"), r.body());
     }
 
+    @Test
+    void shouldJudgeAStreamingBodyByItsStatusAndCloseTheConnectionWithoutReadingIt() throws Exception {
+        try (StreamingCheckBackend streaming = new StreamingCheckBackend(500)) {
+            add(streaming.port());
+            awaitState(streaming.port(), "down");
+            streaming.status(200);
+            awaitState(streaming.port(), "active");
+
+            List<StreamingCheckBackend.Answer> answers = streaming.answers();
+            assertTrue(answers.stream().filter(a -> a.status() == 500).count() >= 3, "checks seen: " + answers);
+            assertTrue(answers.stream().filter(a -> a.status() == 200).count() >= 2, "checks seen: " + answers);
+            for (StreamingCheckBackend.Answer a : answers) {
+                assertTrue(a.closedByClient(), "a check read " + a.written() + " bytes of an endless body without closing: " + answers);
+            }
+            given().delete("/servers/127.0.0.1/" + streaming.port()).then().statusCode(204);
+        }
+    }
+
     private HttpResponse<String> proxyGet() throws Exception {
         return client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/")).build(),
                 HttpResponse.BodyHandlers.ofString());

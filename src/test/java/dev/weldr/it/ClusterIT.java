@@ -285,6 +285,109 @@ class ClusterIT {
         // election timeout + 1 s, and room for a loaded machine
         assertTrue(ms < 4000, "answered after " + ms + " ms");
         assertEquals(200, survivor.proxyGet("/").statusCode(), "the data plane keeps the last pool");
+        HttpResponse<String> read = survivor.get("/servers?consistent=true");
+        assertEquals(503, read.statusCode(), "a linearizable read needs a quorum: " + read.body());
+        assertTrue(read.body().contains("\"error\""), read.body());
+        assertEquals(200, survivor.get("/servers").statusCode(), "a plain read answers from what the node has");
+    }
+
+    private static final String TOKEN = "f0llower-t0ken";
+
+    private static HttpResponse<String> call(WeldrProcess via, String method, String path, String json) {
+        return via.request(method, path, json, "Authorization", "Bearer " + TOKEN);
+    }
+
+    private static void expect(int status, HttpResponse<String> r, String what) {
+        assertEquals(status, r.statusCode(), what + ": " + r.body());
+    }
+
+    @Test
+    void shouldForwardEveryChangeThroughAFollowerWithItsNameIntactAndTheToken() {
+        TestCluster c = cluster(3, Map.of("weldr.admin.token", TOKEN));
+        WeldrProcess leader = awaitLeaderWithToken(c);
+        WeldrProcess follower = c.followers(leader).get(0);
+        WeldrProcess other = c.followers(leader).get(1);
+        int one = backends.start("one");
+        int two = backends.start("two");
+
+        HttpResponse<String> r = call(follower, "POST", "/servers", "{\"url\":\"http://127.0.0.1:" + one + "\"}");
+        expect(201, r, "POST /servers");
+        assertEquals(leader.raftId(), r.headers().firstValue("X-Weldr-Leader").orElse(""));
+        expect(200, call(follower, "PATCH", "/servers/127.0.0.1/" + one, "{\"weight\":3}"), "PATCH /servers/..");
+        expect(201, call(follower, "POST", "/pools", "{\"name\":\"api\"}"), "POST /pools");
+        expect(200, call(follower, "PATCH", "/pools/api", "{\"policy\":\"least-requests\"}"), "PATCH /pools/api");
+        expect(201, call(follower, "POST", "/pools/api/servers", "{\"url\":\"http://127.0.0.1:" + two + "\"}"),
+                "POST /pools/api/servers");
+        expect(200, call(follower, "PATCH", "/pools/api/servers/127.0.0.1/" + two, "{\"draining\":true}"),
+                "PATCH /pools/api/servers/..");
+        expect(200, call(follower, "PUT", "/routes/api", "{\"pathPrefix\":\"/api\",\"pool\":\"api\"}"), "PUT /routes/api");
+        String pools = call(leader, "GET", "/pools/api", null).body();
+        assertTrue(pools.contains("least-requests"), pools);
+        String servers = call(leader, "GET", "/pools/api/servers/127.0.0.1/" + two, null).body();
+        assertTrue(servers.contains("\"draining\""), servers);
+        assertTrue(call(leader, "GET", "/servers/127.0.0.1/" + one, null).body().contains("\"weight\":3"));
+
+        // A name holding '/', '?', '#' or '{' names nothing on the leader either: the same answer
+        // through the follower as from the leader itself, and nothing else is touched.
+        for (String[] attack : new String[][] {
+                {"DELETE", "/routes/..%2Fpools%2Fapi"}, {"DELETE", "/routes/api%3Fx"}, {"DELETE", "/routes/api%23x"},
+                {"DELETE", "/routes/%7Bx%7D"}, {"PUT", "/routes/%7Bx%7D"}, {"DELETE", "/pools/%7Bx%7D"},
+                {"PATCH", "/pools/..%2Froutes%2Fapi"}, {"DELETE", "/pools/api%2Fservers%2F127.0.0.1%2F" + two},
+                {"DELETE", "/servers/..%2Froutes%2Fapi%3Fx=/1"}, {"PATCH", "/servers/..%2Fpools%2Fapi%3F/1"},
+                {"DELETE", "/pools/api/servers/127.0.0.1%2F..%2F..%2F..%2Froutes%2Fapi%3F/" + two},
+                {"POST", "/pools/%7Bx%7D/servers"}, {"DELETE", "/cluster/peers/..%2F..%2Fservers%2F127.0.0.1/" + one}}) {
+            String json = attack[0].equals("DELETE") ? null
+                    : attack[0].equals("PUT") ? "{\"pool\":\"api\"}"
+                    : attack[0].equals("POST") ? "{\"url\":\"http://127.0.0.1:9\"}" : "{\"weight\":2}";
+            HttpResponse<String> viaLeader = call(leader, attack[0], attack[1], json);
+            HttpResponse<String> viaFollower = call(follower, attack[0], attack[1], json);
+            String what = attack[0] + " " + attack[1];
+            assertTrue(viaFollower.statusCode() >= 400 && viaFollower.statusCode() < 500, what + ": " + viaFollower.statusCode() + " " + viaFollower.body());
+            assertEquals(viaLeader.statusCode(), viaFollower.statusCode(), what + ": " + viaFollower.body());
+        }
+        String routes = call(leader, "GET", "/routes", null).body();
+        assertTrue(routes.contains("\"name\":\"api\""), "route api survives: " + routes);
+        expect(200, call(leader, "GET", "/pools/api", null), "pool api survives");
+        expect(200, call(leader, "GET", "/pools/api/servers/127.0.0.1/" + two, null), "its server survives");
+        expect(200, call(leader, "GET", "/servers/127.0.0.1/" + one, null), "the default pool's server survives");
+        assertTrue(call(leader, "GET", "/servers/127.0.0.1/" + one, null).body().contains("\"weight\":3"));
+
+        // Without the token a follower refuses by itself, as the leader would.
+        HttpResponse<String> anonymous = follower.request("DELETE", "/routes/api", null);
+        expect(401, anonymous, "DELETE without a token");
+        assertEquals(leader.raftId(), anonymous.headers().firstValue("X-Weldr-Leader").orElse(""));
+        expect(401, follower.request("DELETE", "/routes/api", null, "Authorization", "Bearer wrong"), "a wrong token");
+        expect(200, call(leader, "GET", "/routes/api", null), "still there");
+
+        expect(204, call(follower, "DELETE", "/routes/api", null), "DELETE /routes/api");
+        expect(204, call(follower, "DELETE", "/pools/api/servers/127.0.0.1/" + two, null), "DELETE /pools/api/servers/..");
+        expect(204, call(follower, "DELETE", "/pools/api", null), "DELETE /pools/api");
+        expect(204, call(follower, "DELETE", "/servers/127.0.0.1/" + one, null), "DELETE /servers/..");
+        assertEquals(404, call(leader, "GET", "/pools/api", null).statusCode());
+
+        // Membership and leadership, through a follower too.
+        expect(400, call(follower, "POST", "/cluster/peers", "{\"peer\":\"127.0.0.1:1:2:3\"}"), "a malformed peer");
+        expect(404, call(follower, "DELETE", "/cluster/peers/127.0.0.1/1", null), "not a member");
+        expect(204, call(follower, "DELETE", "/cluster/peers/127.0.0.1/" + other.raftPort, null), "remove a member");
+        String members = call(leader, "GET", "/cluster", null).body();
+        assertFalse(members.contains(other.raftId()), members);
+        expect(200, call(follower, "POST", "/cluster/peers", "{\"peer\":\"" + other.raftId() + "\"}"), "add it back");
+        assertTrue(call(leader, "GET", "/cluster", null).body().contains(other.raftId()));
+        expect(200, call(follower, "POST", "/cluster/leader", "{\"peer\":\"" + follower.raftId() + "\"}"), "hand leadership over");
+        assertEquals(follower, awaitLeaderWithToken(c));
+    }
+
+    /** {@link TestCluster#awaitLeader}, for nodes whose /cluster needs the token. */
+    private static WeldrProcess awaitLeaderWithToken(TestCluster c) {
+        WeldrProcess[] found = new WeldrProcess[1];
+        WeldrProcess.await(ELECTION, () -> {
+            found[0] = c.nodes.stream().filter(WeldrProcess::alive).filter(n -> {
+                String body = call(n, "GET", "/cluster", null).body();
+                return body.contains("\"self\":\"" + n.raftId() + "\"") && body.contains("\"leader\":\"" + n.raftId() + "\"");
+            }).findFirst().orElse(null);
+            return found[0] != null;
+        }, "a leader");
+        return found[0];
     }
 
     private static String read(Path p) {

@@ -179,6 +179,19 @@ public final class WeldrProcess implements AutoCloseable {
         return send(HttpRequest.newBuilder(URI.create(admin() + path)).DELETE());
     }
 
+    /** Any call, the path sent as it is written (percent-encoding kept), with extra headers (name, value, ...). */
+    public HttpResponse<String> request(String method, String path, String json, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(admin() + path))
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) {
+            request.header("Content-Type", "application/json");
+        }
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return send(request);
+    }
+
     public HttpResponse<String> proxyGet(String path) {
         try {
             return HTTP.send(HttpRequest.newBuilder(URI.create(proxy() + path)).timeout(Duration.ofSeconds(5)).GET().build(),
@@ -212,10 +225,43 @@ public final class WeldrProcess implements AutoCloseable {
         return end(true);
     }
 
+    /** SIGTERM without waiting: to watch what the process does while it stops. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** The processes this one started that still run (hooks, the VIP guard). */
+    public List<ProcessHandle> children() {
+        return process == null ? List.of() : process.descendants().toList();
+    }
+
+    /**
+     * Ends the process, then waits a while for what it started (a VIP guard acting on its death):
+     * so that a test's temporary files are not removed under them.
+     */
     private int end(boolean force) {
         if (process == null) {
             return -1;
         }
+        List<ProcessHandle> children = children();
+        try {
+            return endProcess(force);
+        } finally {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            for (ProcessHandle child : children) {
+                try {
+                    child.onExit().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException stillRunning) {
+                    // a hook of the test's own that outlives the node: the test ends it
+                }
+            }
+        }
+    }
+
+    private int endProcess(boolean force) {
         if (force) {
             process.destroyForcibly();
         } else {

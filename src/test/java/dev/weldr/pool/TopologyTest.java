@@ -32,6 +32,38 @@ class TopologyTest {
     }
 
     @Test
+    void shouldRefuseAPoolPastTheCapOnEveryReplicaAlike() {
+        Topology t = Topology.EMPTY;
+        for (int i = 1; i < Topology.MAX_POOLS; i++) {
+            t = t.apply(new PoolCommand.CreatePool("p" + i, PoolSettings.DEFAULTS)).topology();
+        }
+        assertEquals(Topology.MAX_POOLS, t.pools().size());
+
+        Outcome o = t.apply(new PoolCommand.CreatePool("one-more", PoolSettings.DEFAULTS));
+        assertEquals(Outcome.Result.TOO_MANY, o.result());
+        assertSame(t, o.topology());
+        assertEquals(Outcome.Result.ALREADY_EXISTS, t.apply(new PoolCommand.CreatePool("p1", PoolSettings.DEFAULTS)).result());
+        Topology fewer = t.apply(new PoolCommand.DeletePool("p1")).topology();
+        assertEquals(Outcome.Result.APPLIED, fewer.apply(new PoolCommand.CreatePool("one-more", PoolSettings.DEFAULTS)).result());
+    }
+
+    @Test
+    void shouldRefuseANewRoutePastTheCapButStillReplaceOne() {
+        Topology t = Topology.EMPTY;
+        for (int i = 0; i < Topology.MAX_ROUTES; i++) {
+            t = t.apply(new PoolCommand.PutRoute(new Route("r" + i, "", "/" + i, DEFAULT))).topology();
+        }
+        assertEquals(Topology.MAX_ROUTES, t.routes().size());
+
+        Outcome o = t.apply(new PoolCommand.PutRoute(new Route("one-more", "", "/x", DEFAULT)));
+        assertEquals(Outcome.Result.TOO_MANY, o.result());
+        assertSame(t, o.topology());
+        Outcome replaced = t.apply(new PoolCommand.PutRoute(new Route("r7", "", "/seven", DEFAULT)));
+        assertEquals(Outcome.Result.APPLIED, replaced.result());
+        assertEquals(Topology.MAX_ROUTES, replaced.topology().routes().size());
+    }
+
+    @Test
     void shouldAddServersInOrder() {
         Topology t = Topology.EMPTY;
         for (int port = 9005; port > 9000; port--) {
@@ -114,24 +146,6 @@ class TopologyTest {
         Outcome o = Topology.EMPTY.apply(new PoolCommand.PutRoute(new Route("r", "", "/", "ghost")));
         assertEquals(Outcome.Result.NO_SUCH_POOL, o.result());
         assertTrue(o.topology().routes().isEmpty());
-    }
-
-    @Test
-    void shouldRouteByLongestPrefixWithTheHostBreakingTies() {
-        Topology t = Topology.EMPTY;
-        for (String p : List.of("a", "b", "c", "d")) {
-            t = t.apply(new PoolCommand.CreatePool(p, PoolSettings.DEFAULTS)).topology();
-        }
-        t = t.apply(new PoolCommand.PutRoute(new Route("r1", "", "/api", "a"))).topology();
-        t = t.apply(new PoolCommand.PutRoute(new Route("r2", "", "/api/v2", "b"))).topology();
-        t = t.apply(new PoolCommand.PutRoute(new Route("r3", "Shop.Example", "/api", "c"))).topology();
-        t = t.apply(new PoolCommand.PutRoute(new Route("r4", "shop.example", "/", "d"))).topology();
-        assertEquals("a", t.poolFor("other.example", "/api/users"));
-        assertEquals("b", t.poolFor("other.example", "/api/v2/users"));
-        assertEquals("c", t.poolFor("shop.example", "/api/users"), "same prefix: the route naming the host wins");
-        assertEquals("b", t.poolFor("shop.example", "/api/v2/x"), "a longer prefix wins over the host");
-        assertEquals("d", t.poolFor("shop.example", "/cart"));
-        assertEquals(DEFAULT, t.poolFor("other.example", "/cart"));
     }
 
     @Test

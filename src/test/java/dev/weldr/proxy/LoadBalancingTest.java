@@ -29,7 +29,8 @@ class LoadBalancingTest extends ProxyTestBase {
     }
 
     private void pool(String settings) {
-        given().contentType("application/json").body("{\"name\":\"lb\"," + settings + "}").post("/pools").then().statusCode(201);
+        String body = settings.isEmpty() ? "{\"name\":\"lb\"}" : "{\"name\":\"lb\"," + settings + "}";
+        given().contentType("application/json").body(body).post("/pools").then().statusCode(201);
         given().contentType("application/json").body("{\"pathPrefix\":\"/\",\"pool\":\"lb\"}").put("/routes/all").then().statusCode(200);
     }
 
@@ -47,14 +48,26 @@ class LoadBalancingTest extends ProxyTestBase {
     }
 
     @Test
-    void shouldSplitTrafficThreeToOneWithWeightsThreeAndOne() throws Exception {
+    void shouldSplitTrafficThreeToOneWithWeightsThreeAndOneUnderTheDefaultPolicy() throws Exception {
+        pool("");
+        assertThreeToOne();
+    }
+
+    @Test
+    void shouldSplitTrafficThreeToOneUnderWeightedRoundRobin() throws Exception {
         pool("\"policy\":\"weighted-round-robin\"");
+        assertThreeToOne();
+    }
+
+    private void assertThreeToOne() throws Exception {
         add(named("heavy"), 3);
         add(named("light"), 1);
         Map<String, Integer> counts = new HashMap<>();
-        try (RawHttp client = RawHttp.connect(proxyPort())) {
-            for (int i = 0; i < 4000; i++) {
-                counts.merge(body(client.get("/w")), 1, Integer::sum);
+        // Two connections, most likely on different event loops, each with its own balancer.
+        try (RawHttp one = RawHttp.connect(proxyPort()); RawHttp two = RawHttp.connect(proxyPort())) {
+            for (int i = 0; i < 2000; i++) {
+                counts.merge(body(one.get("/w")), 1, Integer::sum);
+                counts.merge(body(two.get("/w")), 1, Integer::sum);
             }
         }
         double heavyShare = counts.getOrDefault("heavy", 0) / 4000.0;

@@ -8,6 +8,7 @@ import java.util.regex.Pattern;
 
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The proxy's Prometheus metrics on {@code /q/metrics}. */
@@ -76,7 +77,9 @@ class MetricsTest extends ProxyTestBase {
         // A request answered whole is not counted as left, even when its client closes right after.
         TestBackend quick = backend();
         addServer(quick.port());
-        removeServer(slow.port());
+        // Drained rather than removed: a removed server's series are dropped.
+        given().contentType("application/json").body("{\"draining\":true}")
+                .patch("/servers/127.0.0.1/" + slow.port()).then().statusCode(200);
         try (RawHttp client = connect()) {
             assertEquals(200, client.get("/quick").status());
         }
@@ -120,5 +123,69 @@ class MetricsTest extends ProxyTestBase {
             return present(now, upSample) && sample(now, upSample) == 1.0
                     && present(now, downSample) && sample(now, downSample) == 0.0;
         });
+    }
+
+    @Test
+    void shouldRemoveAServersSeriesOnceItHasLeftEveryPool() throws Exception {
+        TestBackend backend = backend();
+        addServer(backend.port());
+        given().contentType("application/json").body("{\"name\":\"metrics\"}").post("/pools").then().statusCode(201);
+        try {
+            given().contentType("application/json").body("{\"url\":\"http://127.0.0.1:" + backend.port() + "\"}")
+                    .post("/pools/metrics/servers").then().statusCode(201);
+            try (RawHttp client = connect()) {
+                assertEquals(200, client.get("/counted").status());
+            }
+            String requests = "weldr_requests_total{code=\"200\",server=\"" + backend.id() + "\"}";
+            String upInDefault = "weldr_server_up{pool=\"default\",server=\"" + backend.id() + "\"}";
+            String upInMetrics = "weldr_server_up{pool=\"metrics\",server=\"" + backend.id() + "\"}";
+            await("the server's series to appear", () -> {
+                String now = metrics();
+                return present(now, requests) && present(now, upInDefault) && present(now, upInMetrics);
+            });
+
+            removeServer(backend.port());
+            await(upInDefault + " to go", () -> !present(metrics(), upInDefault));
+            String stillInAPool = metrics();
+            assertTrue(present(stillInAPool, requests), "the server is still in pool metrics: its requests stay");
+            assertTrue(present(stillInAPool, upInMetrics));
+
+            given().delete("/pools/metrics/servers/127.0.0.1/" + backend.port()).then().statusCode(204);
+            await("every series of " + backend.id() + " to go", () -> !metrics().contains("server=\"" + backend.id() + "\""));
+        } finally {
+            removeRoutesAndExtraPools();
+        }
+    }
+
+    @Test
+    void shouldLabelCodesOutsideTheStandardOnesByTheirClass() throws Exception {
+        TestBackend backend = backend(TestBackend.options().responder((seen, response) ->
+                response.setStatusCode(Integer.parseInt(seen.uri().substring(1))).end()));
+        addServer(backend.port());
+        RawHttp client = connect();
+        for (int code : new int[] {209, 277, 299, 404}) {
+            assertEquals(code, client.get("/" + code).status());
+        }
+
+        String byClass = "weldr_requests_total{code=\"2xx\",server=\"" + backend.id() + "\"}";
+        String notFound = "weldr_requests_total{code=\"404\",server=\"" + backend.id() + "\"}";
+        await(byClass + " to count 3", () -> sample(metrics(), byClass) == 3);
+        String now = metrics();
+        assertEquals(1.0, sample(now, notFound), "a standard code keeps its own label");
+        for (String code : new String[] {"209", "277", "299"}) {
+            assertFalse(present(now, "weldr_requests_total{code=\"" + code + "\",server=\"" + backend.id() + "\"}"), code);
+        }
+    }
+
+    @Test
+    void shouldKeepTheCodeLabelToAFixedSet() {
+        java.util.Set<String> labels = new java.util.HashSet<>();
+        for (int status = -1; status <= 1000; status++) {
+            labels.add(ProxyStats.codeLabel(status));
+        }
+        assertEquals(69, labels.size(), labels.toString());
+        assertEquals("499", ProxyStats.codeLabel(499));
+        assertEquals("5xx", ProxyStats.codeLabel(599));
+        assertEquals("other", ProxyStats.codeLabel(600));
     }
 }

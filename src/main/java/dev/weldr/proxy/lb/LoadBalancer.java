@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * One load-balancing policy. An instance is built for one set of candidates (the routable
  * servers of a pool at one moment) and is rebuilt when that set changes; it may keep state
- * between picks (a round-robin position, smooth-weighted current weights), and is used by one
- * event-loop thread only, so it needs no synchronisation.
+ * between picks (round-robin's deadlines), and is used by one event-loop thread only, so it
+ * needs no synchronisation.
  *
  * <p>Weights are read when the balancer is built, so a weight change is a change of the set:
  * rebuild. {@link Endpoint#inFlight()} is read live, on every pick.

@@ -9,7 +9,6 @@ import java.util.Objects;
 public final class Policies {
 
     private static final LoadBalancer.Factory ROUND_ROBIN = RoundRobin::create;
-    private static final LoadBalancer.Factory WEIGHTED_ROUND_ROBIN = SmoothWeightedRoundRobin::new;
     private static final LoadBalancer.Factory LEAST_REQUESTS = LeastRequests::create;
 
     private Policies() {
@@ -18,8 +17,9 @@ public final class Policies {
     public static LoadBalancer.Factory factory(LbPolicy policy) {
         Objects.requireNonNull(policy, "policy");
         return switch (policy.kind()) {
-            case ROUND_ROBIN -> ROUND_ROBIN;
-            case WEIGHTED_ROUND_ROBIN -> WEIGHTED_ROUND_ROBIN;
+            // One weighted algorithm under both names: pools created with weighted-round-robin
+            // before round-robin honoured weights keep working, and their Raft entries decode.
+            case ROUND_ROBIN, WEIGHTED_ROUND_ROBIN -> ROUND_ROBIN;
             case LEAST_REQUESTS -> LEAST_REQUESTS;
             case CONSISTENT_HASH -> new LoadBalancer.Factory() {
                 @Override

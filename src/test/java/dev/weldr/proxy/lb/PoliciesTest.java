@@ -17,8 +17,12 @@ class PoliciesTest {
 
     @Test
     void shouldBuildTheBalancerOfEachKind() {
+        assertInstanceOf(Rotation.class, Policies.factory(LbPolicy.ROUND_ROBIN).create(servers));
+        assertInstanceOf(Rotation.class, build(new LbPolicy(Kind.WEIGHTED_ROUND_ROBIN, null, null)));
+        servers.get(0).weight = 2;
         assertInstanceOf(RoundRobin.class, Policies.factory(LbPolicy.ROUND_ROBIN).create(servers));
-        assertInstanceOf(SmoothWeightedRoundRobin.class, build(new LbPolicy(Kind.WEIGHTED_ROUND_ROBIN, null, null)));
+        assertInstanceOf(RoundRobin.class, build(new LbPolicy(Kind.WEIGHTED_ROUND_ROBIN, null, null)));
+        servers.get(0).weight = 1;
         assertInstanceOf(LeastRequests.class, build(new LbPolicy(Kind.LEAST_REQUESTS, null, null)));
         assertInstanceOf(ConsistentHash.class, build(new LbPolicy(Kind.CONSISTENT_HASH, HashOn.CLIENT_ADDRESS, null)));
     }
