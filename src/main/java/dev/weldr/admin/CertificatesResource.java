@@ -97,7 +97,7 @@ public class CertificatesResource {
         if (!CertificateName.valid(name)) {
             throw ApiException.badRequest(CertificateName.RULE);
         }
-        return route.run(new LeaderRoute.Call("PUT", "/certificates/" + name, body, authorization, forwardedBy), () -> {
+        return route.run(new LeaderRoute.Call("PUT", LeaderRoute.path("certificates", name), body, authorization, forwardedBy), () -> {
             // Checked on the leader, which seals the key with its store key.
             JsonNode node = Bodies.object(body, "{\"chain\": \"-----BEGIN CERTIFICATE-----...\", \"key\": \"-----BEGIN PRIVATE KEY-----...\"}",
                     FIELDS, "a certificate has a chain and a key");
@@ -127,7 +127,7 @@ public class CertificatesResource {
         if (!CertificateName.valid(name)) {
             throw new ApiException(404, "not_found", "certificate " + name + " does not exist");
         }
-        return route.run(new LeaderRoute.Call("DELETE", "/certificates/" + name, null, authorization, forwardedBy),
+        return route.run(new LeaderRoute.Call("DELETE", LeaderRoute.path("certificates", name), null, authorization, forwardedBy),
                 () -> service.submit(new PoolCommand.DeleteCertificate(name)).thenApply(outcome -> {
                     if (outcome.result() == Outcome.Result.NOT_FOUND) {
                         throw new ApiException(404, "not_found", "certificate " + name + " does not exist");

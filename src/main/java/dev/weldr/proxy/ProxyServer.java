@@ -66,6 +66,7 @@ public class ProxyServer {
     ProxyStats stats;
     @Inject
     CertificateStore certificates;
+    @Inject
     MeterRegistry meters;
 
     private EventLoopGroup group;
