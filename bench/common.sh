@@ -40,7 +40,7 @@ weldr_in_front() { # jar [java options...]: starts weldr with its defaults, wait
   # (WELDR_NAME, default weldr, names its data directory and log, so that several can run side by side)
   local jar=$1 raft name=${WELDR_NAME:-weldr}; shift
   WP=$(freeport); WA=$(freeport); raft=$(freeport)
-  java "$@" -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$raft" \
+  WELDR_PROXY_TLS_PORT=0 java "$@" -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$raft" \
     -Dweldr.raft.data-dir="$WORK/data-$name" -jar "$jar" > "$WORK/$name.log" 2>&1 & PIDS+=($!)
   WELDR_PID=$!
   until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WA/q/health/ready")" = 200 ]; do sleep 0.05; done

@@ -138,7 +138,7 @@ HAPROXY_PID=$!
 WP=$(freeport); WA=$(freeport); WR=$(freeport)
 start_weldr() { # data dir
   # shellcheck disable=SC2086
-  java $WELDR_JAVA_OPTS -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
+  WELDR_PROXY_TLS_PORT=0 java $WELDR_JAVA_OPTS -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
        -Dweldr.raft.data-dir="$1" -jar "$JAR" > "$WORK/weldr.log" 2>&1 & PIDS+=($!)
   WELDR_PID=$!
 }
@@ -153,7 +153,7 @@ start_other() { # name jar java-options...: another weldr beside the first, same
   local name=$1 jar=$2 port admin raft; shift 2
   port=$(freeport); admin=$(freeport); raft=$(freeport)
   # shellcheck disable=SC2086
-  java $WELDR_JAVA_OPTS "$@" -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$port" -Dquarkus.http.port="$admin" \
+  WELDR_PROXY_TLS_PORT=0 java $WELDR_JAVA_OPTS "$@" -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$port" -Dquarkus.http.port="$admin" \
        -Dweldr.raft.port="$raft" -Dweldr.raft.data-dir="$WORK/$name-data" -jar "$jar" > "$WORK/$name.log" 2>&1 & PIDS+=($!)
   printf -v "${name^^}_PID" %s $!
   printf -v "${name^^}_PORT" %s "$port"

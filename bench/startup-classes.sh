@@ -34,7 +34,7 @@ for jar in pathlib.Path(sys.argv[1]).glob("weldr-*.jar"):
 EOF
 
 ADMIN=$(freeport)
-java -Xlog:class+load=info:file="$WORK/classes.log" \
+WELDR_PROXY_TLS_PORT=0 java -Xlog:class+load=info:file="$WORK/classes.log" \
   -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$(freeport)" -Dquarkus.http.port="$ADMIN" \
   -Dweldr.raft.port="$(freeport)" -Dweldr.raft.data-dir="$WORK/data" \
   -jar "$WORK/app/quarkus-run.jar" > "$WORK/weldr.log" 2>&1 &

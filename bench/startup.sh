@@ -22,7 +22,7 @@ start_once() { # jar -> milliseconds from launch to ready
   local admin proxy raft data pid t0 ms
   admin=$(freeport); proxy=$(freeport); raft=$(freeport); data=$(mktemp -d "$WORK/data.XXXXXX")
   t0=$(date +%s%N)
-  java -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$proxy" -Dquarkus.http.port="$admin" \
+  WELDR_PROXY_TLS_PORT=0 java -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$proxy" -Dquarkus.http.port="$admin" \
        -Dweldr.raft.port="$raft" -Dweldr.raft.data-dir="$data" -jar "$1" > "$WORK/weldr.log" 2>&1 &
   pid=$!; PIDS+=("$pid")
   until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$admin/q/health/ready")" = 200 ]; do

@@ -219,7 +219,7 @@ run_node() {
         "${ULIMITS[@]}" \
         -v "$VOLUME:/data" \
         -e WELDR_ADMIN_TOKEN="$TOKEN" \
-        -e WELDR_PROXY_PORT="$PROXY" -e QUARKUS_HTTP_PORT="$ADMIN" -e WELDR_RAFT_PORT="$RAFT" \
+        -e WELDR_PROXY_PORT="$PROXY" -e WELDR_PROXY_TLS_PORT=0 -e QUARKUS_HTTP_PORT="$ADMIN" -e WELDR_RAFT_PORT="$RAFT" \
         "$IMAGE" >/dev/null
 }
 
@@ -281,7 +281,7 @@ pass "stopped on SIGTERM (exit code $exit_code), container removed"
 # No token: one line, non-zero exit code.
 set +e
 out=$(timeout 90 podman --runtime runc --cgroup-manager cgroupfs run --name "${CONTAINERS[2]}" --network host "${ULIMITS[@]}" \
-    -e WELDR_PROXY_PORT="$PROXY" -e QUARKUS_HTTP_PORT="$ADMIN" -e WELDR_RAFT_PORT="$RAFT" \
+    -e WELDR_PROXY_PORT="$PROXY" -e WELDR_PROXY_TLS_PORT=0 -e QUARKUS_HTTP_PORT="$ADMIN" -e WELDR_RAFT_PORT="$RAFT" \
     -e WELDR_RAFT_DATA_DIR=/tmp/data "$IMAGE" 2>&1)
 rc=$?
 set -e
@@ -325,7 +325,7 @@ for i in 0 1 2; do
         -v "${MEMBER_VOLUMES[$i]}:/data" \
         -e WELDR_ADMIN_TOKEN="$TOKEN" \
         -e WELDR_RAFT_HOST="weldr-$i.$DOMAIN" -e WELDR_RAFT_PORT="${RAFT_PORTS[$i]}" -e WELDR_RAFT_PEERS="$PEERS" \
-        -e QUARKUS_HTTP_PORT="${ADMIN_PORTS[$i]}" -e WELDR_PROXY_PORT="${PROXY_PORTS[$i]}" \
+        -e QUARKUS_HTTP_PORT="${ADMIN_PORTS[$i]}" -e WELDR_PROXY_PORT="${PROXY_PORTS[$i]}" -e WELDR_PROXY_TLS_PORT=0 \
         "$IMAGE" >/dev/null
 done
 

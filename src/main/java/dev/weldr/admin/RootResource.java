@@ -24,6 +24,7 @@ public class RootResource {
                     new Link("add-server", "/servers", "POST"),
                     new Link("pools", "/pools", "GET"),
                     new Link("routes", "/routes", "GET"),
+                    new Link("certificates", "/certificates", "GET"),
                     new Link("cluster", "/cluster", "GET"),
                     new Link("stats", "/stats", "GET"),
                     new Link("stats-detail", "/stats/detail", "GET"),

@@ -1,5 +1,6 @@
 package dev.weldr.config;
 
+import dev.weldr.tls.CertificateName;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -33,6 +34,16 @@ public class ConfigCheck {
         port("quarkus.http.port", adminPort);
         port("weldr.proxy.port", config.proxy().port());
         port("weldr.raft.port", config.raft().port());
+        port("weldr.proxy.tls-port", config.proxy().tlsPort());
+        positive("weldr.tls.handshake-timeout", config.tls().handshakeTimeout());
+        String certificate = config.tls().defaultCertificate().orElse("");
+        if (!certificate.isEmpty() && !CertificateName.valid(certificate)) {
+            throw new InvalidConfigException("weldr.tls.default-certificate", CertificateName.RULE);
+        }
+        if (config.tls().storeKey().isPresent() && config.tls().storeKey().get().length() < 16) {
+            throw new InvalidConfigException("weldr.tls.store-key",
+                    "must be at least 16 characters (e.g. the output of openssl rand -hex 32)");
+        }
         if (config.proxy().eventLoops() < 0 || config.proxy().eventLoops() > 1024) {
             throw new InvalidConfigException("weldr.proxy.event-loops",
                     "must be 0 (one per core) or a number of event loops up to 1024, not " + config.proxy().eventLoops());

@@ -31,6 +31,8 @@ public interface WeldrConfig {
 
     Timeout timeout();
 
+    Tls tls();
+
     interface Proxy {
         /** Address the data plane listens on. */
         @WithDefault("0.0.0.0")
@@ -56,6 +58,11 @@ public interface WeldrConfig {
         @WithDefault("off")
         String accessLog();
 
+        /** Port of the HTTPS listener (same address, loops and routes as the plain one); 0 picks a free port. */
+        @WithName("tls-port")
+        @WithDefault("8443")
+        int tlsPort();
+
         /**
          * Client connections this node keeps open at most (HAProxy's {@code maxconn}); past it a new
          * one is closed at once. 0 derives it from the open-files limit, leaving room for a backend
@@ -64,6 +71,27 @@ public interface WeldrConfig {
         @WithName("max-connections")
         @WithDefault("0")
         int maxConnections();
+    }
+
+    interface Tls {
+        /**
+         * Name of the certificate served to a client whose server name (SNI) no certificate
+         * covers, or that sends none. Unset: such a handshake is refused with {@code unrecognized_name}.
+         */
+        @WithName("default-certificate")
+        Optional<String> defaultCertificate();
+
+        /**
+         * A secret that encrypts private keys where they are stored (the Raft log and snapshots),
+         * with AES-256-GCM; every node of a cluster needs the same. Unset: keys are stored as PEM.
+         */
+        @WithName("store-key")
+        Optional<String> storeKey();
+
+        /** Time a client has to send its ClientHello and to complete the TLS handshake. */
+        @WithName("handshake-timeout")
+        @WithDefault("10s")
+        Duration handshakeTimeout();
     }
 
     interface Raft {

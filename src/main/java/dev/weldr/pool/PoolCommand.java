@@ -36,4 +36,11 @@ public sealed interface PoolCommand {
      */
     record RegisterNode(String nodeId, String adminUrl) implements PoolCommand {
     }
+
+    /** Adds a certificate, or replaces the certificate of the same name. */
+    record PutCertificate(Certificate certificate) implements PoolCommand {
+    }
+
+    record DeleteCertificate(String name) implements PoolCommand {
+    }
 }

@@ -10,7 +10,7 @@ import java.util.TreeMap;
 
 /**
  * The desired state every replica holds: named pools of servers, routes to them, and where each
- * node's admin API answers. Every replica builds the same sequence of topologies by applying the
+ * node's admin API answers, and the certificates the HTTPS listener serves. Every replica builds the same sequence of topologies by applying the
  * same commands through {@link #apply(PoolCommand)}, the one pure function shared by the leader
  * and the followers. Immutable; the default pool always exists.
  */
@@ -25,28 +25,41 @@ public final class Topology {
     public static final int MAX_ROUTES = 10_000;
 
     public static final Topology EMPTY = new Topology(0,
-            Map.of(Pool.DEFAULT, Pool.of(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of())), List.of(), Map.of());
+            Map.of(Pool.DEFAULT, Pool.of(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of())), List.of(), Map.of(), Map.of());
 
     private final long appliedIndex;
     private final Map<String, Pool> pools;
     private final List<Route> routes;
     private final Map<String, String> nodes;
+    private final Map<String, Certificate> certificates;
 
-    private Topology(long appliedIndex, Map<String, Pool> pools, List<Route> routes, Map<String, String> nodes) {
+    private Topology(long appliedIndex, Map<String, Pool> pools, List<Route> routes, Map<String, String> nodes,
+                     Map<String, Certificate> certificates) {
         this.appliedIndex = appliedIndex;
         this.pools = Collections.unmodifiableMap(pools);
         this.routes = List.copyOf(routes);
         this.nodes = Collections.unmodifiableMap(nodes);
+        this.certificates = Collections.unmodifiableMap(certificates);
     }
 
     /** A topology as a snapshot holds it. */
     public static Topology of(long appliedIndex, Collection<Pool> pools, List<Route> routes, Map<String, String> nodes) {
+        return of(appliedIndex, pools, routes, nodes, List.of());
+    }
+
+    /** A topology as a snapshot holds it, with its certificates. */
+    public static Topology of(long appliedIndex, Collection<Pool> pools, List<Route> routes, Map<String, String> nodes,
+                              Collection<Certificate> certificates) {
         Map<String, Pool> map = new LinkedHashMap<>();
         for (Pool p : pools) {
             map.put(p.name(), p);
         }
         map.putIfAbsent(Pool.DEFAULT, EMPTY.defaultPool());
-        return new Topology(appliedIndex, map, routes, new TreeMap<>(nodes));
+        Map<String, Certificate> certs = new TreeMap<>();
+        for (Certificate c : certificates) {
+            certs.put(c.name(), c);
+        }
+        return new Topology(appliedIndex, map, routes, new TreeMap<>(nodes), certs);
     }
 
     /** The Raft log index of the last command applied (0 for the empty topology). */
@@ -76,8 +89,13 @@ public final class Topology {
         return nodes;
     }
 
+    /** The certificates by name; the same map object until a certificate command changes it. */
+    public Map<String, Certificate> certificates() {
+        return certificates;
+    }
+
     public Topology withIndex(long index) {
-        return new Topology(index, pools, routes, nodes);
+        return new Topology(index, pools, routes, nodes, certificates);
     }
 
     /** Applies one command; never throws for a well-formed command, and never changes this topology. */
@@ -143,7 +161,7 @@ public final class Topology {
             }
             Map<String, Pool> next = new LinkedHashMap<>(pools);
             next.remove(c.name());
-            return new Outcome(new Topology(appliedIndex, next, routes, nodes), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, next, routes, nodes, certificates), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.PutRoute c) {
             if (!pools.containsKey(c.route().pool())) {
@@ -154,19 +172,32 @@ public final class Topology {
                 return refused(Outcome.Result.TOO_MANY);
             }
             next.add(c.route());
-            return new Outcome(new Topology(appliedIndex, pools, next, nodes), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.DeleteRoute c) {
             List<Route> next = new ArrayList<>(routes);
             if (!next.removeIf(r -> r.name().equals(c.name()))) {
                 return refused(Outcome.Result.NOT_FOUND);
             }
-            return new Outcome(new Topology(appliedIndex, pools, next, nodes), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.RegisterNode c) {
             Map<String, String> next = new TreeMap<>(nodes);
             next.put(c.nodeId(), c.adminUrl());
-            return new Outcome(new Topology(appliedIndex, pools, routes, next), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, pools, routes, next, certificates), Outcome.Result.APPLIED, null);
+        }
+        if (command instanceof PoolCommand.PutCertificate c) {
+            Map<String, Certificate> next = new TreeMap<>(certificates);
+            next.put(c.certificate().name(), c.certificate());
+            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, next), Outcome.Result.APPLIED, null);
+        }
+        if (command instanceof PoolCommand.DeleteCertificate c) {
+            if (!certificates.containsKey(c.name())) {
+                return refused(Outcome.Result.NOT_FOUND);
+            }
+            Map<String, Certificate> next = new TreeMap<>(certificates);
+            next.remove(c.name());
+            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, next), Outcome.Result.APPLIED, null);
         }
         throw new IllegalArgumentException("unknown command " + command);
     }
@@ -178,14 +209,14 @@ public final class Topology {
     private Topology withPool(Pool pool) {
         Map<String, Pool> next = new LinkedHashMap<>(pools);
         next.put(pool.name(), pool);
-        return new Topology(appliedIndex, next, routes, nodes);
+        return new Topology(appliedIndex, next, routes, nodes, certificates);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof Topology t && t.appliedIndex == appliedIndex
                 && List.copyOf(t.pools.values()).equals(List.copyOf(pools.values()))
-                && t.routes.equals(routes) && t.nodes.equals(nodes);
+                && t.routes.equals(routes) && t.nodes.equals(nodes) && t.certificates.equals(certificates);
     }
 
     @Override
@@ -195,6 +226,7 @@ public final class Topology {
 
     @Override
     public String toString() {
-        return "Topology{index=" + appliedIndex + ", pools=" + pools.values() + ", routes=" + routes + ", nodes=" + nodes + "}";
+        return "Topology{index=" + appliedIndex + ", pools=" + pools.values() + ", routes=" + routes + ", nodes=" + nodes
+                + ", certificates=" + certificates.keySet() + "}";
     }
 }

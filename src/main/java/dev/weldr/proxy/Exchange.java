@@ -290,7 +290,7 @@ final class Exchange implements RequestKey {
     private void writeHead() {
         headHeld = false;
         String client = front.clientAddress();
-        Heads.request(loop.writing(Heads.requestBound(request, client)), request, client, upgrade);
+        Heads.request(loop.writing(Heads.requestBound(request, client)), request, client, upgrade, front.secure);
         conn.write(loop.written());
         front.flushLater(conn.channel);
     }

@@ -35,6 +35,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     private static final int READ_AHEAD = 64 * 1024;
 
     private final Loop loop;
+    /** The client came through the HTTPS listener. */
+    final boolean secure;
     Channel channel;
     private ChannelHandlerContext ctx;
     private String clientAddress;
@@ -78,9 +80,10 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     private long timerDueNanos;
     private final Runnable expire = this::expire;
 
-    FrontConnection(Loop loop, ClientTimeouts timeouts) {
+    FrontConnection(Loop loop, ClientTimeouts timeouts, boolean secure) {
         this.loop = loop;
         this.timeouts = timeouts;
+        this.secure = secure;
     }
 
     @Override

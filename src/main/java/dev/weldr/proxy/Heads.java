@@ -26,6 +26,7 @@ final class Heads {
     private static final byte[] LIST = ", ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] X_FORWARDED_FOR = "x-forwarded-for: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] X_FORWARDED_PROTO_HTTP = "x-forwarded-proto: http\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] X_FORWARDED_PROTO_HTTPS = "x-forwarded-proto: https\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] X_FORWARDED_HOST = "x-forwarded-host: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] UPGRADE_WEBSOCKET = "connection: upgrade\r\nupgrade: websocket\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DATE = "date: ".getBytes(StandardCharsets.US_ASCII);
@@ -53,8 +54,16 @@ final class Heads {
                 + (h.authorityStart >= 0 ? h.authorityEnd - h.authorityStart : 0);
     }
 
-    /** The client's request made ready for a backend (always HTTP/1.1, kept alive), written to {@code out}. */
+    /** The request of a client of the plain listener made ready for a backend. */
     static void request(ByteBuf out, HttpHead h, String clientAddress, boolean upgrade) {
+        request(out, h, clientAddress, upgrade, false);
+    }
+
+    /**
+     * The client's request made ready for a backend (always HTTP/1.1, kept alive), written to
+     * {@code out}; {@code secure}: it came over TLS (X-Forwarded-Proto: https).
+     */
+    static void request(ByteBuf out, HttpHead h, String clientAddress, boolean upgrade, boolean secure) {
         byte[] b = h.b;
         if (h.authorityStart < 0) {
             out.writeBytes(b, h.methodStart, h.targetEnd - h.methodStart).writeBytes(HTTP_1_1);
@@ -100,7 +109,7 @@ final class Heads {
             list(out, h, HopByHop.X_FORWARDED_FOR, forwardedFor);
         }
         out.writeCharSequence(clientAddress, StandardCharsets.ISO_8859_1);
-        out.writeBytes(CRLF).writeBytes(X_FORWARDED_PROTO_HTTP);
+        out.writeBytes(CRLF).writeBytes(secure ? X_FORWARDED_PROTO_HTTPS : X_FORWARDED_PROTO_HTTP);
         if (h.hostStart >= 0) {
             out.writeBytes(X_FORWARDED_HOST).writeBytes(b, h.hostStart, h.hostEnd - h.hostStart).writeBytes(CRLF);
         }

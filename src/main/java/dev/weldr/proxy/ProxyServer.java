@@ -2,6 +2,7 @@ package dev.weldr.proxy;
 
 import dev.weldr.config.ListenFailure;
 import dev.weldr.config.WeldrConfig;
+import dev.weldr.tls.CertificateStore;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -19,6 +20,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SniHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -53,6 +55,8 @@ public class ProxyServer {
     private static final Logger LOG = Logger.getLogger(ProxyServer.class);
     /** How long a backend connection waits in the idle cache. */
     static final long BACKEND_IDLE_MS = 30_000;
+    /** A ClientHello larger than this is refused before it is buffered whole (browsers send under 2 KiB). */
+    static final int MAX_CLIENT_HELLO = 16 * 1024;
 
     @Inject
     WeldrConfig config;
@@ -61,10 +65,14 @@ public class ProxyServer {
     @Inject
     ProxyStats stats;
     @Inject
+    CertificateStore certificates;
+    @Inject
     MeterRegistry meters;
 
     private EventLoopGroup group;
     private Channel listener;
+    private Channel tlsListener;
+    private volatile int tlsPort = -1;
     private AccessLog accessLog;
     private volatile int port = -1;
     /** Client connections open now, of at most {@link #maxConnections}. */
@@ -110,7 +118,7 @@ public class ProxyServer {
                 .childHandler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new FrontConnection(loops.get(ch.eventLoop()), clientTimeouts));
+                        ch.pipeline().addLast(new FrontConnection(loops.get(ch.eventLoop()), clientTimeouts, false));
                     }
                 });
         try {
@@ -121,6 +129,28 @@ public class ProxyServer {
             throw ListenFailure.of("proxy (weldr.proxy.port)", config.proxy().host(), config.proxy().port(), e);
         }
         port = ((InetSocketAddress) listener.localAddress()).getPort();
+        // The HTTPS listener: the same loops and exchanges behind Netty's SNI handler, which picks
+        // the certificate's context from the ClientHello and puts that context's SslHandler in its place.
+        // Its own gate (a handler of one listener), counting against the same cap.
+        CertificateStore sni = ClientProxy.unwrap(certificates);
+        long handshakeMs = config.tls().handshakeTimeout().toMillis();
+        ServerBootstrap tls = bootstrap.clone().handler(new Gate()).childHandler(new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(
+                        new SniHandler(sni, MAX_CLIENT_HELLO, handshakeMs),
+                        new FrontConnection(loops.get(ch.eventLoop()), clientTimeouts, true));
+            }
+        });
+        try {
+            tlsListener = tls.bind(new InetSocketAddress(config.proxy().host(), config.proxy().tlsPort())).sync().channel();
+        } catch (Exception e) {
+            listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw ListenFailure.of("HTTPS (weldr.proxy.tls-port)", config.proxy().host(), config.proxy().tlsPort(), e);
+        }
+        tlsPort = ((InetSocketAddress) tlsListener.localAddress()).getPort();
+        LOG.infof("HTTPS listening on %s:%d", config.proxy().host(), tlsPort);
         LOG.infof("proxy listening on %s:%d (%d event loops on %s, up to %d idle backend connections each,"
                         + " up to %d client connections)",
                 config.proxy().host(), port, instances, epoll ? "epoll" : "NIO", maxIdle, maxConnections);
@@ -131,6 +161,10 @@ public class ProxyServer {
 
     void stop(@Observes ShutdownEvent event) {
         port = -1;
+        tlsPort = -1;
+        if (tlsListener != null) {
+            tlsListener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
         if (listener != null) {
             listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
@@ -235,6 +269,11 @@ public class ProxyServer {
     /** The port the proxy listens on, or -1 while it does not listen. */
     public int port() {
         return port;
+    }
+
+    /** The port the HTTPS listener listens on, or -1 while it does not listen. */
+    public int tlsPort() {
+        return tlsPort;
     }
 
     public boolean listening() {

@@ -45,6 +45,10 @@ public final class CommandCodec {
             n.put("op", "delete-route").put("name", c.name());
         } else if (command instanceof PoolCommand.RegisterNode c) {
             n.put("op", "register-node").put("node", c.nodeId()).put("admin", c.adminUrl());
+        } else if (command instanceof PoolCommand.PutCertificate c) {
+            n.put("op", "put-certificate").set("certificate", TopologyJson.certificate(c.certificate()));
+        } else if (command instanceof PoolCommand.DeleteCertificate c) {
+            n.put("op", "delete-certificate").put("name", c.name());
         } else {
             throw new IllegalArgumentException("cannot encode " + command);
         }
@@ -73,6 +77,8 @@ public final class CommandCodec {
                 case "put-route" -> new PoolCommand.PutRoute(TopologyJson.route(n.required("route")));
                 case "delete-route" -> new PoolCommand.DeleteRoute(text(n, "name"));
                 case "register-node" -> new PoolCommand.RegisterNode(text(n, "node"), text(n, "admin"));
+                case "put-certificate" -> new PoolCommand.PutCertificate(TopologyJson.certificate(n.required("certificate")));
+                case "delete-certificate" -> new PoolCommand.DeleteCertificate(text(n, "name"));
                 default -> throw new CorruptEntryException("unknown op '" + op + "'");
             };
         } catch (IOException | IllegalArgumentException | NullPointerException e) {

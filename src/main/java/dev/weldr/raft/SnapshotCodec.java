@@ -3,6 +3,7 @@ package dev.weldr.raft;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weldr.pool.Certificate;
 import dev.weldr.pool.Pool;
 import dev.weldr.pool.Route;
 import dev.weldr.pool.Server;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +46,9 @@ public final class SnapshotCodec {
         topology.routes().forEach(r -> routes.add(TopologyJson.route(r)));
         ObjectNode nodes = root.putObject("nodes");
         topology.nodes().forEach(nodes::put);
+        // Absent from snapshots written before certificates existed, which therefore still load.
+        ArrayNode certificates = root.putArray("certificates");
+        topology.certificates().values().forEach(c -> certificates.add(TopologyJson.certificate(c)));
         try {
             return JSON.writeValueAsBytes(root);
         } catch (IOException e) {
@@ -68,15 +73,24 @@ public final class SnapshotCodec {
             root.path("routes").forEach(r -> routes.add(TopologyJson.route(r)));
             Map<String, String> nodes = new TreeMap<>();
             root.path("nodes").fields().forEachRemaining(e -> nodes.put(e.getKey(), e.getValue().asText()));
-            return Topology.of(root.required("appliedIndex").asLong(), pools, routes, nodes);
+            List<Certificate> certificates = new ArrayList<>();
+            root.path("certificates").forEach(c -> certificates.add(TopologyJson.certificate(c)));
+            return Topology.of(root.required("appliedIndex").asLong(), pools, routes, nodes, certificates);
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new IOException("the snapshot cannot be read: " + e.getMessage(), e);
         }
     }
 
-    /** Writes the file through a temporary name so that a crash never leaves half a snapshot. */
+    /**
+     * Writes the file through a temporary name so that a crash never leaves half a snapshot. The
+     * file is the owner's only: it holds the certificates' private keys.
+     */
     public static void write(Topology topology, Path dir) throws IOException {
         Path tmp = dir.resolve(FILE + ".tmp");
+        Files.deleteIfExists(tmp);
+        if (Files.getFileStore(dir).supportsFileAttributeView("posix")) {
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
         Files.write(tmp, toBytes(topology));
         Files.move(tmp, dir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }

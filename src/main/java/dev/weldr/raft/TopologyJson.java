@@ -3,6 +3,7 @@ package dev.weldr.raft;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weldr.pool.Certificate;
 import dev.weldr.pool.HealthCheckSpec;
 import dev.weldr.pool.LbPolicy;
 import dev.weldr.pool.Limits;
@@ -49,6 +50,18 @@ final class TopologyJson {
     static Route route(JsonNode n) {
         return new Route(n.required("name").asText(), n.path("host").asText(""), n.path("pathPrefix").asText("/"),
                 n.required("pool").asText());
+    }
+
+    static ObjectNode certificate(Certificate c) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("name", c.name());
+        n.put("chain", c.chain());
+        n.put("key", c.key());
+        return n;
+    }
+
+    static Certificate certificate(JsonNode n) {
+        return new Certificate(n.required("name").asText(), n.required("chain").asText(), n.required("key").asText());
     }
 
     static ObjectNode settings(PoolSettings s) {

@@ -48,6 +48,10 @@ class ConfigErrorIT {
             "weldr.ha.mode, hot",
             "weldr.raft.peers, not-a-peer",
             "quarkus.http.host, 0.0.0.0",
+            "weldr.proxy.tls-port, 70000",
+            "weldr.tls.handshake-timeout, 0s",
+            "weldr.tls.store-key, too-short",
+            "weldr.tls.default-certificate, Not A Name",
     })
     void shouldRefuseToStartWithOneLineNamingTheKey(String key, String value) throws Exception {
         try (WeldrProcess node = WeldrProcess.create("bad-config", data, Map.of(key, value))) {
@@ -57,7 +61,7 @@ class ConfigErrorIT {
     }
 
     @ParameterizedTest(name = "{0} taken")
-    @CsvSource({"weldr.proxy.port", "quarkus.http.port", "weldr.raft.port"})
+    @CsvSource({"weldr.proxy.port", "quarkus.http.port", "weldr.raft.port", "weldr.proxy.tls-port"})
     void shouldRefuseToStartWithOneLineNamingAPortThatIsTaken(String key) throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              WeldrProcess node = WeldrProcess.create("port-taken", data, Map.of(key, Integer.toString(taken.getLocalPort())))) {

@@ -55,6 +55,7 @@ public final class WeldrProcess implements AutoCloseable {
         props.put("quarkus.http.port", Integer.toString(adminPort));
         props.put("weldr.proxy.host", "127.0.0.1");
         props.put("weldr.proxy.port", Integer.toString(proxyPort));
+        props.put("weldr.proxy.tls-port", Integer.toString(freePort()));
         props.put("weldr.raft.host", "127.0.0.1");
         props.put("weldr.raft.port", Integer.toString(raftPort));
         props.put("weldr.raft.data-dir", dataDir.toString());
@@ -91,6 +92,11 @@ public final class WeldrProcess implements AutoCloseable {
 
     public String proxy() {
         return "http://127.0.0.1:" + proxyPort;
+    }
+
+    /** The port of the node's HTTPS listener. */
+    public int tlsPort() {
+        return Integer.parseInt(props.get("weldr.proxy.tls-port"));
     }
 
     /**

@@ -90,6 +90,11 @@ final class RawHttp implements Closeable {
         return connect(port, -1, -1);
     }
 
+    /** Over a socket already connected (a TLS socket after its handshake). */
+    static RawHttp over(Socket socket) throws IOException {
+        return new RawHttp(socket);
+    }
+
     /**
      * With small socket buffers (a value &gt; 0) the kernel holds little of what the client
      * writes or has not read yet; a value set before connecting also turns off autotuning.
