@@ -123,31 +123,18 @@ final class RecordingBackend implements AutoCloseable {
 
     private static void readChunked(InputStream in) throws IOException {
         while (true) {
-            String line = readLine(in);
+            String line = ResettingBackend.readLine(in);
             int semicolon = line.indexOf(';');
             int size = Integer.parseInt((semicolon < 0 ? line : line.substring(0, semicolon)).trim(), 16);
             if (size == 0) {
-                while (!readLine(in).isEmpty()) {
+                while (!ResettingBackend.readLine(in).isEmpty()) {
                     // trailer lines: recorded, nothing to do with them
                 }
                 return;
             }
             in.readNBytes(size);
-            readLine(in);
+            ResettingBackend.readLine(in);
         }
-    }
-
-    private static String readLine(InputStream in) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        for (int b = in.read(); b != '\n'; b = in.read()) {
-            if (b < 0) {
-                throw new IOException("closed");
-            }
-            if (b != '\r') {
-                sb.append((char) b);
-            }
-        }
-        return sb.toString();
     }
 
     int port() {

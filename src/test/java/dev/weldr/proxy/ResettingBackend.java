@@ -74,7 +74,8 @@ final class ResettingBackend implements AutoCloseable {
         }
     }
 
-    private static String readLine(InputStream in) throws IOException {
+    /** One line of a head, without its CR LF (or bare LF); an IOException at the end of the stream. */
+    static String readLine(InputStream in) throws IOException {
         StringBuilder sb = new StringBuilder();
         for (int b = in.read(); b != '\n'; b = in.read()) {
             if (b < 0) {
