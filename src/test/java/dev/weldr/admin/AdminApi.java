@@ -52,6 +52,15 @@ public final class AdminApi {
         assertEquals(List.of(), pool(), "the pool should be empty");
     }
 
+    /** Waits until this node is ready, then deletes every route and every pool but the default one. */
+    static void removeRoutesAndPools() {
+        awaitReady();
+        List<String> routes = given().get("/routes").then().statusCode(200).extract().jsonPath().getList("routes.name");
+        routes.forEach(n -> given().delete("/routes/" + n).then().statusCode(204));
+        List<String> pools = given().get("/pools").then().statusCode(200).extract().jsonPath().getList("pools.name");
+        pools.stream().filter(n -> !n.equals("default")).forEach(n -> given().delete("/pools/" + n).then().statusCode(204));
+    }
+
     static void awaitReady() {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (given().get("/q/health/ready").statusCode() != 200) {

@@ -1,7 +1,6 @@
 package dev.weldr.admin;
 
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.path.json.JsonPath;
 import io.restassured.response.ValidatableResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,12 +30,7 @@ class AdminInputTest {
     @BeforeEach
     @AfterEach
     void clean() {
-        AdminApi.awaitReady();
-        JsonPath routes = given().get("/routes").then().statusCode(200).extract().jsonPath();
-        routes.<String>getList("routes.name").forEach(n -> given().delete("/routes/" + n).then().statusCode(204));
-        JsonPath pools = given().get("/pools").then().statusCode(200).extract().jsonPath();
-        pools.<String>getList("pools.name").stream().filter(n -> !n.equals("default"))
-                .forEach(n -> given().delete("/pools/" + n).then().statusCode(204));
+        AdminApi.removeRoutesAndPools();
         leader = given().get("/cluster").then().statusCode(200).extract().jsonPath().getString("leader");
     }
 
