@@ -2,6 +2,8 @@ package dev.weldr.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weldr.cluster.PoolService;
+import dev.weldr.pool.HostName;
+import dev.weldr.pool.Hsts;
 import dev.weldr.pool.Outcome;
 import dev.weldr.pool.PoolCommand;
 import dev.weldr.pool.Route;
@@ -22,6 +24,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -38,19 +41,20 @@ public class RoutesResource {
     private static final String NAME = "[a-z0-9][a-z0-9_-]{0,62}";
     /** Longer than any request line weldr takes (8 KB) makes no sense; nginx has no limit of its own. */
     static final int MAX_PREFIX = 1024;
-    /** A DNS name's limit. */
-    static final int MAX_HOST = 253;
-    private static final Set<String> FIELDS = Set.of("host", "pathPrefix", "pool");
+    private static final Set<String> FIELDS = Set.of("host", "pathPrefix", "pool", "httpsRedirect", "hsts");
+    private static final Set<String> HSTS_FIELDS = Set.of("maxAge", "includeSubDomains", "preload");
 
     @Inject
     PoolService service;
     @Inject
     LeaderRoute route;
 
-    public record RouteView(String name, String host, String pathPrefix, String pool, List<Link> links) {
+    /** {@code hsts}: null when the route sends no Strict-Transport-Security. */
+    public record RouteView(String name, String host, String pathPrefix, String pool, boolean httpsRedirect, Hsts hsts,
+                            List<Link> links) {
         static RouteView of(Route r) {
             String href = "/routes/" + r.name();
-            return new RouteView(r.name(), r.host(), r.pathPrefix(), r.pool(),
+            return new RouteView(r.name(), r.host(), r.pathPrefix(), r.pool(), r.httpsRedirect(), r.hsts(),
                     List.of(new Link("self", href, "GET"), new Link("replace", href, "PUT"), new Link("remove", href, "DELETE")));
         }
     }
@@ -76,9 +80,12 @@ public class RoutesResource {
     @PUT
     @Path("/{name}")
     @Consumes(MediaType.WILDCARD)
-    @Operation(summary = "Create or replace a route: {\"host\": \"api.example.com\", \"pathPrefix\": \"/v1\", \"pool\": \"api\"}")
+    @Operation(summary = "Create or replace a route: {\"host\": \"api.example.com\", \"pathPrefix\": \"/v1\", \"pool\": \"api\"}",
+            description = "Optional: \"httpsRedirect\": true answers a request on the plain listener with 308 to the same"
+                    + " path and query over HTTPS; \"hsts\": {\"maxAge\": 31536000, \"includeSubDomains\": false,"
+                    + " \"preload\": false} adds Strict-Transport-Security to the answers on the HTTPS listener.")
     @APIResponse(responseCode = "200", description = "The route as stored")
-    @APIResponse(responseCode = "400", description = "Bad JSON, host or prefix, or a pool that does not exist")
+    @APIResponse(responseCode = "400", description = "Bad JSON, host, prefix or HSTS policy, or a pool that does not exist")
     public CompletionStage<Response> put(@PathParam("name") String name, String body,
                                          @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                          @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
@@ -86,10 +93,10 @@ public class RoutesResource {
             throw ApiException.badRequest("a route name is 1 to 63 lower-case letters, digits, '-' or '_'");
         }
         JsonNode node = Bodies.object(body, "{\"pathPrefix\": \"/api\", \"pool\": \"api\"}", FIELDS,
-                "a route has a host, a pathPrefix and a pool");
+                "a route has a host, a pathPrefix, a pool, httpsRedirect and hsts");
         String host = Bodies.text(node, "host", false);
-        if (host != null && !host.isEmpty() && (host.length() > MAX_HOST || !host.matches("[A-Za-z0-9.-]+"))) {
-            throw ApiException.badRequest("host must be a host name without port (at most " + MAX_HOST + " characters), or empty for any host");
+        if (host != null && !host.isEmpty() && !HostName.valid(host)) {
+            throw ApiException.badRequest("host must be a host name without port (at most " + HostName.MAX + " characters), or empty for any host");
         }
         String prefix = Bodies.text(node, "pathPrefix", false);
         if (prefix != null && (!prefix.startsWith("/") || prefix.length() > MAX_PREFIX || !visibleAscii(prefix))) {
@@ -97,7 +104,8 @@ public class RoutesResource {
                     + " characters with no space nor control character, as a request target has");
         }
         String pool = Bodies.text(node, "pool", true);
-        Route r = new Route(name, host, prefix, pool);
+        Boolean redirect = Bodies.bool(node, "httpsRedirect");
+        Route r = new Route(name, host, prefix, pool, redirect != null && redirect, hsts(node.get("hsts")));
         return route.run(new LeaderRoute.Call("PUT", LeaderRoute.path("routes", name), body, authorization, forwardedBy),
                 () -> service.submit(new PoolCommand.PutRoute(r)).thenApply(outcome -> {
                     if (outcome.result() == Outcome.Result.NO_SUCH_POOL) {
@@ -128,6 +136,39 @@ public class RoutesResource {
                     }
                     return Response.noContent().build();
                 }));
+    }
+
+    /** The HSTS policy of a route's body; null when it has none. */
+    private static Hsts hsts(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw ApiException.badRequest("hsts must be an object, e.g. {\"maxAge\": 31536000, \"includeSubDomains\": false}");
+        }
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String field = names.next();
+            if (!HSTS_FIELDS.contains(field)) {
+                throw ApiException.badRequest("unknown field 'hsts." + field + "'; hsts has a maxAge, includeSubDomains and preload");
+            }
+        }
+        JsonNode age = node.get("maxAge");
+        if (age == null || age.isNull()) {
+            // No default: a browser keeps the policy for that long, so an operator says how long.
+            throw ApiException.badRequest("hsts.maxAge is required (seconds; 31536000 is a year, 0 tells browsers to forget the policy)");
+        }
+        if (!age.isIntegralNumber() || !age.canConvertToLong() || age.asLong() < 0 || age.asLong() > Hsts.MAX_AGE) {
+            throw ApiException.badRequest("hsts.maxAge must be a whole number of seconds from 0 to " + Hsts.MAX_AGE);
+        }
+        Boolean sub = Bodies.bool(node, "includeSubDomains");
+        Boolean preload = Bodies.bool(node, "preload");
+        Hsts hsts = new Hsts(age.asLong(), sub != null && sub, preload != null && preload);
+        if (hsts.preload() && (!hsts.includeSubDomains() || hsts.maxAge() < Hsts.PRELOAD_MIN_AGE)) {
+            // hstspreload.org refuses such a header: asking for preload with it is a mistake.
+            throw ApiException.badRequest("hsts.preload needs includeSubDomains and a maxAge of at least "
+                    + Hsts.PRELOAD_MIN_AGE + " (a year), as hstspreload.org requires");
+        }
+        return hsts;
     }
 
     /** Characters a request target can hold as they are: 0x21 to 0x7E. */

@@ -35,6 +35,12 @@ public class ConfigCheck {
         port("weldr.proxy.port", config.proxy().port());
         port("weldr.raft.port", config.raft().port());
         port("weldr.proxy.tls-port", config.proxy().tlsPort());
+        if (config.proxy().publicTlsPort().isPresent()) {
+            int p = config.proxy().publicTlsPort().getAsInt();
+            if (p < 1 || p > 65535) {
+                throw new InvalidConfigException("weldr.proxy.public-tls-port", "must be a port from 1 to 65535, not " + p);
+            }
+        }
         positive("weldr.tls.handshake-timeout", config.tls().handshakeTimeout());
         String certificate = config.tls().defaultCertificate().orElse("");
         if (!certificate.isEmpty() && !CertificateName.valid(certificate)) {

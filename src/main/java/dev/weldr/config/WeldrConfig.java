@@ -7,6 +7,7 @@ import io.smallrye.config.WithName;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * weldr's static configuration: what a node needs to start. Everything that changes at run
@@ -62,6 +63,14 @@ public interface WeldrConfig {
         @WithName("tls-port")
         @WithDefault("8443")
         int tlsPort();
+
+        /**
+         * The port clients reach the HTTPS listener on, which a route's redirect to HTTPS names
+         * (none when 443). Unset: {@code tls-port}. A VIP or a Kubernetes Service that maps 443 to
+         * {@code tls-port} makes them differ.
+         */
+        @WithName("public-tls-port")
+        OptionalInt publicTlsPort();
 
         /**
          * Client connections this node keeps open at most (HAProxy's {@code maxconn}); past it a new

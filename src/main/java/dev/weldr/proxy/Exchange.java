@@ -32,6 +32,10 @@ final class Exchange implements RequestKey {
     /** The client's connection may carry another request after this one. */
     final boolean keepAlive;
     PoolTable pool;
+    /** The route's Strict-Transport-Security line for this answer (over HTTPS only, RFC 6797 §7.2); null for none. */
+    private byte[] hsts;
+    /** weldr answered with the route's redirect to HTTPS: the answer the route asked for, not a failure. */
+    private boolean redirected;
     Backend backend;
     /** The backend whose in-flight count this exchange holds. */
     private Backend holding;
@@ -100,7 +104,9 @@ final class Exchange implements RequestKey {
     // ---- a request arrives ------------------------------------------------------------------
 
     void start() {
-        pool = loop.registry.table().route(request);
+        RoutingTable.Target route = loop.registry.table().route(request);
+        pool = route.pool;
+        hsts = front.secure ? route.hsts : null;
         if (request.hasTransferEncoding && !request.onlyChunked) {
             // RFC 9112 §6.1: a transfer coding the proxy does not understand. Reading on would let
             // the body be taken for the next request, so the connection is closed after the answer.
@@ -118,6 +124,10 @@ final class Exchange implements RequestKey {
         // connection is ready for the body, or a final answer (and a closed connection) instead.
         // RFC 9110 §10.1.1: an HTTP/1.0 client's expectation is ignored (it sends its body anyway).
         expectsContinue = hasBody && request.expectContinue && !http10;
+        if (route.httpsRedirect && !front.secure && HttpsRedirect.applies(request)) {
+            redirect();
+            return;
+        }
         upgrade = request.method == HttpHead.GET && request.upgradeWebSocket && request.connectionUpgrade;
         if (upgrade && hasBody) {
             // The bytes after a WebSocket handshake are the new protocol's: a body there would
@@ -346,8 +356,8 @@ final class Exchange implements RequestKey {
         }
         closeAfter |= close;
         responseStarted = true;
-        ByteBuf out = loop.writing(Heads.responseBound(resp) + Math.max(0, wholeBody));
-        Heads.response(out, resp, chunkedOut, connectionHeader(close), null, loop.date);
+        ByteBuf out = loop.writing(Heads.responseBound(resp) + (hsts == null ? 0 : hsts.length) + Math.max(0, wholeBody));
+        Heads.response(out, resp, chunkedOut, connectionHeader(close), null, hsts, loop.date);
         if (wholeBody > 0) {
             // One write for head and body.
             out.writeBytes(in, wholeBody);
@@ -507,10 +517,45 @@ final class Exchange implements RequestKey {
 
     /** weldr answers itself. A request body nobody will read is drained, so the connection can go on. */
     void answer(int code, String text) {
+        if (!ownAnswer()) {
+            return;
+        }
+        status = code;
+        front.write(Heads.text(front.channel.alloc(), code, text, connectionHeader(closeAfter), hsts, loop.date));
+        bodyBytes = text.length();
+        answered();
+    }
+
+    /**
+     * The route redirects plain HTTP: 308 (which, unlike 301, keeps the method and body, as
+     * Traefik's permanent redirectScheme does) to the same host, path and query over HTTPS. No
+     * byte goes to a backend.
+     */
+    private void redirect() {
+        int hostEnd = HttpsRedirect.hostEnd(request);
+        if (hostEnd < 0) {
+            closeAfter = true;
+            answer(400, "400 Bad Request: the host is neither a host name nor an IP address, so there is no HTTPS URL to redirect to\n");
+            return;
+        }
+        if (hasBody && (request.chunked || request.contentLength > HttpsRedirect.MAX_DISCARDED)) {
+            closeAfter = true;
+        }
+        if (!ownAnswer()) {
+            return;
+        }
+        redirected = true;
+        status = 308;
+        front.write(Heads.redirect(front.channel.alloc(), request, hostEnd, loop.httpsPort, connectionHeader(closeAfter), loop.date));
+        answered();
+    }
+
+    /** weldr is to answer instead of a backend: false when it is too late for it. */
+    private boolean ownAnswer() {
         ownAnswer = true;
         loop.unwatch(this);
         if (done || responseStarted) {
-            return;
+            return false;
         }
         if (expectsContinue && !continued) {
             // The client holds its body back until told to continue: it will not come, so the
@@ -520,10 +565,12 @@ final class Exchange implements RequestKey {
         if (!keepAlive) {
             closeAfter = true;
         }
-        status = code;
         responseStarted = true;
-        front.write(Heads.text(front.channel.alloc(), code, text, connectionHeader(closeAfter), loop.date));
-        bodyBytes = text.length();
+        return true;
+    }
+
+    /** weldr's own answer is written: it goes out, and the connection carries on or closes. */
+    private void answered() {
         front.flushNow();
         finished(false);
         front.answered(this);
@@ -531,7 +578,8 @@ final class Exchange implements RequestKey {
 
     /**
      * The client's answer is complete, or was cut: counted once, whatever happened on the way.
-     * {@code whole}: the client got a backend's whole answer (a weldr error page or a cut body is a failure).
+     * {@code whole}: the client got a backend's whole answer (a weldr error page or a cut body is a
+     * failure, a route's redirect is not).
      */
     private void finished(boolean whole) {
         if (done) {
@@ -539,7 +587,7 @@ final class Exchange implements RequestKey {
         }
         done = true;
         release();
-        loop.stats.clientDone(loop.index, backend, status, whole && !ownAnswer, startNanos);
+        loop.stats.clientDone(loop.index, backend, status, whole && !ownAnswer || redirected, startNanos);
         log(status);
     }
 

@@ -125,6 +125,15 @@ final class Heads {
      * connection; {@code upgradeTo}: the protocol of an accepted upgrade, or null.
      */
     static void response(ByteBuf out, HttpHead h, boolean chunked, int connection, String upgradeTo, HttpDate date) {
+        response(out, h, chunked, connection, upgradeTo, null, date);
+    }
+
+    /**
+     * {@code hsts}: the route's Strict-Transport-Security line, or null. It replaces the backend's
+     * own (two would disagree, and a browser heeds only the first: RFC 6797 §8.1), as HAProxy's
+     * {@code http-response set-header} and Caddy's {@code header} do.
+     */
+    static void response(ByteBuf out, HttpHead h, boolean chunked, int connection, String upgradeTo, byte[] hsts, HttpDate date) {
         byte[] b = h.b;
         out.writeBytes(STATUS_1_1).writeBytes(b, h.statusStart, h.statusEnd - h.statusStart).writeBytes(CRLF);
         int via = -1;
@@ -138,9 +147,12 @@ final class Heads {
                 if (!h.hasTransferEncoding && h.status != 204) {
                     line(out, h, i);
                 }
-            } else if (!HopByHop.isHopByHop(kind)) {
+            } else if (!HopByHop.isHopByHop(kind) && (hsts == null || !isHsts(h, i))) {
                 line(out, h, i);
             }
+        }
+        if (hsts != null) {
+            out.writeBytes(hsts);
         }
         via(out, h, via);
         if (!h.dated) {
@@ -158,21 +170,57 @@ final class Heads {
         out.writeBytes(CRLF);
     }
 
-    /** At most how many bytes {@link #response} writes (the upgrade's protocol comes from the head). */
+    private static boolean isHsts(HttpHead h, int i) {
+        int s = h.at[4 * i];
+        return h.equalsIgnoreCase(s, h.at[4 * i + 1], "strict-transport-security");
+    }
+
+    /** At most how many bytes {@link #response} writes (the upgrade's protocol comes from the head), HSTS line aside. */
     static int responseBound(HttpHead h) {
         return 2 * h.length + 2 * h.count + 256;
     }
 
     /** An answer of weldr's own: a short plain-text body, with Via and Date like any other. */
     static ByteBuf text(ByteBufAllocator alloc, int status, String text, int connection, HttpDate date) {
+        return text(alloc, status, text, connection, null, date);
+    }
+
+    /** {@code hsts}: the route's Strict-Transport-Security line, or null. */
+    static ByteBuf text(ByteBufAllocator alloc, int status, String text, int connection, byte[] hsts, HttpDate date) {
         byte[] body = text.getBytes(StandardCharsets.UTF_8);
-        ByteBuf out = alloc.directBuffer(256 + body.length);
+        ByteBuf out = alloc.directBuffer(256 + body.length + (hsts == null ? 0 : hsts.length));
         out.writeCharSequence("HTTP/1.1 " + status + " " + HttpResponseStatus.valueOf(status).reasonPhrase()
                 + "\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: " + body.length + "\r\n", StandardCharsets.ISO_8859_1);
+        if (hsts != null) {
+            out.writeBytes(hsts);
+        }
         via(out, null, -1);
         out.writeBytes(DATE).writeBytes(date.bytes()).writeBytes(CRLF);
         connection(out, connection);
         return out.writeBytes(CRLF).writeBytes(body);
+    }
+
+    /**
+     * A 308 to {@code https://}, the request's host (its bytes {@code hostStart} to {@code hostEnd}, a
+     * port left out), {@code :port} unless 443, and the request's path and query as they came. No
+     * body: a client follows the Location, and a HEAD answer could have none anyway.
+     */
+    static ByteBuf redirect(ByteBufAllocator alloc, HttpHead h, int hostEnd, int port, int connection, HttpDate date) {
+        ByteBuf out = alloc.directBuffer(256 + hostEnd - h.hostStart + h.targetEnd - h.targetStart);
+        out.writeCharSequence("HTTP/1.1 308 Permanent Redirect\r\nlocation: https://", StandardCharsets.ISO_8859_1);
+        out.writeBytes(h.b, h.hostStart, hostEnd - h.hostStart);
+        if (port != 443) {
+            out.writeByte(':').writeCharSequence(Integer.toString(port), StandardCharsets.ISO_8859_1);
+        }
+        if (h.targetNeedsSlash()) {
+            out.writeByte('/');
+        }
+        out.writeBytes(h.b, h.targetStart, h.targetEnd - h.targetStart).writeBytes(CRLF);
+        out.writeCharSequence("content-length: 0\r\n", StandardCharsets.ISO_8859_1);
+        via(out, null, -1);
+        out.writeBytes(DATE).writeBytes(date.bytes()).writeBytes(CRLF);
+        connection(out, connection);
+        return out.writeBytes(CRLF);
     }
 
     static ByteBuf continueHead() {

@@ -66,6 +66,11 @@ final class Loop {
 
     /** Where each request is logged; null when the access log is off (the default). Set before the loop serves. */
     AccessLog accessLog;
+    /**
+     * The port an HTTPS redirect names: the one clients reach the HTTPS listener on. Known once
+     * that listener is bound (with {@code tls-port} 0), after the plain one already serves.
+     */
+    volatile int httpsPort;
 
     Loop(int index, EventLoop eventLoop, Class<? extends Channel> channelType, BackendRegistry registry, ProxyStats stats,
          long connectTimeoutMs, long readTimeoutMs, long writeTimeoutMs, long idleTimeoutMs, int maxIdle) {

@@ -150,6 +150,8 @@ public class ProxyServer {
             throw ListenFailure.of("HTTPS (weldr.proxy.tls-port)", config.proxy().host(), config.proxy().tlsPort(), e);
         }
         tlsPort = ((InetSocketAddress) tlsListener.localAddress()).getPort();
+        int redirectPort = config.proxy().publicTlsPort().orElse(tlsPort);
+        loops.values().forEach(loop -> loop.httpsPort = redirectPort);
         LOG.infof("HTTPS listening on %s:%d", config.proxy().host(), tlsPort);
         LOG.infof("proxy listening on %s:%d (%d event loops on %s, up to %d idle backend connections each,"
                         + " up to %d client connections)",

@@ -77,9 +77,12 @@ public class ProxyStats {
         backend.failed.increment(loop);
     }
 
-    /** A client request is complete: counted once, whatever happened on the way. */
-    void clientDone(int loop, Backend backend, int status, boolean answeredByBackend, long startNanos) {
-        if (answeredByBackend) {
+    /**
+     * A client request is complete: counted once, whatever happened on the way. {@code success}: a
+     * backend's whole answer, or the redirect to HTTPS its route asked for.
+     */
+    void clientDone(int loop, Backend backend, int status, boolean success, long startNanos) {
+        if (success) {
             clientSuccess.increment(loop);
         } else {
             clientFailed.increment(loop);

@@ -1,5 +1,6 @@
 package dev.weldr.proxy;
 
+import dev.weldr.pool.Hsts;
 import dev.weldr.pool.Route;
 
 import java.nio.charset.StandardCharsets;
@@ -20,8 +21,11 @@ final class RouteIndex {
 
     private static final byte[] SLASH = {'/'};
 
-    /** The pools the routes name, by slot: what a lookup answers. */
-    final List<String> pools;
+    /**
+     * What a lookup answers, by slot: a pool and what the route does besides (routes that agree
+     * on all of it share a slot).
+     */
+    final List<Slot> slots;
     /** The tries of the routes naming a host, in an open-addressing table keyed by the host's bytes. */
     private final byte[][] hosts;
     private final Node[] hostTries;
@@ -29,8 +33,12 @@ final class RouteIndex {
     /** The routes of any host; null when there are none. */
     private final Node anyHost;
 
-    private RouteIndex(List<String> pools, byte[][] hosts, Node[] hostTries, Node anyHost) {
-        this.pools = pools;
+    /** A route's pool and options: what requests matching it get. */
+    record Slot(String pool, boolean httpsRedirect, Hsts hsts) {
+    }
+
+    private RouteIndex(List<Slot> slots, byte[][] hosts, Node[] hostTries, Node anyHost) {
+        this.slots = slots;
         this.hosts = hosts;
         this.hostTries = hostTries;
         this.mask = hosts.length - 1;
@@ -38,7 +46,7 @@ final class RouteIndex {
     }
 
     static RouteIndex of(List<Route> routes) {
-        Map<String, Integer> slots = new LinkedHashMap<>();
+        Map<Slot, Integer> slots = new LinkedHashMap<>();
         Map<String, Node> byHost = new LinkedHashMap<>();
         Node any = null;
         for (Route r : routes) {
@@ -48,7 +56,7 @@ final class RouteIndex {
                 // A request's path is Latin-1 bytes without query or fragment: this route matches none.
                 continue;
             }
-            int slot = slots.computeIfAbsent(r.pool(), p -> slots.size());
+            int slot = slots.computeIfAbsent(new Slot(r.pool(), r.httpsRedirect(), r.hsts()), p -> slots.size());
             Node trie;
             if (host.length == 0) {
                 trie = any == null ? any = new Node(new byte[0]) : any;
@@ -72,7 +80,7 @@ final class RouteIndex {
         return new RouteIndex(List.copyOf(slots.keySet()), hosts, tries, any);
     }
 
-    /** The slot of the pool of this request's route; -1 when no route matches (the default pool). */
+    /** The slot of this request's route; -1 when no route matches (the default pool). */
     int find(HttpHead h) {
         byte[] b;
         int s;

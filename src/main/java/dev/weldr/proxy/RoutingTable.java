@@ -1,10 +1,12 @@
 package dev.weldr.proxy;
 
+import dev.weldr.pool.Hsts;
 import dev.weldr.pool.Pool;
 import dev.weldr.pool.PoolSettings;
 import dev.weldr.pool.Route;
 import dev.weldr.pool.Topology;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -14,13 +16,29 @@ final class RoutingTable {
     private static final PoolTable NO_POOL = new PoolTable(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of(), 0);
     static final RoutingTable EMPTY = new RoutingTable(Topology.EMPTY, Map.of(), null);
 
+    /** What a request's route gives it: its pool, and what weldr does itself for the route. */
+    static final class Target {
+        final PoolTable pool;
+        /** A request on the plain listener gets a 308 to HTTPS instead of a backend. */
+        final boolean httpsRedirect;
+        /** The Strict-Transport-Security line (CR LF included) of the answers over HTTPS; null for none. */
+        final byte[] hsts;
+
+        Target(PoolTable pool, boolean httpsRedirect, Hsts hsts) {
+            this.pool = pool;
+            this.httpsRedirect = httpsRedirect;
+            this.hsts = hsts == null ? null
+                    : ("strict-transport-security: " + hsts.value() + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        }
+    }
+
     private final Map<String, PoolTable> pools;
     private final List<Route> routes;
     /** Null when there are no routes: every request goes to the default pool. */
     private final RouteIndex index;
-    /** The table of each pool the index answers, by slot. */
-    private final PoolTable[] routed;
-    private final PoolTable defaultPool;
+    /** What each slot of the index answers. */
+    private final Target[] routed;
+    private final Target defaultPool;
 
     /**
      * {@code previous}: the table this one replaces, whose route index is kept when the routes
@@ -36,11 +54,12 @@ final class RoutingTable {
         } else {
             index = RouteIndex.of(routes);
         }
-        routed = new PoolTable[index == null ? 0 : index.pools.size()];
+        routed = new Target[index == null ? 0 : index.slots.size()];
         for (int i = 0; i < routed.length; i++) {
-            routed[i] = orNoPool(pools.get(index.pools.get(i)));
+            RouteIndex.Slot slot = index.slots.get(i);
+            routed[i] = new Target(orNoPool(pools.get(slot.pool())), slot.httpsRedirect(), slot.hsts());
         }
-        defaultPool = orNoPool(pools.get(Pool.DEFAULT));
+        defaultPool = new Target(orNoPool(pools.get(Pool.DEFAULT)), false, null);
     }
 
     private static PoolTable orNoPool(PoolTable t) {
@@ -52,8 +71,8 @@ final class RoutingTable {
         return pools.get(name);
     }
 
-    /** The table of the pool for this request; never null. No string is made of the request. */
-    PoolTable route(HttpHead request) {
+    /** What this request's route gives it; never null. No string is made of the request. */
+    Target route(HttpHead request) {
         if (index == null) {
             return defaultPool;
         }

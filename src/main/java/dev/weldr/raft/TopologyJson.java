@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.weldr.pool.Certificate;
 import dev.weldr.pool.HealthCheckSpec;
+import dev.weldr.pool.Hsts;
 import dev.weldr.pool.LbPolicy;
 import dev.weldr.pool.Limits;
 import dev.weldr.pool.OutlierSpec;
@@ -44,12 +45,24 @@ final class TopologyJson {
         n.put("host", r.host());
         n.put("pathPrefix", r.pathPrefix());
         n.put("pool", r.pool());
+        // Written only when set: a route without them is the same record as before they existed.
+        if (r.httpsRedirect()) {
+            n.put("httpsRedirect", true);
+        }
+        if (r.hsts() != null) {
+            n.putObject("hsts").put("maxAge", r.hsts().maxAge())
+                    .put("includeSubDomains", r.hsts().includeSubDomains()).put("preload", r.hsts().preload());
+        }
         return n;
     }
 
+    /** A route as written by this version or by one before route options existed (no redirect, no HSTS). */
     static Route route(JsonNode n) {
+        JsonNode hsts = n.path("hsts");
         return new Route(n.required("name").asText(), n.path("host").asText(""), n.path("pathPrefix").asText("/"),
-                n.required("pool").asText());
+                n.required("pool").asText(), n.path("httpsRedirect").asBoolean(false),
+                hsts.isObject() ? new Hsts(hsts.required("maxAge").asLong(), hsts.path("includeSubDomains").asBoolean(false),
+                        hsts.path("preload").asBoolean(false)) : null);
     }
 
     static ObjectNode certificate(Certificate c) {

@@ -123,6 +123,6 @@ class RouteIndexTest {
 
     private static String pool(RouteIndex index, HttpHead head) {
         int slot = index.find(head);
-        return slot < 0 ? DEFAULT : index.pools.get(slot);
+        return slot < 0 ? DEFAULT : index.slots.get(slot).pool();
     }
 }

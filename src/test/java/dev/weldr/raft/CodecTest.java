@@ -1,6 +1,7 @@
 package dev.weldr.raft;
 
 import dev.weldr.pool.HealthCheckSpec;
+import dev.weldr.pool.Hsts;
 import dev.weldr.pool.LbPolicy;
 import dev.weldr.pool.Limits;
 import dev.weldr.pool.OutlierSpec;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -46,6 +48,8 @@ class CodecTest {
                 new PoolCommand.CreatePool("api", HASHED), new PoolCommand.CreatePool("plain", PoolSettings.DEFAULTS),
                 new PoolCommand.UpdatePool("api", PoolSettings.DEFAULTS), new PoolCommand.DeletePool("api"),
                 new PoolCommand.PutRoute(new Route("r", "shop.example", "/cart", "api")), new PoolCommand.DeleteRoute("r"),
+                new PoolCommand.PutRoute(new Route("s", "shop.example", "/", "api", true, new Hsts(63072000, true, true))),
+                new PoolCommand.PutRoute(new Route("t", "", "/", "api", false, new Hsts(0, false, false))),
                 new PoolCommand.RegisterNode("10.0.0.1:8688", "http://10.0.0.1:8687"))) {
             assertEquals(command, CommandCodec.decode(ByteBuffer.wrap(CommandCodec.encode(command))));
         }
@@ -74,6 +78,33 @@ class CodecTest {
         assertEquals(HASHED, read.pool("api").settings());
         assertEquals("http://10.0.0.2:8687", read.nodes().get("10.0.0.2:8688"));
         assertFalse(Files.exists(dir.resolve(SnapshotCodec.FILE + ".tmp")));
+    }
+
+    @Test
+    void shouldReadARouteWrittenBeforeRouteOptionsExistedWithoutRedirectNorHsts() throws Exception {
+        // The exact bytes the previous version wrote for a put-route entry.
+        byte[] old = "{\"op\":\"put-route\",\"route\":{\"name\":\"r\",\"host\":\"shop.example\",\"pathPrefix\":\"/cart\",\"pool\":\"api\"}}"
+                .getBytes(StandardCharsets.UTF_8);
+        assertEquals(new PoolCommand.PutRoute(new Route("r", "shop.example", "/cart", "api", false, null)),
+                CommandCodec.decode(ByteBuffer.wrap(old)));
+        assertArrayEquals(old, CommandCodec.encode(new PoolCommand.PutRoute(new Route("r", "shop.example", "/cart", "api"))),
+                "a route without options is written as before");
+        byte[] snapshot = ("{\"format\":2,\"appliedIndex\":7,\"pools\":[{\"name\":\"default\",\"settings\":"
+                + new String(TopologyJson.JSON.writeValueAsBytes(TopologyJson.settings(PoolSettings.DEFAULTS)), StandardCharsets.UTF_8)
+                + ",\"servers\":[]}],\"routes\":[{\"name\":\"r\",\"host\":\"\",\"pathPrefix\":\"/\",\"pool\":\"default\"}],"
+                + "\"nodes\":{}}").getBytes(StandardCharsets.UTF_8);
+        Topology read = SnapshotCodec.fromBytes(snapshot);
+        assertEquals(List.of(new Route("r", "", "/", Pool.DEFAULT, false, null)), read.routes());
+    }
+
+    @Test
+    void shouldKeepRouteOptionsInASnapshot(@TempDir Path dir) throws Exception {
+        Route redirect = new Route("shop", "shop.example", "/", Pool.DEFAULT, true, new Hsts(31536000, true, false));
+        Route hstsOnly = new Route("api", "", "/api", Pool.DEFAULT, false, new Hsts(300, false, false));
+        Topology t = Topology.of(3, List.of(Pool.of(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of(A))),
+                List.of(redirect, hstsOnly), Map.of());
+        SnapshotCodec.write(t, dir);
+        assertEquals(List.of(redirect, hstsOnly), SnapshotCodec.read(dir).routes());
     }
 
     @Test
