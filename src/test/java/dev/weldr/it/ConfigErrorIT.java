@@ -49,6 +49,8 @@ class ConfigErrorIT {
             "weldr.raft.peers, not-a-peer",
             "quarkus.http.host, 0.0.0.0",
             "weldr.proxy.tls-port, 70000",
+            "weldr.proxy.public-tls-port, 0",
+            "weldr.proxy.public-tls-port, 65536",
             "weldr.tls.handshake-timeout, 0s",
             "weldr.tls.store-key, too-short",
             "weldr.tls.default-certificate, Not A Name",

@@ -152,6 +152,46 @@ class TlsIT {
         assertFalse(again.output().contains(keyFragment(leaf)), "the key is never logged");
     }
 
+    /** The head of the answer to {@code GET /} over HTTPS with that server name, or null when it fails. */
+    static String httpsHead(WeldrProcess node, String serverName) {
+        try (SSLSocket s = TlsClient.connect(CLIENT, node.tlsPort(), serverName, true)) {
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + serverName + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            return answer.substring(0, answer.indexOf("\r\n\r\n"));
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    @Test
+    void shouldKeepARoutesRedirectAndHstsAcrossARestartAndNameThePublicTlsPort() throws Exception {
+        Path data = dir.resolve("redirect");
+        WeldrProcess node = node("tls-redirect", data, Map.of("weldr.proxy.public-tls-port", "443", "weldr.raft.snapshot-interval", "1s"));
+        WeldrProcess.await(WAIT, node::ready, "the node to lead");
+        assertEquals(200, put(node, "/certificates/shop", TestCertificates.body(TestCertificates.leaf(CA, "shop.example"))).statusCode());
+        long snapshotted = node.snapshotIndex();
+        HttpResponse<String> r = put(node, "/routes/all", "{\"pool\": \"default\", \"httpsRedirect\": true,"
+                + " \"hsts\": {\"maxAge\": 31536000, \"includeSubDomains\": true, \"preload\": true}}");
+        assertEquals(200, r.statusCode(), r.body());
+        // Behind a VIP or a Service that maps 443 to the HTTPS listener, the redirect names no port.
+        HttpResponse<String> redirect = node.proxyGet("/cart?id=7");
+        assertEquals(308, redirect.statusCode());
+        assertEquals("https://127.0.0.1/cart?id=7", redirect.headers().firstValue("location").orElse(""));
+        WeldrProcess.await(WAIT, () -> node.snapshotIndex() > snapshotted, "a snapshot with the route");
+        node.stop();
+
+        WeldrProcess again = node.again("tls-redirect-again");
+        started.add(again);
+        again.start();
+        WeldrProcess.await(WAIT, again::ready, "the restarted node to lead");
+        WeldrProcess.await(WAIT, () -> again.proxyGet("/a?b").statusCode() == 308, "the restarted node to redirect");
+        assertEquals("https://127.0.0.1/a?b", again.proxyGet("/a?b").headers().firstValue("location").orElse(""));
+        String head = httpsHead(again, "shop.example");
+        assertTrue(head != null && head.startsWith("HTTP/1.1 503")
+                && head.contains("\r\nstrict-transport-security: max-age=31536000; includeSubDomains; preload\r\n"), head);
+    }
+
     @Test
     void shouldServeACertificateUploadedToAFollowerOnEveryNodeAndAfterTheLeaderIsKilled() {
         TestCluster c = new TestCluster(dir.resolve("cluster"), 3, Map.of());

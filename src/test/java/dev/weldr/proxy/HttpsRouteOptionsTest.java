@@ -220,6 +220,15 @@ class HttpsRouteOptionsTest extends ProxyTestBase {
     }
 
     @Test
+    void shouldDocumentTheOptionsInOpenApi() {
+        io.restassured.path.json.JsonPath openapi = given().get("/q/openapi?format=json").then().statusCode(200).extract().jsonPath();
+        String put = openapi.getString("paths.'/routes/{name}'.put.description");
+        assertTrue(put != null && put.contains("httpsRedirect") && put.contains("hsts"), put);
+        Map<String, Object> view = openapi.getMap("components.schemas.RouteView.properties");
+        assertTrue(view.containsKey("httpsRedirect") && view.containsKey("hsts"), String.valueOf(view));
+    }
+
+    @Test
     void shouldRefuseBadOptionsWithA400AndChangeNothing() {
         putRoute("shop", "{\"host\": \"shop.example\", \"pool\": \"default\", \"hsts\": {\"maxAge\": 600}}").statusCode(200);
         Map<String, Object> before = given().get("/routes/shop").then().statusCode(200).extract().jsonPath().getMap("$");
