@@ -517,7 +517,7 @@ final class Exchange implements RequestKey {
 
     /** weldr answers itself. A request body nobody will read is drained, so the connection can go on. */
     void answer(int code, String text) {
-        if (!ownAnswer()) {
+        if (!beginOwnAnswer()) {
             return;
         }
         status = code;
@@ -541,7 +541,7 @@ final class Exchange implements RequestKey {
         if (hasBody && (request.chunked || request.contentLength > HttpsRedirect.MAX_DISCARDED)) {
             closeAfter = true;
         }
-        if (!ownAnswer()) {
+        if (!beginOwnAnswer()) {
             return;
         }
         redirected = true;
@@ -551,7 +551,7 @@ final class Exchange implements RequestKey {
     }
 
     /** weldr is to answer instead of a backend: false when it is too late for it. */
-    private boolean ownAnswer() {
+    private boolean beginOwnAnswer() {
         ownAnswer = true;
         loop.unwatch(this);
         if (done || responseStarted) {
