@@ -521,8 +521,8 @@ final class Exchange implements RequestKey {
             return;
         }
         status = code;
-        front.write(Heads.text(front.channel.alloc(), code, text, connectionHeader(closeAfter), hsts, loop.date));
-        bodyBytes = text.length();
+        front.write(Heads.text(front.channel.alloc(), code, text, connectionHeader(closeAfter), hsts, !head, loop.date));
+        bodyBytes = head ? 0 : text.length();
         answered();
     }
 

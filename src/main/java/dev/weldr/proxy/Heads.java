@@ -182,11 +182,16 @@ final class Heads {
 
     /** An answer of weldr's own: a short plain-text body, with Via and Date like any other. */
     static ByteBuf text(ByteBufAllocator alloc, int status, String text, int connection, HttpDate date) {
-        return text(alloc, status, text, connection, null, date);
+        return text(alloc, status, text, connection, null, true, date);
     }
 
-    /** {@code hsts}: the route's Strict-Transport-Security line, or null. */
-    static ByteBuf text(ByteBufAllocator alloc, int status, String text, int connection, byte[] hsts, HttpDate date) {
+    /**
+     * {@code hsts}: the route's Strict-Transport-Security line, or null. Without {@code withBody}
+     * (the answer to a HEAD request) the head says the length the body would have, and no byte of
+     * it follows (RFC 9110 §9.3.2): a byte after it would be read as the next response's start.
+     */
+    static ByteBuf text(ByteBufAllocator alloc, int status, String text, int connection, byte[] hsts, boolean withBody,
+            HttpDate date) {
         byte[] body = text.getBytes(StandardCharsets.UTF_8);
         ByteBuf out = alloc.directBuffer(256 + body.length + (hsts == null ? 0 : hsts.length));
         out.writeCharSequence("HTTP/1.1 " + status + " " + HttpResponseStatus.valueOf(status).reasonPhrase()
@@ -197,7 +202,8 @@ final class Heads {
         via(out, null, -1);
         out.writeBytes(DATE).writeBytes(date.bytes()).writeBytes(CRLF);
         connection(out, connection);
-        return out.writeBytes(CRLF).writeBytes(body);
+        out.writeBytes(CRLF);
+        return withBody ? out.writeBytes(body) : out;
     }
 
     /**

@@ -20,6 +20,21 @@ class NoActiveServerTest extends ProxyTestBase {
     }
 
     @Test
+    void shouldAnswerAHeadRequestWithTheLengthAndNoBodySoTheConnectionGoesOn() throws Exception {
+        try (RawHttp client = connect()) {
+            client.sendHead("HEAD /anything HTTP/1.1", "Host: weldr.test");
+            RawHttp.Head head = client.read(true).head();
+            assertEquals(503, head.status());
+            assertTrue(head.contentLength() > 0, "the length a GET's body would have: " + head.headers());
+
+            // A body byte after the HEAD answer would be read here as the start of the next response.
+            RawHttp.Response next = client.get("/anything");
+            assertEquals(503, next.status());
+            assertShortPlainText(next);
+        }
+    }
+
+    @Test
     void shouldAnswer503WhenTheOnlyServerIsDown() throws Exception {
         // Answers 500 to everything, weldr's health checks included: the checker marks it down.
         TestBackend failing = backend(TestBackend.options()
