@@ -305,6 +305,10 @@ final class Loop {
                 return;
             }
             f.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(done -> {
+                if (settled) {
+                    // Timed out: the close that ended the handshake was ours.
+                    return;
+                }
                 if (done.isSuccess()) {
                     settle(f.channel().pipeline().get(BackendConnection.class), null);
                 } else {
