@@ -13,6 +13,7 @@ import io.quarkus.runtime.configuration.DurationConverter;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -228,7 +229,9 @@ final class PoolSettingsJson {
         tls.put("serverName", s.tls().serverName());
         tls.put("ca", s.tls().ca());
         // Shown, not set: what an operator checks against the CA they meant to upload.
-        tls.put("caCertificates", s.tls().ca() == null ? java.util.List.of() : BackendTrust.describe(s.tls().ca()));
+        tls.put("caCertificates", s.tls().ca() == null ? List.of() : BackendTrust.describe(s.tls().ca()).stream()
+                .map(c -> Map.of("subject", c.subject(), "notAfter", c.notAfter().toString(), "fingerprint", c.fingerprint()))
+                .toList());
         m.put("tls", tls);
         return m;
     }
