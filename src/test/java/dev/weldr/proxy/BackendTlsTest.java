@@ -178,7 +178,8 @@ class BackendTlsTest extends ProxyTestBase {
         assertEquals(504, r.status(), r.text());
         assertEquals(1, tlsFailures("127.0.0.1:" + one.port(), "timeout"));
         assertEquals(1, tlsFailures("127.0.0.1:" + two.port(), "timeout"));
-        assertTrue(one.accepted.size() == 1 && two.accepted.size() == 1, "the TCP connections were made; the handshakes never ended");
+        await("each took one TCP connection: the handshakes were what never ended",
+                () -> one.accepted.size() == 1 && two.accepted.size() == 1);
         assertEquals(0, count("server 127.0.0.1:"), "a timeout is not a certificate to warn about: " + warnings);
     }
 
@@ -199,6 +200,12 @@ class BackendTlsTest extends ProxyTestBase {
         await("trusted, it comes back", () -> "active".equals(
                 given().get("/servers/localhost/" + backend.port()).then().extract().jsonPath().getString("state")));
         assertTrue(backend.checkSni.contains("localhost"), "the checks send SNI too: " + backend.checkSni);
+
+        patch("default", tls("\"serverName\": \"api.backend.test\"")).statusCode(200);
+        await("checked under the pool's server name, which the certificate does not hold, it goes down again", () -> "down".equals(
+                given().get("/servers/localhost/" + backend.port()).then().extract().jsonPath().getString("state")));
+        await("the down line says it was checked against that name", () -> warnings.stream().anyMatch(w ->
+                w.startsWith("server " + id + " of pool default is down") && w.contains("No subject alternative DNS name matching api.backend.test")));
     }
 
     // ---- the API ------------------------------------------------------------------------------
