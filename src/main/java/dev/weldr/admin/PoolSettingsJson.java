@@ -1,15 +1,19 @@
 package dev.weldr.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.HealthCheckSpec;
 import dev.weldr.pool.LbPolicy;
 import dev.weldr.pool.Limits;
 import dev.weldr.pool.OutlierSpec;
 import dev.weldr.pool.PoolSettings;
+import dev.weldr.tls.BackendTrust;
+import dev.weldr.tls.InvalidCertificateException;
 import io.quarkus.runtime.configuration.DurationConverter;
 
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -21,16 +25,19 @@ import java.util.Set;
  *  "hashOn": "header:X-User" | "cookie:session" | "client-address",
  *  "healthCheck": {"interval": "10s", "timeout": "2s", "path": "/", "expectedStatus": "200-299", "failures": 3, "passes": 2},
  *  "outlier": {"consecutiveFailures": 5, "count5xx": false, "baseEjection": "30s", "maxEjection": "300s", "maxEjectionPercent": 10},
- *  "limits": {"retries": 1, "maxRequests": 0}}
+ *  "limits": {"retries": 1, "maxRequests": 0},
+ *  "tls": {"verify": true, "ca": "-----BEGIN CERTIFICATE-----...", "serverName": "api.internal"}}
  * </pre>
- * Every part is optional; what is left out keeps its current (or default) value.
+ * Every part is optional; what is left out keeps its current (or default) value. {@code tls.ca}
+ * and {@code tls.serverName} are cleared with null.
  */
 final class PoolSettingsJson {
 
-    static final Set<String> FIELDS = Set.of("policy", "hashOn", "healthCheck", "outlier", "limits");
+    static final Set<String> FIELDS = Set.of("policy", "hashOn", "healthCheck", "outlier", "limits", "tls");
     private static final Set<String> HEALTH_FIELDS = Set.of("interval", "timeout", "path", "expectedStatus", "failures", "passes");
     private static final Set<String> OUTLIER_FIELDS = Set.of("consecutiveFailures", "count5xx", "baseEjection", "maxEjection", "maxEjectionPercent");
     private static final Set<String> LIMIT_FIELDS = Set.of("retries", "maxRequests");
+    private static final Set<String> TLS_FIELDS = Set.of("verify", "ca", "serverName");
 
     private PoolSettingsJson() {
     }
@@ -46,7 +53,34 @@ final class PoolSettingsJson {
             Integer max = Bodies.integer(l, "maxRequests", 0, 1_000_000);
             limits = new Limits(retries == null ? limits.retries() : retries, max == null ? limits.maxRequests() : max);
         }
-        return new PoolSettings(policy, health, outlier, limits);
+        BackendTls tls = body.has("tls") ? tls(section(body, "tls", TLS_FIELDS), base.tls()) : base.tls();
+        return new PoolSettings(policy, health, outlier, limits, tls);
+    }
+
+    /** The CA bundle is parsed here, before anything is committed: a bundle that trusts nothing is a 400. */
+    private static BackendTls tls(JsonNode t, BackendTls base) {
+        Boolean verify = Bodies.bool(t, "verify");
+        String ca = base.ca();
+        if (t.has("ca")) {
+            ca = Bodies.text(t, "ca", false);
+            if (ca != null) {
+                try {
+                    BackendTrust.caBundle(ca);
+                } catch (InvalidCertificateException e) {
+                    throw new ApiException(400, "invalid_certificate", e.getMessage());
+                }
+            }
+        }
+        String serverName = base.serverName();
+        if (t.has("serverName")) {
+            serverName = Bodies.text(t, "serverName", false);
+            String problem = serverName == null ? null : BackendTrust.serverNameProblem(serverName);
+            if (problem != null) {
+                throw ApiException.badRequest("tls.serverName " + problem);
+            }
+            serverName = serverName == null ? null : serverName.toLowerCase(Locale.ROOT);
+        }
+        return new BackendTls(verify != null ? verify : base.verify(), ca, serverName);
     }
 
     private static LbPolicy policy(JsonNode body, LbPolicy base) {
@@ -190,6 +224,15 @@ final class PoolSettingsJson {
                 "baseEjection", o.baseEjection().toMillis() + "ms", "maxEjection", o.maxEjection().toMillis() + "ms",
                 "maxEjectionPercent", o.maxEjectionPercent()));
         m.put("limits", Map.of("retries", s.limits().retries(), "maxRequests", s.limits().maxRequests()));
+        Map<String, Object> tls = new LinkedHashMap<>();
+        tls.put("verify", s.tls().verify());
+        tls.put("serverName", s.tls().serverName());
+        tls.put("ca", s.tls().ca());
+        // Shown, not set: what an operator checks against the CA they meant to upload.
+        tls.put("caCertificates", s.tls().ca() == null ? List.of() : BackendTrust.describe(s.tls().ca()).stream()
+                .map(c -> Map.of("subject", c.subject(), "notAfter", c.notAfter().toString(), "fingerprint", c.fingerprint()))
+                .toList());
+        m.put("tls", tls);
         return m;
     }
 }

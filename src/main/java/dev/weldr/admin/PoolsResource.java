@@ -31,7 +31,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
-/** Named pools, their settings (policy, health checks, outlier detection, limits) and their servers. */
+/** Named pools, their settings (policy, health checks, outlier detection, limits, backend TLS) and their servers. */
 @Path("/pools")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "pools", description = "Named pools of servers; /servers is the pool named default")
@@ -77,14 +77,15 @@ public class PoolsResource {
     @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Create a pool: {\"name\": \"api\", \"policy\": \"least-requests\", ...}")
     @APIResponse(responseCode = "201", description = "Created")
-    @APIResponse(responseCode = "400", description = "Bad JSON, name or settings")
+    @APIResponse(responseCode = "400", description = "Bad JSON, name or settings; invalid_certificate for a tls.ca that holds no PEM certificate")
     @APIResponse(responseCode = "409", description = "A pool of that name exists")
+    @APIResponse(responseCode = "413", description = "Body over the admin limit (64 KiB)")
     public CompletionStage<Response> create(String body, @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                             @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         Set<String> allowed = new HashSet<>(PoolSettingsJson.FIELDS);
         allowed.add("name");
         JsonNode node = Bodies.object(body, "{\"name\": \"api\", \"policy\": \"round-robin\"}", allowed,
-                "a pool has a name, a policy, hashOn, healthCheck, outlier and limits");
+                "a pool has a name, a policy, hashOn, healthCheck, outlier, limits and tls");
         String name = Bodies.text(node, "name", true);
         if (!name.matches(NAME)) {
             throw ApiException.badRequest("name must be 1 to 63 lower-case letters, digits, '-' or '_', starting with a letter or digit");
@@ -106,15 +107,18 @@ public class PoolsResource {
     @PATCH
     @Path("/{name}")
     @Consumes(MediaType.WILDCARD)
-    @Operation(summary = "Change a pool's settings; what is left out keeps its value")
+    @Operation(summary = "Change a pool's settings; what is left out keeps its value",
+            description = "e.g. {\"tls\": {\"ca\": \"<PEM>\", \"serverName\": \"api.internal\"}} to verify https:// servers"
+                    + " against a private CA under another name, or {\"tls\": {\"verify\": false}} to stop verifying them")
     @APIResponse(responseCode = "200", description = "The pool as stored")
-    @APIResponse(responseCode = "400", description = "Bad JSON or settings")
+    @APIResponse(responseCode = "400", description = "Bad JSON or settings; invalid_certificate for a tls.ca that holds no PEM certificate")
+    @APIResponse(responseCode = "413", description = "Body over the admin limit (64 KiB)")
     @APIResponse(responseCode = "404", description = "No such pool")
     public CompletionStage<Response> update(@PathParam("name") String name, String body,
                                             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                             @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         JsonNode node = Bodies.object(body, "{\"policy\": \"least-requests\"}", PoolSettingsJson.FIELDS,
-                "a pool's policy, hashOn, healthCheck, outlier and limits can be changed");
+                "a pool's policy, hashOn, healthCheck, outlier, limits and tls can be changed");
         return route.run(new LeaderRoute.Call("PATCH", LeaderRoute.path("pools", name), body, authorization, forwardedBy),
                 // Read and merged with the pool's current settings on the leader, which has applied every
                 // committed change (a follower may not have applied the pool's creation yet, and a

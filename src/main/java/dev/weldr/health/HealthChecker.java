@@ -2,11 +2,13 @@ package dev.weldr.health;
 
 import dev.weldr.cluster.PoolHolder;
 import dev.weldr.config.WeldrConfig;
+import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.HealthCheckSpec;
 import dev.weldr.pool.Pool;
 import dev.weldr.pool.Server;
 import dev.weldr.pool.ServerKey;
 import dev.weldr.pool.Topology;
+import dev.weldr.tls.BackendTrust;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
@@ -15,6 +17,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.net.TrustOptions;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -22,6 +25,7 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -34,7 +38,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * Each server of each pool is checked with its pool's settings (a setting the pool leaves unset
  * is this node's {@code weldr.health-check.*} default), starting at a random offset so that the
  * checks of a large pool are spread over the interval; {@code failures} consecutive failed checks
- * mark an active server down, {@code passes} consecutive passes bring it back.
+ * mark an active server down, {@code passes} consecutive passes bring it back. An {@code https://}
+ * server is checked with its pool's TLS setting, as the proxy talks to it: the same trust, name
+ * and SNI, the handshake within the check's timeout.
  */
 @ApplicationScoped
 public class HealthChecker {
@@ -50,7 +56,10 @@ public class HealthChecker {
     @Inject
     StatusSetter status;
 
-    private HttpClient client;
+    /** The client of plain {@code http://} checks. */
+    private HttpClient plain;
+    /** One client per distinct TLS setting, SNI and handshake bound of the checked https:// servers; guarded by checks. */
+    private final Map<TlsKey, HttpClient> tlsClients = new HashMap<>();
     private final Map<CheckKey, Check> checks = new HashMap<>();
     private volatile boolean running;
 
@@ -74,11 +83,12 @@ public class HealthChecker {
     private record CheckKey(String pool, ServerKey server) {
     }
 
+    /** What an https client is made with: Vert.x takes trust, SNI and the handshake timeout per client. */
+    private record TlsKey(BackendTls tls, boolean sni, long handshakeMs) {
+    }
+
     void start(@Observes @Priority(5) StartupEvent event) {
-        client = vertx.createHttpClient(new HttpClientOptions()
-                .setKeepAlive(false)
-                .setTrustAll(true)
-                .setVerifyHost(false));
+        plain = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
         running = true;
         holder.subscribe(this::reconcile);
     }
@@ -102,14 +112,19 @@ public class HealthChecker {
                 for (Server server : pool.servers()) {
                     CheckKey key = new CheckKey(pool.name(), server.key());
                     wanted.add(key);
+                    BackendTls tls = pool.settings().tls();
+                    String peer = BackendTrust.peerName(tls, server.host());
+                    HttpClient client = "https".equals(server.scheme())
+                            ? tlsClient(new TlsKey(tls, BackendTrust.sendsSni(peer), settings.timeoutMs())) : plain;
                     Check existing = checks.get(key);
-                    if (existing != null && existing.server.scheme().equals(server.scheme()) && existing.settings.equals(settings)) {
+                    if (existing != null && existing.server.scheme().equals(server.scheme()) && existing.settings.equals(settings)
+                            && existing.client == client && existing.peer.equals(peer)) {
                         continue;
                     }
                     if (existing != null) {
                         existing.cancel();
                     }
-                    checks.put(key, new Check(pool.name(), server, settings, existing == null || existing.counter.up()));
+                    checks.put(key, new Check(pool.name(), server, settings, client, peer, existing == null || existing.counter.up()));
                 }
             }
             checks.entrySet().removeIf(e -> {
@@ -119,7 +134,37 @@ public class HealthChecker {
                 }
                 return false;
             });
+            tlsClients.values().removeIf(c -> {
+                if (checks.values().stream().noneMatch(check -> check.client == c)) {
+                    c.close();
+                    return true;
+                }
+                return false;
+            });
         }
+    }
+
+    /** The client for a TLS setting, made when a check first needs it (where the topology is applied, off the event loops). */
+    private HttpClient tlsClient(TlsKey key) {
+        return tlsClients.computeIfAbsent(key, k -> {
+            HttpClientOptions options = new HttpClientOptions()
+                    .setKeepAlive(false)
+                    .setForceSni(k.sni())
+                    .setSslHandshakeTimeout(k.handshakeMs())
+                    .setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (k.tls().verify()) {
+                try {
+                    options.setTrustOptions(TrustOptions.wrap(BackendTrust.trust(k.tls()))).setVerifyHost(true);
+                } catch (GeneralSecurityException e) {
+                    // Checked when the setting was stored, so not expected: the JDK's trust store alone is
+                    // then used, which refuses a server only the pool's CA vouches for (never trusts more).
+                    LOG.errorf("the health checks of https:// servers cannot build their trust store: %s", e.getMessage());
+                }
+            } else {
+                options.setTrustAll(true).setVerifyHost(false);
+            }
+            return vertx.createHttpClient(options);
+        });
     }
 
     /** The check loop of one server: consecutive counts and the next timer. */
@@ -127,14 +172,19 @@ public class HealthChecker {
         final String pool;
         final Server server;
         final Settings settings;
+        final HttpClient client;
+        /** The host the check asks for: the pool's TLS server name when it has one, else the server's host. */
+        final String peer;
         final HealthCounter counter;
         private volatile boolean cancelled;
         private volatile long timer;
 
-        Check(String pool, Server server, Settings settings, boolean up) {
+        Check(String pool, Server server, Settings settings, HttpClient client, String peer, boolean up) {
             this.pool = pool;
             this.server = server;
             this.settings = settings;
+            this.client = client;
+            this.peer = peer;
             this.counter = new HealthCounter(settings.failures(), settings.passes(), up);
             timer = vertx.setTimer(1 + ThreadLocalRandom.current().nextLong(settings.intervalMs()), id -> probe());
         }
@@ -150,7 +200,7 @@ public class HealthChecker {
             }
             RequestOptions options = new RequestOptions()
                     .setMethod(HttpMethod.GET)
-                    .setHost(server.host())
+                    .setHost(peer)
                     .setPort(server.port())
                     .setSsl("https".equals(server.scheme()))
                     .setURI(settings.path())
@@ -166,9 +216,9 @@ public class HealthChecker {
                 timer = vertx.setTimer(settings.intervalMs(), id -> probe());
                 return;
             }
-            if (to != null) {
-                options.setServer(SocketAddress.inetSocketAddress(to.getPort(), to.getAddress().getHostAddress()));
-            }
+            // With an address to connect to, the host names the TLS peer (SNI, the name checked) only.
+            options.setServer(to != null ? SocketAddress.inetSocketAddress(to.getPort(), to.getAddress().getHostAddress())
+                    : SocketAddress.inetSocketAddress(server.port(), server.host()));
             // Only the status is read: the connection is closed as soon as the head is in, whatever
             // body follows (the default path is "/", which may stream or be huge). A close with unread
             // data is a reset, as HAProxy's checks end.
@@ -181,11 +231,17 @@ public class HealthChecker {
                     }))
                     .onComplete(ar -> {
                         boolean pass = ar.succeeded() && ar.result() >= settings.statusMin() && ar.result() <= settings.statusMax();
-                        record(pass, ar.succeeded() ? "HTTP " + ar.result() : String.valueOf(ar.cause().getMessage()));
+                        record(pass, ar.succeeded() ? "HTTP " + ar.result() : failure(ar.cause()));
                         if (!cancelled) {
                             timer = vertx.setTimer(settings.intervalMs(), id -> probe());
                         }
                     });
+        }
+
+        /** Why a check failed; a certificate that did not verify says so (a TLS error's own message rarely does). */
+        private String failure(Throwable cause) {
+            String tls = BackendTrust.reason(cause);
+            return tls != null ? tls + " (as " + peer + ")" : String.valueOf(cause.getMessage());
         }
 
         private void record(boolean pass, String detail) {

@@ -3,15 +3,21 @@ package dev.weldr.pool;
 import java.util.Objects;
 
 /** Everything about a pool but its servers; replicated, changed through the API. */
-public record PoolSettings(LbPolicy policy, HealthCheckSpec healthCheck, OutlierSpec outlier, Limits limits) {
+public record PoolSettings(LbPolicy policy, HealthCheckSpec healthCheck, OutlierSpec outlier, Limits limits, BackendTls tls) {
 
     public static final PoolSettings DEFAULTS =
-            new PoolSettings(LbPolicy.ROUND_ROBIN, HealthCheckSpec.DEFAULTS, OutlierSpec.DEFAULTS, Limits.DEFAULTS);
+            new PoolSettings(LbPolicy.ROUND_ROBIN, HealthCheckSpec.DEFAULTS, OutlierSpec.DEFAULTS, Limits.DEFAULTS, BackendTls.DEFAULTS);
 
     public PoolSettings {
         Objects.requireNonNull(policy, "policy");
         Objects.requireNonNull(healthCheck, "healthCheck");
         Objects.requireNonNull(outlier, "outlier");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(tls, "tls");
+    }
+
+    /** Settings with the default backend TLS (verified). */
+    public PoolSettings(LbPolicy policy, HealthCheckSpec healthCheck, OutlierSpec outlier, Limits limits) {
+        this(policy, healthCheck, outlier, limits, BackendTls.DEFAULTS);
     }
 }

@@ -8,6 +8,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A server of one pool as the data plane sees it: the desired server, this node's view of its
@@ -40,6 +41,9 @@ public final class Backend implements Endpoint {
     long readmittedAtNanos = System.nanoTime();
     final LoopCounter success = new LoopCounter();
     final LoopCounter failed = new LoopCounter();
+    /** When the last line about a TLS failure of this server was logged, if {@link #tlsWarned}. */
+    private final AtomicLong tlsWarnedAtNanos = new AtomicLong();
+    private volatile boolean tlsWarned;
     /** The {@code weldr_requests} counter this server used last. */
     ProxyStats.ByStatus lastCounter;
 
@@ -188,6 +192,19 @@ public final class Backend implements Endpoint {
 
     void retire() {
         current = false;
+    }
+
+    /** True for the one caller that may log a TLS failure of this server now: the first, then one per period. */
+    boolean mayWarnTls(long nowNanos, long periodNanos) {
+        long last = tlsWarnedAtNanos.get();
+        if (tlsWarned && nowNanos - last < periodNanos) {
+            return false;
+        }
+        if (!tlsWarnedAtNanos.compareAndSet(last, nowNanos)) {
+            return false;
+        }
+        tlsWarned = true;
+        return true;
     }
 
     boolean https() {

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 
 import java.net.InetSocketAddress;
@@ -22,6 +23,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
     final Backend backend;
     /** The address this connection went to: when the backend's name resolves elsewhere, it is not reused. */
     final InetSocketAddress address;
+    /** The client context the connection was made with (null for plain): after a change of the pool's TLS setting, it is not reused. */
+    final SslContext tls;
     Channel channel;
     private ChannelHandlerContext ctx;
     /** The exchange this connection serves; null while idle. */
@@ -50,10 +53,11 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
     private Channel toFlush;
     private Throwable failure;
 
-    BackendConnection(Loop loop, Backend backend, InetSocketAddress address) {
+    BackendConnection(Loop loop, Backend backend, InetSocketAddress address, SslContext tls) {
         this.loop = loop;
         this.backend = backend;
         this.address = address;
+        this.tls = tls;
     }
 
     @Override

@@ -2,11 +2,14 @@ package dev.weldr.proxy;
 
 import dev.weldr.cluster.PoolHolder;
 import dev.weldr.health.StatusSetter;
+import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.OutlierSpec;
 import dev.weldr.pool.Pool;
 import dev.weldr.pool.Server;
 import dev.weldr.pool.ServerKey;
 import dev.weldr.pool.Topology;
+import dev.weldr.tls.BackendTrust;
+import io.netty.handler.ssl.SslContext;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Vertx;
 import jakarta.annotation.PostConstruct;
@@ -28,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 
 /**
  * Joins the replicated topology with this node's observations (active health checks, passive
@@ -50,6 +54,12 @@ public class BackendRegistry implements StatusSetter {
     /** pool name → server → backend; replaced whole on every change. */
     private volatile Map<String, Map<ServerKey, Backend>> backends = Map.of();
     private volatile RoutingTable table = RoutingTable.EMPTY;
+    /**
+     * One client context per distinct backend TLS setting of the pools that have {@code https://}
+     * servers, built here (where Raft applies, never on an event loop) when a setting appears and
+     * shared by every event loop; a setting no pool uses any more is dropped with its context.
+     */
+    private Map<BackendTls, SslContext> clientContexts = Map.of();
 
     /** How often servers given by host name are looked up again (Envoy's strict DNS refreshes every 5 s). */
     static final long RESOLVE_EVERY_MS = 5000;
@@ -165,11 +175,41 @@ public class BackendRegistry implements StatusSetter {
             if (retired) {
                 retirements++;
             }
+            clientContexts = clientContexts(next, topology, clientContexts);
             topology = next;
             backends = fresh;
             rebuild();
             checkDescriptors(fresh);
         }
+    }
+
+    /**
+     * The contexts the pools of {@code next} need, those of {@code built} reused; and one warning
+     * per pool whose verification was just turned off (each node says it once, when it applies it).
+     */
+    private static Map<BackendTls, SslContext> clientContexts(Topology next, Topology previous, Map<BackendTls, SslContext> built) {
+        Map<BackendTls, SslContext> contexts = new HashMap<>();
+        for (Pool pool : next.pools()) {
+            BackendTls tls = pool.settings().tls();
+            Pool before = previous.pool(pool.name());
+            if (!tls.verify() && (before == null || before.settings().tls().verify())) {
+                LOG.warnf("pool %s: the TLS certificates of its https:// servers are not verified (tls.verify false):"
+                        + " anyone on the way to them can read and change its traffic; give the pool its CA (tls.ca) instead", pool.name());
+            }
+            if (contexts.containsKey(tls) || pool.servers().stream().noneMatch(s -> "https".equals(s.scheme()))) {
+                continue;
+            }
+            SslContext context = built.get(tls);
+            if (context == null) {
+                try {
+                    context = BackendTrust.clientContext(tls);
+                } catch (SSLException e) {
+                    LOG.errorf("pool %s: no TLS connection to its https:// servers can be made: %s", pool.name(), e.getMessage());
+                }
+            }
+            contexts.put(tls, context);
+        }
+        return contexts;
     }
 
     /** How many changes removed servers: each event loop then closes their cached connections. */
@@ -315,8 +355,9 @@ public class BackendRegistry implements StatusSetter {
                 }
             }
             PoolTable previous = old.pool(pool.name());
-            tables.put(pool.name(), previous != null && previous.sameAs(pool.settings(), routable, all.size())
-                    ? previous : new PoolTable(pool.name(), pool.settings(), routable, all.size()));
+            SslContext tls = clientContexts.get(pool.settings().tls());
+            tables.put(pool.name(), previous != null && previous.sameAs(pool.settings(), routable, all.size(), tls)
+                    ? previous : new PoolTable(pool.name(), pool.settings(), routable, all.size(), tls));
         }
         table = new RoutingTable(topology, tables, old);
     }

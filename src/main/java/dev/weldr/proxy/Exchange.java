@@ -195,7 +195,7 @@ final class Exchange implements RequestKey {
         if (b == null) {
             return;
         }
-        BackendConnection c = loop.takeIdle(b);
+        BackendConnection c = loop.takeIdle(b, pool);
         if (c != null) {
             send(c);
         } else {

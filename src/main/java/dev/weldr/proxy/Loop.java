@@ -1,25 +1,33 @@
 package dev.weldr.proxy;
 
 import dev.weldr.proxy.lb.LoadBalancer;
+import dev.weldr.tls.BackendTrust;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.jboss.logging.Logger;
 
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SNIServerName;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -33,6 +41,8 @@ import java.util.concurrent.TimeUnit;
  * per loop (the oldest goes when one more arrives) and at most {@code idleTimeout} each.
  */
 final class Loop {
+
+    private static final Logger LOG = Logger.getLogger(Loop.class);
 
     static final int MAX_INITIAL_LINE = 8192;
     static final int MAX_HEADER_SIZE = 16384;
@@ -53,7 +63,6 @@ final class Loop {
     final long writeTimeoutMs;
     private final long idleTimeoutNanos;
     private final int maxIdle;
-    private SslContext tls;
 
     /** This loop's balancers, one per pool table; a table is replaced whenever its pool changes. */
     private final Map<PoolTable, LoadBalancer<Backend>> balancers = new IdentityHashMap<>();
@@ -111,8 +120,12 @@ final class Loop {
 
     // ---- backend connections ----------------------------------------------------------------
 
-    /** An open idle connection to this backend, most recently used first; null when none is cached. */
-    BackendConnection takeIdle(Backend backend) {
+    /**
+     * An open idle connection to this backend, most recently used first, made with the pool's
+     * current TLS context (one made under a setting since changed is closed); null when none is cached.
+     */
+    BackendConnection takeIdle(Backend backend, PoolTable pool) {
+        SslContext tls = backend.https() ? pool.tls : null;
         ArrayDeque<BackendConnection> idle = backend.idle(index);
         if (idle == null) {
             return null;
@@ -120,7 +133,7 @@ final class Loop {
         BackendConnection c;
         while ((c = idle.pollFirst()) != null) {
             unlinkIdle(c);
-            if (c.channel.isActive() && c.address == backend.socketAddress()) {
+            if (c.channel.isActive() && c.address == backend.socketAddress() && c.tls == tls) {
                 return c;
             }
             c.channel.close();
@@ -191,7 +204,12 @@ final class Loop {
         c.newerIdle = null;
     }
 
-    /** Opens a connection to the backend for this exchange (TLS when the server's scheme is https). */
+    /**
+     * Opens a connection to the backend for this exchange: TLS when the server's scheme is https,
+     * with the pool's client context, SNI and the name checked (see {@link BackendTrust}). The
+     * TCP connect and the TLS handshake share one deadline, the connect timeout (nginx restarts
+     * {@code proxy_connect_timeout} for the handshake; one bound is what a client waits at most).
+     */
     void open(Backend backend, Exchange ex) {
         InetSocketAddress to = backend.socketAddress();
         if (to.isUnresolved()) {
@@ -206,6 +224,13 @@ final class Loop {
             }));
             return;
         }
+        PoolTable pool = ex.pool;
+        SslContext tls = backend.https() ? pool.tls : null;
+        if (backend.https() && tls == null) {
+            ex.connectFailed(new SSLException("pool " + pool.name + " has no TLS client context (see the log)"));
+            return;
+        }
+        String peer = BackendTrust.peerName(pool.settings.tls(), backend.server().host());
         ChannelFuture connecting = new Bootstrap()
                 .group(eventLoop)
                 .channel(channelType)
@@ -213,44 +238,135 @@ final class Loop {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMs)
                 .handler(new ChannelInitializer<>() {
                     @Override
-                    protected void initChannel(Channel ch) throws SSLException {
+                    protected void initChannel(Channel ch) {
                         ChannelPipeline p = ch.pipeline();
-                        if (backend.https()) {
-                            SslHandler ssl = tls().newHandler(ch.alloc(), backend.server().host(), backend.server().port());
-                            p.addLast(ssl);
+                        if (tls != null) {
+                            p.addLast(handler(tls, ch, peer, backend.server().port()));
                         }
-                        p.addLast(new BackendConnection(Loop.this, backend, to));
+                        p.addLast(new BackendConnection(Loop.this, backend, to, tls));
                     }
                 })
                 .connect(to);
-        connecting.addListener((ChannelFuture f) -> {
+        if (tls == null) {
+            connecting.addListener((ChannelFuture f) -> {
+                if (f.isSuccess()) {
+                    ex.opened(f.channel().pipeline().get(BackendConnection.class));
+                } else {
+                    ex.connectFailed(f.cause());
+                }
+            });
+            return;
+        }
+        Handshake h = new Handshake(backend, pool, ex, connecting);
+        h.deadline = eventLoop.schedule(h::expire, connectTimeoutMs, TimeUnit.MILLISECONDS);
+        connecting.addListener(h);
+    }
+
+    private static SslHandler handler(SslContext tls, Channel ch, String peer, int port) {
+        // The engine checks the certificate against the name it is opened for (the context sets
+        // HTTPS endpoint identification); SNI is set here, as the JDK sends it only for names with a dot.
+        SslHandler ssl = tls.newHandler(ch.alloc(), peer, port);
+        SSLEngine engine = ssl.engine();
+        SSLParameters params = engine.getSSLParameters();
+        params.setServerNames(sni(peer));
+        engine.setSSLParameters(params);
+        // The connect timeout bounds the handshake (Handshake#expire), not Netty's own 10 s.
+        ssl.setHandshakeTimeoutMillis(0);
+        return ssl;
+    }
+
+    /** The SNI of a name: none for an address literal (RFC 6066 §3), nor for a name SNI cannot carry ({@code a_b}). */
+    private static List<SNIServerName> sni(String peer) {
+        if (!BackendTrust.sendsSni(peer)) {
+            return List.of();
+        }
+        try {
+            return List.of(new SNIHostName(peer));
+        } catch (IllegalArgumentException e) {
+            return List.of();
+        }
+    }
+
+    /** One TLS connection being made: its outcome is told to the exchange once, whichever comes first. */
+    private final class Handshake implements ChannelFutureListener {
+        final Backend backend;
+        final PoolTable pool;
+        final Exchange ex;
+        final ChannelFuture connecting;
+        ScheduledFuture<?> deadline;
+        private boolean settled;
+
+        Handshake(Backend backend, PoolTable pool, Exchange ex, ChannelFuture connecting) {
+            this.backend = backend;
+            this.pool = pool;
+            this.ex = ex;
+            this.connecting = connecting;
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture f) {
             if (!f.isSuccess()) {
-                ex.connectFailed(f.cause());
+                settle(null, f.cause());
                 return;
             }
-            BackendConnection c = f.channel().pipeline().get(BackendConnection.class);
-            SslHandler ssl = f.channel().pipeline().get(SslHandler.class);
-            if (ssl == null) {
+            f.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(done -> {
+                if (settled) {
+                    // Timed out: the close that ended the handshake was ours.
+                    return;
+                }
+                if (done.isSuccess()) {
+                    settle(f.channel().pipeline().get(BackendConnection.class), null);
+                } else {
+                    tlsFailed(backend, pool, done.cause());
+                    settle(null, done.cause());
+                }
+            });
+        }
+
+        void expire() {
+            if (settled) {
+                return;
+            }
+            boolean connected = connecting.isSuccess();
+            if (connected) {
+                stats.backendTlsFailed(backend, ProxyStats.TLS_TIMEOUT);
+            }
+            settle(null, new ConnectTimeoutException((connected ? "TLS handshake with " : "connect to ") + backend.id()
+                    + " not done within the connect timeout (" + connectTimeoutMs + " ms)"));
+        }
+
+        private void settle(BackendConnection c, Throwable failure) {
+            if (settled) {
+                return;
+            }
+            settled = true;
+            deadline.cancel(false);
+            if (c != null) {
                 ex.opened(c);
                 return;
             }
-            ssl.handshakeFuture().addListener(h -> {
-                if (h.isSuccess()) {
-                    ex.opened(c);
-                } else {
-                    f.channel().close();
-                    ex.connectFailed(h.cause());
-                }
-            });
-        });
+            connecting.channel().close();
+            ex.connectFailed(failure);
+        }
     }
 
-    /** Like nginx's proxy_ssl_verify off: backends are usually internal and self-signed. */
-    private SslContext tls() throws SSLException {
-        if (tls == null) {
-            tls = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
+    /** How long a server whose certificate fails is quiet in the log after one line about it. */
+    private static final long TLS_WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    /** A handshake that failed: counted by reason, and logged at most once a minute per server. */
+    private void tlsFailed(Backend backend, PoolTable pool, Throwable cause) {
+        boolean certificate = BackendTrust.isVerificationFailure(cause);
+        stats.backendTlsFailed(backend, certificate ? ProxyStats.TLS_CERTIFICATE : ProxyStats.TLS_HANDSHAKE);
+        if (!backend.mayWarnTls(System.nanoTime(), TLS_WARN_EVERY_NANOS)) {
+            return;
         }
-        return tls;
+        String reason = BackendTrust.reason(cause);
+        if (reason == null) {
+            reason = "TLS handshake failed: " + cause;
+        }
+        LOG.warnf("server %s of pool %s: %s (as %s)%s; at most one such line a minute per server", backend.id(), pool.name, reason,
+                BackendTrust.peerName(pool.settings.tls(), backend.server().host()),
+                certificate ? "; give the pool the CA that issued it (tls.ca), the name it holds (tls.serverName), or tls.verify false" : "");
     }
 
     // ---- what the loop writes ---------------------------------------------------------------

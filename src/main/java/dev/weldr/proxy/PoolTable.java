@@ -4,6 +4,7 @@ import dev.weldr.pool.LbPolicy;
 import dev.weldr.pool.PoolSettings;
 import dev.weldr.proxy.lb.LoadBalancer;
 import dev.weldr.proxy.lb.Policies;
+import io.netty.handler.ssl.SslContext;
 
 import java.util.List;
 
@@ -24,11 +25,17 @@ final class PoolTable {
      * consistent-hash ring): built once here, off the event loops, instead of once per loop.
      */
     final LoadBalancer<Backend> shared;
+    /**
+     * The client context for the pool's {@code https://} servers, built off the event loops when
+     * the pool's TLS setting changed (see {@link BackendRegistry}); null when it could not be built.
+     */
+    final SslContext tls;
     /** The weights the balancers were built with (a weight change updates a Backend in place). */
     private final int[] weights;
 
-    PoolTable(String name, PoolSettings settings, List<Backend> routable, int size) {
+    PoolTable(String name, PoolSettings settings, List<Backend> routable, int size, SslContext tls) {
         this.name = name;
+        this.tls = tls;
         this.settings = settings;
         this.routable = List.copyOf(routable);
         this.size = size;
@@ -42,8 +49,8 @@ final class PoolTable {
     }
 
     /** True when this table would route exactly as one built from these parts. */
-    boolean sameAs(PoolSettings otherSettings, List<Backend> otherRoutable, int otherSize) {
-        if (!settings.equals(otherSettings) || size != otherSize || routable.size() != otherRoutable.size()) {
+    boolean sameAs(PoolSettings otherSettings, List<Backend> otherRoutable, int otherSize, SslContext otherTls) {
+        if (!settings.equals(otherSettings) || tls != otherTls || size != otherSize || routable.size() != otherRoutable.size()) {
             return false;
         }
         for (int i = 0; i < routable.size(); i++) {

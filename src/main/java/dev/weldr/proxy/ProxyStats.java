@@ -1,5 +1,6 @@
 package dev.weldr.proxy;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -37,6 +38,13 @@ public class ProxyStats {
     private ByStatus noServer;
     private final ConcurrentHashMap<String, ByStatus> requestCounters = new ConcurrentHashMap<>();
     private volatile Timer duration;
+    /** {@code weldr_backend_tls_failures_total} by server and reason, registered at a server's first failure. */
+    private final ConcurrentHashMap<String, Counter> tlsFailures = new ConcurrentHashMap<>();
+
+    /** Reasons a TLS connection to a backend failed. */
+    static final String TLS_CERTIFICATE = "certificate";
+    static final String TLS_HANDSHAKE = "handshake";
+    static final String TLS_TIMEOUT = "timeout";
 
     /**
      * Where the per-request meters live: Quarkus hands out a composite registry, which looks up
@@ -75,6 +83,20 @@ public class ProxyStats {
     void backendFailed(int loop, Backend backend) {
         serverFailed.increment(loop);
         backend.failed.increment(loop);
+    }
+
+    /**
+     * A TLS connection to a backend failed: its certificate did not verify, the handshake failed
+     * otherwise, or it did not finish within the connect timeout. Rare, so a map lookup is fine.
+     */
+    void backendTlsFailed(Backend backend, String reason) {
+        if (!backend.current()) {
+            return;
+        }
+        tlsFailures.computeIfAbsent(backend.id() + '|' + reason, k -> Counter.builder("weldr.backend.tls.failures")
+                .description("TLS connections to a backend that failed, by reason: certificate (not verified), handshake, timeout")
+                .tag("server", backend.id()).tag("reason", reason)
+                .register(target())).increment();
     }
 
     /**
@@ -141,6 +163,13 @@ public class ProxyStats {
             if (!server.equals(NO_SERVER) && !live.contains(server)) {
                 it.remove();
                 target().remove(e.getValue().meter);
+            }
+        }
+        for (Iterator<Map.Entry<String, Counter>> it = tlsFailures.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Counter> e = it.next();
+            if (!live.contains(e.getKey().substring(0, e.getKey().lastIndexOf('|')))) {
+                it.remove();
+                target().remove(e.getValue());
             }
         }
     }

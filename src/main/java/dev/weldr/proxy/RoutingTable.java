@@ -13,7 +13,7 @@ import java.util.Map;
 /** The routes and every pool's table, swapped in whole: one volatile read per request. */
 final class RoutingTable {
 
-    private static final PoolTable NO_POOL = new PoolTable(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of(), 0);
+    private static final PoolTable NO_POOL = new PoolTable(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of(), 0, null);
     static final RoutingTable EMPTY = new RoutingTable(Topology.EMPTY, Map.of(), null);
 
     /** What a request's route gives it: its pool, and what weldr does itself for the route. */

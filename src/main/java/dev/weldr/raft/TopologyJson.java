@@ -3,6 +3,7 @@ package dev.weldr.raft;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.Certificate;
 import dev.weldr.pool.HealthCheckSpec;
 import dev.weldr.pool.Hsts;
@@ -108,6 +109,15 @@ final class TopologyJson {
         ObjectNode l = n.putObject("limits");
         l.put("retries", s.limits().retries());
         l.put("maxRequests", s.limits().maxRequests());
+        BackendTls tls = s.tls();
+        ObjectNode t = n.putObject("tls");
+        t.put("verify", tls.verify());
+        if (tls.ca() != null) {
+            t.put("ca", tls.ca());
+        }
+        if (tls.serverName() != null) {
+            t.put("serverName", tls.serverName());
+        }
         return n;
     }
 
@@ -127,7 +137,14 @@ final class TopologyJson {
                 od.required("maxEjectionPercent").asInt());
         JsonNode l = n.path("limits");
         Limits limits = l.isMissingNode() ? Limits.DEFAULTS : new Limits(l.required("retries").asInt(), l.required("maxRequests").asInt());
-        return new PoolSettings(policy, health, outlier, limits);
+        // Written before backends were verified: such a pool gets the default, verified, as a new
+        // one does. Decoding it as "not verified" instead would split the replicas: a node that
+        // replays the log from the start gets the default pool of the empty topology (verified),
+        // one that loads a snapshot would not, for the same pool.
+        JsonNode t = n.path("tls");
+        BackendTls tls = t.isMissingNode() ? BackendTls.DEFAULTS : new BackendTls(t.path("verify").asBoolean(true),
+                t.hasNonNull("ca") ? t.get("ca").asText() : null, t.hasNonNull("serverName") ? t.get("serverName").asText() : null);
+        return new PoolSettings(policy, health, outlier, limits, tls);
     }
 
     private static void putMillis(ObjectNode n, String name, Duration d) {

@@ -33,23 +33,28 @@ final class Pem {
     }
 
     static List<X509Certificate> certificates(String pem) throws InvalidCertificateException {
+        return certificates(pem, "chain", MAX_CHAIN, "; send the key in \"key\"");
+    }
+
+    /** The certificates of {@code field}, at most {@code max}; errors name the field, {@code hint} ends the "not a certificate" one. */
+    static List<X509Certificate> certificates(String pem, String field, int max, String hint) throws InvalidCertificateException {
         List<X509Certificate> chain = new ArrayList<>();
         JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
         try (PEMParser parser = new PEMParser(new StringReader(pem))) {
             for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
                 if (!(o instanceof X509CertificateHolder holder)) {
-                    throw new InvalidCertificateException("chain: holds something other than CERTIFICATE blocks; send the key in \"key\"");
+                    throw new InvalidCertificateException(field + ": holds something other than CERTIFICATE blocks" + hint);
                 }
-                if (chain.size() == MAX_CHAIN) {
-                    throw new InvalidCertificateException("chain: more than " + MAX_CHAIN + " certificates");
+                if (chain.size() == max) {
+                    throw new InvalidCertificateException(field + ": more than " + max + " certificates");
                 }
                 chain.add(converter.getCertificate(holder));
             }
         } catch (IOException | CertificateException | IllegalArgumentException e) {
-            throw new InvalidCertificateException("chain: not valid PEM (a CERTIFICATE block could not be read)");
+            throw new InvalidCertificateException(field + ": not valid PEM (a CERTIFICATE block could not be read)");
         }
         if (chain.isEmpty()) {
-            throw new InvalidCertificateException("chain: no PEM CERTIFICATE block found");
+            throw new InvalidCertificateException(field + ": no PEM CERTIFICATE block found");
         }
         return chain;
     }

@@ -1,8 +1,14 @@
 package dev.weldr.proxy;
 
+import dev.weldr.pool.BackendTls;
+import dev.weldr.pool.PoolSettings;
 import dev.weldr.pool.Server;
+import dev.weldr.tls.BackendTrust;
+import io.netty.handler.ssl.SslContext;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,6 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class IdleConnectionCacheTest {
 
+    private static final PoolTable PLAIN = new PoolTable("default", PoolSettings.DEFAULTS, List.of(), 0, null);
+
     private static Loop loop(int maxIdle, long idleTimeoutMs) {
         return new Loop(0, null, null, new BackendRegistry(), null, 1000, 60_000, 60_000, idleTimeoutMs, maxIdle);
     }
@@ -26,9 +34,33 @@ class IdleConnectionCacheTest {
     }
 
     private static BackendConnection connection(Loop loop, Backend backend) {
-        BackendConnection c = new BackendConnection(loop, backend, backend.socketAddress());
+        return connection(loop, backend, null);
+    }
+
+    private static BackendConnection connection(Loop loop, Backend backend, SslContext tls) {
+        BackendConnection c = new BackendConnection(loop, backend, backend.socketAddress(), tls);
         new EmbeddedChannel(c);
         return c;
+    }
+
+    @Test
+    void shouldNotReuseATlsConnectionMadeUnderAPoolSettingSinceChanged() throws Exception {
+        Loop loop = loop(8, 60_000);
+        Backend https = new Backend("default", new Server("https", "127.0.0.1", 8443, 1, false));
+        SslContext unverified = BackendTrust.clientContext(new BackendTls(false, null, null));
+        SslContext verified = BackendTrust.clientContext(BackendTls.DEFAULTS);
+        PoolTable before = new PoolTable("default", PoolSettings.DEFAULTS, List.of(), 0, unverified);
+        PoolTable after = new PoolTable("default", PoolSettings.DEFAULTS, List.of(), 0, verified);
+        BackendConnection old = connection(loop, https, unverified);
+        loop.offerIdle(old);
+        assertNull(loop.takeIdle(https, after), "made without verification: not used once the pool verifies");
+        assertFalse(old.channel.isActive(), "and closed");
+        BackendConnection current = connection(loop, https, verified);
+        loop.offerIdle(current);
+        assertNull(loop.takeIdle(https, before), "nor the other way round");
+        BackendConnection again = connection(loop, https, verified);
+        loop.offerIdle(again);
+        assertSame(again, loop.takeIdle(https, after));
     }
 
     @Test
@@ -44,10 +76,10 @@ class IdleConnectionCacheTest {
         loop.offerIdle(a2);
         assertEquals(3, loop.idleCount());
 
-        assertSame(a2, loop.takeIdle(a));
-        assertSame(a1, loop.takeIdle(a));
-        assertNull(loop.takeIdle(a));
-        assertSame(b1, loop.takeIdle(b));
+        assertSame(a2, loop.takeIdle(a, PLAIN));
+        assertSame(a1, loop.takeIdle(a, PLAIN));
+        assertNull(loop.takeIdle(a, PLAIN));
+        assertSame(b1, loop.takeIdle(b, PLAIN));
         assertEquals(0, loop.idleCount());
         assertTrue(a1.channel.isActive() && a2.channel.isActive() && b1.channel.isActive(), "taken, not closed");
     }
@@ -67,12 +99,12 @@ class IdleConnectionCacheTest {
         java.net.InetAddress elsewhere = java.net.InetAddress.getByAddress("localhost", new byte[]{127, 0, 0, 9});
         assertEquals(elsewhere, named.resolved(new java.net.InetAddress[]{elsewhere}).getAddress());
 
-        assertNull(loop.takeIdle(named), "a connection to the old address is not reused");
+        assertNull(loop.takeIdle(named, PLAIN), "a connection to the old address is not reused");
         assertFalse(old.channel.isActive(), "it is closed");
         assertEquals(0, loop.idleCount());
         BackendConnection fresh = connection(loop, named);
         loop.offerIdle(fresh);
-        assertSame(fresh, loop.takeIdle(named));
+        assertSame(fresh, loop.takeIdle(named, PLAIN));
     }
 
     @Test
@@ -114,9 +146,9 @@ class IdleConnectionCacheTest {
 
         assertEquals(2, loop.idleCount());
         assertFalse(oldest.channel.isOpen(), "the oldest was closed");
-        assertSame(newest, loop.takeIdle(a));
-        assertNull(loop.takeIdle(a), "the closed one is no longer handed out");
-        assertSame(middle, loop.takeIdle(b));
+        assertSame(newest, loop.takeIdle(a, PLAIN));
+        assertNull(loop.takeIdle(a, PLAIN), "the closed one is no longer handed out");
+        assertSame(middle, loop.takeIdle(b, PLAIN));
     }
 
     @Test
@@ -134,7 +166,7 @@ class IdleConnectionCacheTest {
         assertFalse(stale.channel.isOpen());
         assertTrue(fresh.channel.isOpen());
         assertEquals(1, loop.idleCount());
-        assertSame(fresh, loop.takeIdle(a));
+        assertSame(fresh, loop.takeIdle(a, PLAIN));
     }
 
     @Test
@@ -160,7 +192,7 @@ class IdleConnectionCacheTest {
         c.channel.close();
 
         assertEquals(0, loop.idleCount());
-        assertNull(loop.takeIdle(a));
+        assertNull(loop.takeIdle(a, PLAIN));
     }
 
     @Test

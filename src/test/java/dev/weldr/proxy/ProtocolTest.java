@@ -199,21 +199,26 @@ class ProtocolTest extends ProxyTestBase {
         assertEquals(0, backend.requestCount());
     }
 
+    /** Backends are verified by default; BackendTlsTest covers that, this the opt-out on the default pool. */
     @Test
-    void shouldProxyToAnHttpsBackendWithASelfSignedCertificate() throws Exception {
+    void shouldProxyToAnHttpsBackendWithASelfSignedCertificateWhenThePoolDoesNotVerify() throws Exception {
         HttpServer tls = backendVertx.createHttpServer(new HttpServerOptions()
                         .setSsl(true).setKeyCertOptions(selfSignedKeyStore()).setHost("127.0.0.1").setPort(0))
                 .requestHandler(request -> request.response().end("secure " + request.path()))
                 .listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         closeLater(() -> tls.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
-        given().contentType("application/json")
-                .body("{\"url\":\"https://127.0.0.1:" + tls.actualPort() + "\"}")
-                .post("/servers").then().statusCode(201);
+        given().contentType("application/json").body("{\"tls\": {\"verify\": false}}").patch("/pools/default").then().statusCode(200);
+        try {
+            given().contentType("application/json")
+                    .body("{\"url\":\"https://127.0.0.1:" + tls.actualPort() + "\"}")
+                    .post("/servers").then().statusCode(201);
 
-        RawHttp.Response response = connect().readTimeout(Duration.ofSeconds(10)).get("/over/tls");
-
-        assertEquals(200, response.status(), response.text());
-        assertEquals("secure /over/tls", response.text());
+            RawHttp.Response response = connect().readTimeout(Duration.ofSeconds(10)).get("/over/tls");
+            assertEquals(200, response.status(), response.text());
+            assertEquals("secure /over/tls", response.text());
+        } finally {
+            given().contentType("application/json").body("{\"tls\": {\"verify\": true}}").patch("/pools/default").then().statusCode(200);
+        }
     }
 
     /** A key store with a fresh self-signed certificate, made by the JDK's own keytool. */

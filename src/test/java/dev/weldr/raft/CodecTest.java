@@ -1,5 +1,6 @@
 package dev.weldr.raft;
 
+import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.HealthCheckSpec;
 import dev.weldr.pool.Hsts;
 import dev.weldr.pool.LbPolicy;
@@ -36,7 +37,10 @@ class CodecTest {
             new LbPolicy(LbPolicy.Kind.CONSISTENT_HASH, LbPolicy.HashOn.HEADER, "X-User"),
             new HealthCheckSpec(Duration.ofSeconds(5), Duration.ofMillis(700), "/health", 200, 399, 4, 3),
             new OutlierSpec(7, true, Duration.ofSeconds(10), Duration.ofSeconds(60), 25),
-            new Limits(2, 100));
+            new Limits(2, 100),
+            new BackendTls(true, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "api.internal"));
+    private static final PoolSettings UNVERIFIED = new PoolSettings(LbPolicy.ROUND_ROBIN, HealthCheckSpec.DEFAULTS,
+            OutlierSpec.DEFAULTS, Limits.DEFAULTS, new BackendTls(false, null, null));
 
     @Test
     void shouldRoundTripEveryCommand() throws Exception {
@@ -46,13 +50,34 @@ class CodecTest {
                 new PoolCommand.UpdateServer(Pool.DEFAULT, new ServerKey("127.0.0.1", 8001), 3, null),
                 new PoolCommand.UpdateServer(Pool.DEFAULT, new ServerKey("127.0.0.1", 8001), null, true),
                 new PoolCommand.CreatePool("api", HASHED), new PoolCommand.CreatePool("plain", PoolSettings.DEFAULTS),
-                new PoolCommand.UpdatePool("api", PoolSettings.DEFAULTS), new PoolCommand.DeletePool("api"),
+                new PoolCommand.UpdatePool("api", PoolSettings.DEFAULTS), new PoolCommand.UpdatePool("api", UNVERIFIED),
+                new PoolCommand.DeletePool("api"),
                 new PoolCommand.PutRoute(new Route("r", "shop.example", "/cart", "api")), new PoolCommand.DeleteRoute("r"),
                 new PoolCommand.PutRoute(new Route("s", "shop.example", "/", "api", true, new Hsts(63072000, true, true))),
                 new PoolCommand.PutRoute(new Route("t", "", "/", "api", false, new Hsts(0, false, false))),
                 new PoolCommand.RegisterNode("10.0.0.1:8688", "http://10.0.0.1:8687"))) {
             assertEquals(command, CommandCodec.decode(ByteBuffer.wrap(CommandCodec.encode(command))));
         }
+    }
+
+    /**
+     * Entries and snapshots written before backends were verified have no tls: they read as the
+     * default, verified (as the empty topology's default pool is, so log and snapshot agree).
+     */
+    @Test
+    void shouldReadPoolSettingsWrittenBeforeBackendTlsAsVerified() throws Exception {
+        String settings = "{\"policy\":{\"kind\":\"ROUND_ROBIN\"},\"healthCheck\":{},"
+                + "\"outlier\":{\"consecutiveFailures\":5,\"count5xx\":false,\"baseEjectionMs\":30000,\"maxEjectionMs\":300000,\"maxEjectionPercent\":10},"
+                + "\"limits\":{\"retries\":1,\"maxRequests\":0}}";
+        PoolCommand old = CommandCodec.decode(ByteBuffer.wrap(("{\"op\":\"update-pool\",\"name\":\"api\",\"settings\":" + settings + "}")
+                .getBytes(StandardCharsets.UTF_8)));
+        assertEquals(BackendTls.DEFAULTS, ((PoolCommand.UpdatePool) old).settings().tls());
+        assertEquals(PoolSettings.DEFAULTS, ((PoolCommand.UpdatePool) old).settings());
+        String snapshot = "{\"format\":2,\"appliedIndex\":7,\"pools\":[{\"name\":\"default\",\"settings\":" + settings
+                + ",\"servers\":[{\"scheme\":\"https\",\"host\":\"10.0.0.1\",\"port\":443}]}],\"routes\":[],\"nodes\":{}}";
+        Topology t = SnapshotCodec.fromBytes(snapshot.getBytes(StandardCharsets.UTF_8));
+        assertEquals(BackendTls.DEFAULTS, t.defaultPool().settings().tls());
+        assertEquals(Topology.EMPTY.defaultPool().settings(), t.defaultPool().settings(), "as a replay of the log from the start");
     }
 
     @Test
