@@ -336,6 +336,9 @@ if [ -n "$TLS_CASES" ]; then
   # What a client with OpenSSL's defaults negotiates with each, and proof that tls-handshake's client
   # never resumes: nginx logs whether each connection resumed a session ("r") or not (".").
   for target in $TARGETS; do
+    if is_weldr "$target"; then
+      echo "$target: $(grep -h -o -m 1 'TLS provider: .*' "$WORK/$target.log" || echo "TLS provider: not logged (a build before weldr.tls.provider: the JDK's)")"
+    fi
     for kind in ecdsa rsa; do
       port=$(tls_port_of "$target" "$kind"); [ -n "$port" ] || continue
       serve_for "$target" "tls-x-$kind"

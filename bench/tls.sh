@@ -6,12 +6,12 @@ TLS_NAME=bench.weldr.test   # the certificates' name; clients that send another 
 tls_certs() { # a throwaway CA, and leaves signed by it for TLS_NAME: $WORK/tls/{ecdsa,rsa}.{pem,key}, ca.pem, dhparam.pem
   local d="$WORK/tls" kind
   mkdir -p "$d"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=weldr bench CA" \
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90 -subj "/CN=weldr bench CA" \
     -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
   for kind in ecdsa rsa; do
     local key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) usage=digitalSignature
     [ "$kind" = rsa ] && key=(-newkey rsa:2048) && usage=digitalSignature,keyEncipherment
-    openssl req -x509 "${key[@]}" -nodes -days 2 -subj "/CN=$TLS_NAME" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    openssl req -x509 "${key[@]}" -nodes -days 90 -subj "/CN=$TLS_NAME" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
       -addext "subjectAltName=DNS:$TLS_NAME" -addext basicConstraints=critical,CA:FALSE \
       -addext "keyUsage=critical,$usage" -addext extendedKeyUsage=serverAuth \
       -keyout "$d/$kind.key" -out "$d/$kind.pem" 2>/dev/null
@@ -30,8 +30,9 @@ tls_upload() { # admin-port kind: PUT /certificates/bench with that leaf and key
   [ "$code" = 200 ] || { echo "bench: PUT /certificates/bench ($2) on :$1 answered $code: $(cat "$WORK/upload.out")" >&2; exit 1; }
 }
 
-tls_served() { # port: SHA-256 fingerprint of the certificate a handshake without a server name gets (empty if none)
-  openssl s_client -connect "127.0.0.1:$1" </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 2>/dev/null || true
+tls_served() { # port: SHA-256 fingerprint of the certificate a handshake without a server name gets (empty if refused)
+  openssl s_client -connect "127.0.0.1:$1" </dev/null 2>/dev/null |
+    openssl x509 -noout -fingerprint -sha256 2>/dev/null || true
 }
 
 tls_await() { # port kind: until handshakes get that certificate (a replacement reaches the next handshake, not a time)
