@@ -197,6 +197,8 @@ READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 for p in $B1 $B2; do curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$p\"}" "http://127.0.0.1:$WA/servers"; done
 wait_http "http://127.0.0.1:$NP/" 10
 wait_http "http://127.0.0.1:$HP/" 10
+weldr_var() { local v=${1^^}; echo "${v//-/_}"; }   # weldr-openssl -> WELDR_OPENSSL
+weldr_of() { local v; v="$(weldr_var "$1")_$2"; echo "${!v:-}"; }   # target field: WELDR1_PORT...
 start_other() { # name jar java-options...: another weldr beside the first, same backends; sets <NAME>_PID, _PORT, _ADMIN, _TLS
   local name=$1 jar=$2 port admin raft tls var; shift 2
   port=$(freeport); admin=$(freeport); raft=$(freeport); tls=$(freeport)
@@ -223,8 +225,6 @@ if [ -n "$BASELINE_JAR" ]; then
   TARGETS="$TARGETS baseline"
 fi
 
-weldr_var() { local v=${1^^}; echo "${v//-/_}"; }   # weldr-openssl -> WELDR_OPENSSL
-weldr_of() { local v; v="$(weldr_var "$1")_$2"; echo "${!v:-}"; }   # target field: WELDR1_PORT...
 is_weldr() { case $1 in weldr|weldr1|baseline|weldr-openssl|weldr-jdk) true ;; *) false ;; esac; }
 pids_of() {
   case $1 in
