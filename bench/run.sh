@@ -12,7 +12,7 @@
 # Targets, all in front of the same two nginx backends (13-byte body), round-robin, keep-alive
 # upstream: direct (the backend itself: the limit), weldr (its defaults: one event loop per core), weldr1 (one
 # event loop), nginx (1 worker), haproxy (1 thread); weldr-openssl and weldr-jdk (weldr with
-# weldr.tls.provider=openssl and =jdk: HTTPS cases only).
+# weldr.tls.provider=openssl and =jdk).
 # Cases: keepalive (50 connections), pipeline (16 deep), c1000 (1,000 connections), 1mb (1 MB body);
 # HTTPS, weldr against nginx with the same certificate and Mozilla's intermediate settings (tls.sh),
 # each with an ECDSA P-256 and an RSA 2048 certificate (tls-keepalive-ecdsa, tls-keepalive-rsa...):
@@ -171,13 +171,9 @@ HAPROXY_PID=$!
 
 # ---- weldr, with its defaults but for ports and data ----
 WP=$(freeport); WA=$(freeport); WR=$(freeport)
-tls_options() { # port: the HTTPS listener's options for HTTPS cases (a build without them may not know the keys)
-  if [ -n "$TLS_CASES" ]; then
-    # wrk sends its URL's host, 127.0.0.1, as server name: the default certificate answers it.
-    echo "-Dweldr.proxy.tls-port=$1 -Dweldr.tls.default-certificate=bench"
-  else
-    echo "-Dweldr.proxy.tls-port=0"
-  fi
+tls_options() { # port: the HTTPS listener's options, for HTTPS cases only (an older build may not know the keys)
+  # wrk sends its URL's host, 127.0.0.1, as server name: the default certificate answers it.
+  [ -z "$TLS_CASES" ] || echo "-Dweldr.proxy.tls-port=$1 -Dweldr.tls.default-certificate=bench"
 }
 started() { # name pid admin-port: true once ready; exits with weldr's last line if it ended
   kill -0 "$2" 2>/dev/null || { echo "bench: $1 ended: $(tail -n 1 "$WORK/$1.log")" >&2; exit 1; }
@@ -186,7 +182,7 @@ started() { # name pid admin-port: true once ready; exits with weldr's last line
 start_weldr() { # data dir
   WELDR_TLS=$(freeport)
   # shellcheck disable=SC2086,SC2046
-  java $WELDR_JAVA_OPTS $(tls_options "$WELDR_TLS") -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
+  WELDR_PROXY_TLS_PORT=0 java $WELDR_JAVA_OPTS $(tls_options "$WELDR_TLS") -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
        -Dweldr.raft.data-dir="$1" -jar "$JAR" > "$WORK/weldr.log" 2>&1 & PIDS+=($!)
   WELDR_PID=$! WELDR_PORT=$WP WELDR_ADMIN=$WA
 }
@@ -203,7 +199,7 @@ start_other() { # name jar java-options...: another weldr beside the first, same
   local name=$1 jar=$2 port admin raft tls var; shift 2
   port=$(freeport); admin=$(freeport); raft=$(freeport); tls=$(freeport)
   # shellcheck disable=SC2086,SC2046
-  java $WELDR_JAVA_OPTS "$@" $(tls_options "$tls") -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$port" -Dquarkus.http.port="$admin" \
+  WELDR_PROXY_TLS_PORT=0 java $WELDR_JAVA_OPTS "$@" $(tls_options "$tls") -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$port" -Dquarkus.http.port="$admin" \
        -Dweldr.raft.port="$raft" -Dweldr.raft.data-dir="$WORK/$name-data" -jar "$jar" > "$WORK/$name.log" 2>&1 & PIDS+=($!)
   var=$(weldr_var "$name")
   printf -v "${var}_PID" %s $!
