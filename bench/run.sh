@@ -7,11 +7,17 @@
 #   POOL_SIZES="1 100 10000" bench/run.sh
 #   WELDR_JAR=/elsewhere/quarkus-run.jar WELDR_JAVA_OPTS="-XX:+FlightRecorder" bench/run.sh
 #   BASELINE_JAR=/before/quarkus-run.jar CASES=keepalive POOL_SIZES= bench/run.sh   # before/after, one run
+#   CASES="tls-keepalive tls-handshake" TARGETS="weldr-openssl weldr-jdk nginx" POOL_SIZES= bench/run.sh   # HTTPS
 #
 # Targets, all in front of the same two nginx backends (13-byte body), round-robin, keep-alive
 # upstream: direct (the backend itself: the limit), weldr (its defaults: one event loop per core), weldr1 (one
-# event loop), nginx (1 worker), haproxy (1 thread).
-# Cases: keepalive (50 connections), pipeline (16 deep), c1000 (1,000 connections), 1mb (1 MB body).
+# event loop), nginx (1 worker), haproxy (1 thread); weldr-openssl and weldr-jdk (weldr with
+# weldr.tls.provider=openssl and =jdk).
+# Cases: keepalive (50 connections), pipeline (16 deep), c1000 (1,000 connections), 1mb (1 MB body);
+# HTTPS, weldr against nginx with the same certificate and Mozilla's intermediate settings (tls.sh),
+# each with an ECDSA P-256 and an RSA 2048 certificate (tls-keepalive-ecdsa, tls-keepalive-rsa...):
+# tls-keepalive (50 keep-alive connections) and tls-handshake (50 connections, a new connection and
+# a full handshake, never resumed, for every request: requests/s are handshakes/s).
 # The steadiest figure on a shared 2-core machine is the proxy process's CPU time per request.
 set -euo pipefail
 
@@ -26,6 +32,9 @@ WELDR_JAVA_OPTS=${WELDR_JAVA_OPTS:-}                              # e.g. a profi
 BASELINE_JAR=${BASELINE_JAR:-}      # an earlier build, measured as target "baseline" in the same run
 CASES=${CASES-"keepalive pipeline c1000 1mb"}     # empty: only the pool sizes
 TARGETS=${TARGETS:-"direct weldr weldr1 nginx haproxy"}
+# tls-keepalive and tls-handshake stand for their ECDSA and RSA cases
+CASES=$(for c in $CASES; do case $c in tls-keepalive|tls-handshake) echo "$c-ecdsa $c-rsa" ;; *) echo "$c" ;; esac; done | xargs)
+TLS_CASES=$(for c in $CASES; do case $c in tls-*) echo "$c" ;; esac; done | xargs)
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need wrk || ! need nginx || ! need haproxy; then
@@ -39,6 +48,13 @@ ulimit -n 200000 2>/dev/null || ulimit -n 20000 2>/dev/null || true
 BENCH_NAME=bench
 # shellcheck source=bench/common.sh
 . "$HERE/common.sh"
+# shellcheck source=bench/tls.sh
+. "$HERE/tls.sh"
+if [ -n "$TLS_CASES" ]; then
+  needs openssl cc
+  tls_certs
+  tls_no_resumption
+fi
 cpu_ticks() { # user+sys clock ticks of a process and its children threads (a process's stat covers its threads)
   local total=0 pid
   for pid in "$@"; do
@@ -91,6 +107,25 @@ wait_http "http://127.0.0.1:$B1/" 10
 
 # ---- nginx as a reverse proxy (1 worker) ----
 NP=$(freeport)
+NGINX_TLS=""
+if [ -n "$TLS_CASES" ]; then
+  # One HTTPS port per certificate (weldr's certificate is replaced between cases instead), and one
+  # that logs whether sessions were resumed, for the check below; all in the same worker.
+  NTLS_ECDSA=$(freeport); NTLS_RSA=$(freeport); NTLS_CHECK=$(freeport)
+  NGINX_TLS="  log_format resumed '\$ssl_session_reused \$connection_requests';
+"
+  for kind in ecdsa rsa check; do
+    port=NTLS_${kind^^} log=""
+    [ "$kind" = check ] && log="access_log $WORK/nginx/resumed.log resumed;"
+    NGINX_TLS+="  server {
+    listen 127.0.0.1:${!port} ssl backlog=4096;
+$(nginx_tls "${kind/check/ecdsa}")
+    $log
+    location / { proxy_pass http://backends; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering on; }
+  }
+"
+  done
+fi
 cat > "$WORK/nginx/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
@@ -105,7 +140,7 @@ http {
     listen 127.0.0.1:$NP backlog=4096;
     location / { proxy_pass http://backends; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering on; }
   }
-}
+$NGINX_TLS}
 EOF
 nginx -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" & PIDS+=($!)
 NGINX_MASTER=$!
@@ -136,80 +171,123 @@ HAPROXY_PID=$!
 
 # ---- weldr, with its defaults but for ports and data ----
 WP=$(freeport); WA=$(freeport); WR=$(freeport)
+tls_options() { # port: the HTTPS listener's options, for HTTPS cases only (an older build may not know the keys)
+  # wrk sends its URL's host, 127.0.0.1, as server name: the default certificate answers it.
+  [ -z "$TLS_CASES" ] || echo "-Dweldr.proxy.tls-port=$1 -Dweldr.tls.default-certificate=bench"
+}
+started() { # name pid admin-port: true once ready; exits with weldr's last line if it ended
+  kill -0 "$2" 2>/dev/null || { echo "bench: $1 ended: $(tail -n 1 "$WORK/$1.log")" >&2; exit 1; }
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$3/q/health/ready")" = 200 ]
+}
 start_weldr() { # data dir
-  # shellcheck disable=SC2086
-  WELDR_PROXY_TLS_PORT=0 java $WELDR_JAVA_OPTS -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
+  WELDR_TLS=$(freeport)
+  # shellcheck disable=SC2086,SC2046
+  WELDR_PROXY_TLS_PORT=0 java $WELDR_JAVA_OPTS $(tls_options "$WELDR_TLS") -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$WP" -Dquarkus.http.port="$WA" -Dweldr.raft.port="$WR" \
        -Dweldr.raft.data-dir="$1" -jar "$JAR" > "$WORK/weldr.log" 2>&1 & PIDS+=($!)
-  WELDR_PID=$!
+  WELDR_PID=$! WELDR_PORT=$WP WELDR_ADMIN=$WA
 }
 t0=$(date +%s%N)
 start_weldr "$WORK/weldr-data"
-until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$WA/q/health/ready")" = 200 ]; do sleep 0.01; done
+until started weldr "$WELDR_PID" "$WA"; do sleep 0.01; done
 READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 for p in $B1 $B2; do curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$p\"}" "http://127.0.0.1:$WA/servers"; done
 wait_http "http://127.0.0.1:$NP/" 10
 wait_http "http://127.0.0.1:$HP/" 10
-start_other() { # name jar java-options...: another weldr beside the first, same backends; sets <NAME>_PID and <NAME>_PORT
-  local name=$1 jar=$2 port admin raft; shift 2
-  port=$(freeport); admin=$(freeport); raft=$(freeport)
-  # shellcheck disable=SC2086
-  WELDR_PROXY_TLS_PORT=0 java $WELDR_JAVA_OPTS "$@" -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$port" -Dquarkus.http.port="$admin" \
+weldr_var() { local v=${1^^}; echo "${v//-/_}"; }   # weldr-openssl -> WELDR_OPENSSL
+weldr_of() { local v; v="$(weldr_var "$1")_$2"; echo "${!v:-}"; }   # target field: WELDR1_PORT...
+start_other() { # name jar java-options...: another weldr beside the first, same backends; sets <NAME>_PID, _PORT, _ADMIN, _TLS
+  local name=$1 jar=$2 port admin raft tls var; shift 2
+  port=$(freeport); admin=$(freeport); raft=$(freeport); tls=$(freeport)
+  # shellcheck disable=SC2086,SC2046
+  WELDR_PROXY_TLS_PORT=0 java $WELDR_JAVA_OPTS "$@" $(tls_options "$tls") -Dweldr.proxy.host=127.0.0.1 -Dweldr.proxy.port="$port" -Dquarkus.http.port="$admin" \
        -Dweldr.raft.port="$raft" -Dweldr.raft.data-dir="$WORK/$name-data" -jar "$jar" > "$WORK/$name.log" 2>&1 & PIDS+=($!)
-  printf -v "${name^^}_PID" %s $!
-  printf -v "${name^^}_PORT" %s "$port"
-  printf -v "${name^^}_ADMIN" %s "$admin"
-  until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$admin/q/health/ready")" = 200 ]; do sleep 0.05; done
+  var=$(weldr_var "$name")
+  printf -v "${var}_PID" %s $!
+  printf -v "${var}_PORT" %s "$port"
+  printf -v "${var}_ADMIN" %s "$admin"
+  printf -v "${var}_TLS" %s "$tls"
+  until started "$name" "$!" "$admin"; do sleep 0.05; done
   for p in $B1 $B2; do curl -s -o /dev/null -d "{\"url\":\"http://127.0.0.1:$p\"}" "http://127.0.0.1:$admin/servers"; done
 }
 # weldr1: weldr with one event loop, like for like with nginx's one worker and HAProxy's one thread
 # (weldr's default is one per core; on 2 cores shared with wrk and the backend, that is 4 busy threads on 2 cores).
 case " $TARGETS " in *" weldr1 "*) start_other weldr1 "$JAR" -Dweldr.proxy.event-loops=1 ;; esac
+# The same build with each TLS implementation (weldr.tls.provider; weldr's default, auto, takes OpenSSL when it loads).
+for provider in openssl jdk; do
+  case " $TARGETS " in *" weldr-$provider "*) start_other "weldr-$provider" "$JAR" -Dweldr.tls.provider=$provider ;; esac
+done
 if [ -n "$BASELINE_JAR" ]; then
   start_other baseline "$BASELINE_JAR"
   TARGETS="$TARGETS baseline"
 fi
 
+is_weldr() { case $1 in weldr|weldr1|baseline|weldr-openssl|weldr-jdk) true ;; *) false ;; esac; }
 pids_of() {
   case $1 in
     direct) echo "$BACKEND_MASTER $(pgrep -P "$BACKEND_MASTER" | tr '\n' ' ')" ;;
-    weldr) echo "$WELDR_PID" ;;
     nginx) echo "$NGINX_MASTER $(pgrep -P "$NGINX_MASTER" | tr '\n' ' ')" ;;
     haproxy) echo "$HAPROXY_PID" ;;
-    weldr1) echo "$WELDR1_PID" ;;
-    baseline) echo "$BASELINE_PID" ;;
     nginx-pool) echo "$NPOOL_MASTER $(pgrep -P "$NPOOL_MASTER" | tr '\n' ' ')" ;;
+    *) weldr_of "$1" PID ;;
   esac
 }
-url_of() {
-  case $1 in
-    direct) echo "http://127.0.0.1:$B1" ;;
-    weldr) echo "http://127.0.0.1:$WP" ;;
-    nginx) echo "http://127.0.0.1:$NP" ;;
-    haproxy) echo "http://127.0.0.1:$HP" ;;
-    weldr1) echo "http://127.0.0.1:$WELDR1_PORT" ;;
-    baseline) echo "http://127.0.0.1:$BASELINE_PORT" ;;
-    nginx-pool) echo "http://127.0.0.1:$NPP" ;;
+url_of() { # target [case]
+  case $1:${2:-} in
+    *:tls-*) tls_port_of "$1" "${2##*-}" | sed 's|^|https://127.0.0.1:|' ;;
+    direct:*) echo "http://127.0.0.1:$B1" ;;
+    nginx:*) echo "http://127.0.0.1:$NP" ;;
+    haproxy:*) echo "http://127.0.0.1:$HP" ;;
+    nginx-pool:*) echo "http://127.0.0.1:$NPP" ;;
+    *) echo "http://127.0.0.1:$(weldr_of "$1" PORT)" ;;
   esac
+}
+tls_port_of() { # target kind (ecdsa or rsa): its HTTPS port serving that kind of certificate; empty if it has none
+  case $1 in
+    nginx) port=NTLS_${2^^}; echo "${!port}" ;;
+    direct|haproxy) ;;
+    *) weldr_of "$1" TLS ;;
+  esac
+}
+declare -A TLS_NOW   # per weldr target, the kind of certificate it serves now
+serve_for() { # target case: before a run, the case's certificate on a weldr target (replaced between ECDSA and RSA cases)
+  local kind=${2##*-}
+  case $2 in tls-*) is_weldr "$1" || return 0 ;; *) return 0 ;; esac
+  [ "${TLS_NOW[$1]:-}" = "$kind" ] && return 0
+  tls_upload "$(weldr_of "$1" ADMIN)" "$kind"
+  tls_await "$(weldr_of "$1" TLS)" "$kind"
+  TLS_NOW[$1]=$kind
+}
+serves() { # target case: false for an HTTPS case on a target without HTTPS
+  case $2 in tls-*) [ -n "$(tls_port_of "$1" "${2##*-}")" ] ;; *) true ;; esac
 }
 ms() { # wrk latency ("812.00us", "1.20ms", "2.01s") to milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
 load_args() { # case url -> wrk's arguments for that case
   case $1 in
+    tls-keepalive-*) echo "-t1 -c50 $2/" ;;
+    tls-handshake-*) echo "-t1 -c50 -s $HERE/close.lua $2/" ;;
     keepalive) echo "-t1 -c50 $2/" ;;
     pipeline) echo "-t1 -c50 -s $HERE/pipeline.lua $2/" ;;
     c1000) echo "-t1 -c1000 $2/" ;;
     1mb) echo "-t1 -c10 $2/1mb" ;;
   esac
 }
+client() { # case wrk-arguments...: wrk, for tls-handshake without session resumption
+  case $1 in
+    tls-handshake-*) LD_PRELOAD="$WORK/noresume.so" wrk "${@:2}" ;;
+    *) wrk "${@:2}" ;;
+  esac
+}
 run_case() { # target case -> one TSV row
   local target=$1 case=$2 url args=() out before after
-  url=$(url_of "$target")
+  serve_for "$target" "$case"
+  url=$(url_of "$target" "$case")
   read -r -a args <<<"$(load_args "$case" "$url")"
   local pids; pids=$(pids_of "$target")
   local sched_before sched_after
   before=$(cpu_ticks $pids); read -r -a sched_before <<<"$(sched_ns $pids)"
-  out=$(wrk --latency -d"${DURATION}s" --timeout 5s "${args[@]}" 2>&1)
+  out=$(client "$case" --latency -d"${DURATION}s" --timeout 5s "${args[@]}" 2>&1)
   after=$(cpu_ticks $pids); read -r -a sched_after <<<"$(sched_ns $pids)"
   local rps p50 p99 requests errors
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -237,8 +315,10 @@ warm() { # target
   while :; do
     before=$(jit_ms "$pid")
     for case in $CASES; do
-      read -r -a args <<<"$(load_args "$case" "$(url_of "$1")")"
-      wrk -d"${each}s" --timeout 5s "${args[@]}" >/dev/null 2>&1 || true
+      serves "$1" "$case" || continue
+      serve_for "$1" "$case"
+      read -r -a args <<<"$(load_args "$case" "$(url_of "$1" "$case")")"
+      client "$case" -d"${each}s" --timeout 5s "${args[@]}" >/dev/null 2>&1 || true
     done
     after=$(jit_ms "$pid")
     if [ -z "$before" ] || [ -z "$after" ]; then echo "$1: warmed for $((SECONDS - start)) s (no jstat: JIT not watched)"; return; fi
@@ -248,13 +328,34 @@ warm() { # target
     fi
   done
 }
+if [ -n "$TLS_CASES" ]; then
+  # What a client with OpenSSL's defaults negotiates with each, and proof that tls-handshake's client
+  # never resumes: nginx logs whether each connection resumed a session ("r") or not (".").
+  for target in $TARGETS; do
+    if is_weldr "$target"; then
+      echo "$target: $(grep -h -o -m 1 'TLS provider: .*' "$WORK/$target.log" || echo "TLS provider: not logged (a build before weldr.tls.provider: the JDK's)")"
+    fi
+    for kind in ecdsa rsa; do
+      port=$(tls_port_of "$target" "$kind"); [ -n "$port" ] || continue
+      serve_for "$target" "tls-x-$kind"
+      echo "$target, $kind certificate: $(tls_negotiated "$port")"
+    done
+  done
+  # and that each request had a connection of its own ($connection_requests 1).
+  client tls-handshake-ecdsa -t1 -c4 -d1s -s "$HERE/close.lua" "https://127.0.0.1:$NTLS_CHECK/" >/dev/null
+  read -r requests resumed reused < <(awk '{ n++; r += $1 == "r"; k += $2 != 1 } END { print n + 0, r + 0, k + 0 }' "$WORK/nginx/resumed.log")
+  echo "tls-handshake's client, checked against nginx: $requests requests, $resumed resumed a session, $reused shared a connection"
+  [ "$requests" -gt 0 ] && [ "$resumed" = 0 ] && [ "$reused" = 0 ] ||
+    { echo "bench: tls-handshake's client does not make a full handshake per request" >&2; exit 1; }
+fi
 for target in $TARGETS; do
-  case $target in weldr|weldr1|baseline) warm "$target" ;; esac
+  if is_weldr "$target"; then warm "$target"; fi
 done
 : > "$WORK/rows.tsv"
 for round in $(seq "$ROUNDS"); do
   for case in $CASES; do
     for target in $TARGETS; do
+      serves "$target" "$case" || continue
       run_case "$target" "$case" >> "$WORK/rows.tsv"
     done
   done

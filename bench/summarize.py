@@ -22,10 +22,15 @@ def lat(values, case):
     # wrk times a pipelined batch, not a request, and its pipelined percentiles are unreliable.
     return "-" if case == "pipeline" else "%.2f" % med(values)
 
+cw = max([10] + [len(c) for c in order_cases])
+tw = max([10] + [len(t) for t in order_targets])
 print()
+if any(c.startswith("tls-handshake") for c in order_cases):
+    print("tls-handshake: one request per new connection, each a full handshake: requests/s are handshakes/s,")
+    print("CPU us/req is CPU per handshake (and its request).")
 # on core: of the time the proxy's threads were runnable, the share they ran (the rest they waited for a core).
-print("%-10s %-10s %12s %10s %10s %8s %12s %9s %9s %8s" % (
-    "case", "target", "requests/s", "p50 ms", "p99 ms", "errors", "CPU us/req", "vs nginx", "vs haproxy", "on core"))
+print("%-*s %-*s %12s %10s %10s %8s %12s %9s %9s %8s" % (
+    cw, "case", tw, "target", "requests/s", "p50 ms", "p99 ms", "errors", "CPU us/req", "vs nginx", "vs haproxy", "on core"))
 for case in order_cases:
     cpu = {}
     for target in order_targets:
@@ -37,7 +42,7 @@ for case in order_cases:
         if not r:
             continue
         ratio = lambda peer: ("%.2f" % (cpu[target] / cpu[peer])) if peer in cpu and cpu[peer] > 0 else "-"
-        print("%-10s %-10s %12.0f %10s %10s %8d %12.1f %9s %9s %7.0f%%" % (
-            case, target, med([x[0] for x in r]), lat([x[1] for x in r], case), lat([x[2] for x in r], case),
+        print("%-*s %-*s %12.0f %10s %10s %8d %12.1f %9s %9s %7.0f%%" % (
+            cw, case, tw, target, med([x[0] for x in r]), lat([x[1] for x in r], case), lat([x[2] for x in r], case),
             sum(x[3] for x in r), cpu[target], ratio("nginx"), ratio("haproxy"), 100 * med([x[6] for x in r])))
     print()

@@ -41,6 +41,15 @@ public final class ServerContexts {
             "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
             "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
     static final long SESSION_TIMEOUT_SECONDS = 300;
+
+    static {
+        // The JDK's TLS accepts a renegotiation the client starts (TLS 1.2): one connection could
+        // make the server do full handshakes one after another, past the connection cap (testssl.sh:
+        // "Secure Client-Initiated Renegotiation", VULNERABLE). nginx, HAProxy and OpenSSL through
+        // Netty refuse it. The JDK reads this once, at the first server handshake in the process,
+        // which comes after this class is initialised (the refusing context is made at start-up).
+        System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
+    }
     private static final ApplicationProtocolConfig ALPN = new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,
             // A client that offers only protocols weldr does not speak (h2 alone) still gets HTTP/1.1, as nginx does.

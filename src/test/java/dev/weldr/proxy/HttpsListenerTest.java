@@ -218,6 +218,46 @@ class HttpsListenerTest extends ProxyTestBase {
     }
 
     @Test
+    void shouldRefuseARenegotiationTheClientStarts() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/openssl")),
+                "openssl is not installed");
+        TestBackend backend = backend();
+        addServer(backend.port());
+        put("shop", body(leaf(INTERMEDIATE, "shop.example"))).statusCode(200);
+        // s_client renegotiates (TLS 1.2) when a line "R" comes in on its input; the JDK's client does not.
+        Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + tlsPort(),
+                "-servername", "shop.example", "-tls1_2").redirectErrorStream(true).start();
+        StringBuffer out = new StringBuffer();
+        Thread reader = new Thread(() -> {
+            try (InputStream in = p.getInputStream()) {
+                byte[] b = new byte[4096];
+                for (int n; (n = in.read(b)) > 0; ) {
+                    out.append(new String(b, 0, n, StandardCharsets.ISO_8859_1));
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+        });
+        reader.start();
+        try (OutputStream in = p.getOutputStream()) {
+            in.write("GET /before HTTP/1.1\r\nHost: shop.example\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            in.flush();
+            await("the first request's answer", () -> out.indexOf("HTTP/1.1 200") >= 0);
+            in.write("R\n".getBytes(StandardCharsets.US_ASCII));
+            in.flush();
+            // As nginx does, weldr answers the new ClientHello with a fatal alert and ends the connection.
+            assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the connection was still open after the renegotiation: " + out);
+        } finally {
+            p.destroy();
+        }
+        reader.join(30_000);
+        assertTrue(out.indexOf("RENEGOTIATING") >= 0, out.toString());
+        assertTrue(out.indexOf("alert handshake failure") >= 0 || out.indexOf("alert no renegotiation") >= 0, out.toString());
+        assertEquals(1, backend.requestCount());
+        assertTrue(servedTo("shop.example", true).length() > 0, "the listener still serves");
+    }
+
+    @Test
     void shouldResumeASessionAndKeepSessionsOfACertificateWhileAnotherChanges() throws Exception {
         put("shop", body(leaf(INTERMEDIATE, "shop.example"))).statusCode(200);
         SSLContext client = TlsClient.trusting(CA.certificate());
