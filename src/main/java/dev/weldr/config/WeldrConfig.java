@@ -92,6 +92,13 @@ public interface WeldrConfig {
         @WithName("handshake-timeout")
         @WithDefault("10s")
         Duration handshakeTimeout();
+
+        /**
+         * {@code auto}: OpenSSL (BoringSSL through netty-tcnative) when it loads on this machine,
+         * else the JDK's TLS; {@code openssl}: OpenSSL or no start; {@code jdk}: the JDK's TLS.
+         */
+        @WithDefault("auto")
+        TlsProvider provider();
     }
 
     interface Raft {

@@ -5,6 +5,7 @@ import dev.weldr.config.WeldrConfig;
 import dev.weldr.pool.Certificate;
 import dev.weldr.pool.Topology;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.util.Mapping;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -36,6 +37,7 @@ public class CertificateStore implements Mapping<String, SslContext> {
     WeldrConfig config;
 
     private KeySeal seal;
+    private SslProvider provider;
     private SslContext refusing;
     private long handshakeTimeoutMs;
     private String defaultName;
@@ -50,10 +52,18 @@ public class CertificateStore implements Mapping<String, SslContext> {
         handshakeTimeoutMs = config.tls().handshakeTimeout().toMillis();
         seal = new KeySeal(config.tls().storeKey().orElse(null));
         seal.prepare();
+        provider = ServerContexts.provider(config.tls().provider());
+        LOG.info(ServerContexts.describe(config.tls().provider(), provider));
+        // The refusing context stays the JDK's whatever the provider: it is what answers unrecognized_name.
         refusing = ServerContexts.refusing(handshakeTimeoutMs);
         defaultName = config.tls().defaultCertificate().orElse("");
         table = new SniTable(List.of(), defaultName, refusing);
         holder.subscribe(this::applied);
+    }
+
+    /** The TLS implementation this node serves certificates with. */
+    public SslProvider provider() {
+        return provider;
     }
 
     /** How keys are sealed for the log on this node. */
@@ -127,7 +137,7 @@ public class CertificateStore implements Mapping<String, SslContext> {
     private SniTable.Served load(Certificate c) {
         try {
             CertificateBundle bundle = CertificateBundle.parse(c.chain(), seal.open(c.name(), c.key()), null);
-            return new SniTable.Served(c.name(), bundle.info(), ServerContexts.of(bundle, handshakeTimeoutMs));
+            return new SniTable.Served(c.name(), bundle.info(), ServerContexts.of(bundle, handshakeTimeoutMs, provider));
         } catch (InvalidCertificateException e) {
             LOG.errorf("certificate %s cannot be served on this node: %s", c.name(), e.getMessage());
         } catch (Exception e) {
