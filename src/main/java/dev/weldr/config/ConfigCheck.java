@@ -37,6 +37,7 @@ public class ConfigCheck {
         port("weldr.raft.port", config.raft().port());
         port("weldr.proxy.tls-port", config.proxy().tlsPort());
         positive("weldr.tls.handshake-timeout", config.tls().handshakeTimeout());
+        atLeast("weldr.tls.ticket-key-rotation", config.tls().ticketKeyRotation(), Duration.ofSeconds(1));
         String certificate = config.tls().defaultCertificate().orElse("");
         if (!certificate.isEmpty() && !CertificateName.valid(certificate)) {
             throw new InvalidConfigException("weldr.tls.default-certificate", CertificateName.RULE);

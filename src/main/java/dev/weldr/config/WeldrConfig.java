@@ -99,6 +99,14 @@ public interface WeldrConfig {
          */
         @WithDefault("auto")
         TlsProvider provider();
+
+        /**
+         * How often the leader makes a new session-ticket key for the cluster. The two before it
+         * still decrypt, so a ticket resumes for at least twice this long after it was issued.
+         */
+        @WithName("ticket-key-rotation")
+        @WithDefault("1h")
+        Duration ticketKeyRotation();
     }
 
     interface Raft {
