@@ -54,6 +54,7 @@ class ConfigErrorIT {
             "weldr.tls.store-key, too-short",
             "weldr.tls.default-certificate, Not A Name",
             "weldr.tls.provider, boringssl",
+            "weldr.tls.ticket-key-rotation, 500ms",
     })
     void shouldRefuseToStartWithOneLineNamingTheKey(String key, String value) throws Exception {
         try (WeldrProcess node = WeldrProcess.create("bad-config", data, Map.of(key, value))) {
