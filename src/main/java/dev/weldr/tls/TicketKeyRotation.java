@@ -87,18 +87,23 @@ public class TicketKeyRotation {
         return keys.isEmpty() ? Double.NaN : keys.get(0).created() / 1000.0;
     }
 
+    /** Whether the newest key is not yet due for rotation. The applied state lags the leader's, never leads it. */
+    private boolean young(List<TicketKey> keys) {
+        return !keys.isEmpty() && System.currentTimeMillis() - keys.get(0).created() < rotationMs;
+    }
+
     private void check() {
-        if (!leadership.isLeader() || proposing) {
+        if (!leadership.isLeader() || proposing || young(holder.current().ticketKeys())) {
             return;
         }
         proposing = true;
         // A consistent read: a leader just elected may not have applied its predecessor's last key yet.
         pool.consistent().thenCompose(topology -> {
             List<TicketKey> keys = topology.ticketKeys();
-            long now = System.currentTimeMillis();
-            if (!keys.isEmpty() && now - keys.get(0).created() < rotationMs) {
+            if (young(keys)) {
                 return CompletableFuture.<Void>completedFuture(null);
             }
+            long now = System.currentTimeMillis();
             return pool.submit(new PoolCommand.AddTicketKey(certificates.newTicketKey(now))).thenAccept(o ->
                     LOG.infof("new session-ticket key for the cluster (%s; weldr.tls.ticket-key-rotation=%d s)",
                             keys.isEmpty() ? "the first" : "the previous one is " + (now - keys.get(0).created()) / 1000 + " s old",
