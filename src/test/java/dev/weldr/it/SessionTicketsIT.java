@@ -33,7 +33,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * Session resumption across the cluster: the leader's session-ticket keys, replicated through
  * Raft, let a client resume on any node a session another node gave it (TLS 1.3, and TLS 1.2
- * tickets), across rotations while the key is kept, and across a restart; a node of another
+ * tickets), across rotations while the key is kept, after the leader is killed, and across a
+ * restart, neither of which makes a new key; a node of another
  * cluster, with other keys, does not resume it. The client is {@code openssl s_client}.
  */
 class SessionTicketsIT {
@@ -122,6 +123,35 @@ class SessionTicketsIT {
         long rotations = c.nodes.stream().mapToLong(n -> n.stdout().lines()
                 .filter(l -> l.contains("new session-ticket key for the cluster")).count()).sum();
         assertTrue(rotations >= 5, "only leaders log a rotation, once each: " + rotations);
+    }
+
+    @Test
+    void shouldResumeOnASurvivorAfterTheLeaderIsKilledWithoutANewKey() throws Exception {
+        TestCluster c = new TestCluster(dir.resolve("failover"), 3, Map.of());
+        started.add(c);
+        c.start();
+        WeldrProcess leader = c.awaitLeader(WAIT);
+        assertEquals(200, TlsIT.put(leader, "/certificates/shop", TestCertificates.body(SHOP)).statusCode());
+        for (WeldrProcess n : c.nodes) {
+            WeldrProcess.await(WAIT, () -> SHOP.fingerprint().equals(served(n, "shop.example")) && keysInUse(n) == 1,
+                    n.raftId() + " to serve shop with the cluster's key");
+        }
+        double key = created(leader);
+        Path session = dir.resolve("from-leader.session");
+        assertTrue(sClient(leader, "-tls1_3", "-sess_out", session.toString()).contains("New, TLSv1.3"));
+
+        leader.kill();
+        WeldrProcess next = c.awaitLeader(WAIT);
+        WeldrProcess other = c.followers(leader).stream().filter(n -> n != next).findFirst().orElseThrow();
+        for (WeldrProcess n : List.of(next, other)) {
+            String resumed = sClient(n, "-tls1_3", "-sess_in", session.toString());
+            assertTrue(resumed.contains("Reused, TLSv1.3"), n.raftId() + " resumes the killed leader's session: " + resumed);
+        }
+        // A key made on election is proposed as the new leader takes office, so in practice ahead of this write.
+        assertEquals(200, TlsIT.put(next, "/certificates/blog", TestCertificates.body(TestCertificates.leaf(CA, "blog.example")))
+                .statusCode());
+        assertEquals(key, created(next), 0.0, "the new leader keeps the schedule: no key on election");
+        assertEquals(1, keysInUse(next));
     }
 
     @Test
