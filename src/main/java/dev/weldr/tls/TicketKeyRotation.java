@@ -6,6 +6,7 @@ import dev.weldr.cluster.PoolService;
 import dev.weldr.config.WeldrConfig;
 import dev.weldr.pool.PoolCommand;
 import dev.weldr.pool.TicketKey;
+import dev.weldr.pool.Topology;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.arc.ClientProxy;
@@ -20,13 +21,15 @@ import org.jboss.logging.Logger;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The leader's side of the cluster's session-ticket keys: when the newest replicated key is
  * {@code weldr.tls.ticket-key-rotation} old, or there is none, it makes a new one and commits it
- * through Raft. The schedule lives in the replicated state (each key's creation time), so a new
+ * through Raft. Only once a certificate is stored: a cluster that serves no HTTPS writes no
+ * entry every hour, and nodes of a version that cannot read the entry keep working there. The schedule lives in the replicated state (each key's creation time), so a new
  * leader or a restarted node carries it on instead of rotating on every election.
  */
 @ApplicationScoped
@@ -64,7 +67,13 @@ public class TicketKeyRotation {
         timer.scheduleWithFixedDelay(this::check, 0, every, TimeUnit.MILLISECONDS);
         leadership.subscribe(state -> {
             if (state.role() == Leadership.Role.LEADER) {
-                timer.execute(this::check);
+                soon();
+            }
+        });
+        // The first certificate brings the first key at once, not at the next check.
+        holder.subscribe(topology -> {
+            if (leadership.isLeader() && !topology.certificates().isEmpty() && topology.ticketKeys().isEmpty()) {
+                soon();
             }
         });
         CertificateStore store = ClientProxy.unwrap(certificates);
@@ -82,6 +91,15 @@ public class TicketKeyRotation {
         }
     }
 
+    /** Called on the Raft thread, which must not fail because this node is stopping. */
+    private void soon() {
+        try {
+            timer.execute(this::check);
+        } catch (RejectedExecutionException stopping) {
+            // No key to make on a node that is stopping.
+        }
+    }
+
     private static double newestCreated(PoolHolder holder) {
         List<TicketKey> keys = holder.current().ticketKeys();
         return keys.isEmpty() ? Double.NaN : keys.get(0).created() / 1000.0;
@@ -93,7 +111,8 @@ public class TicketKeyRotation {
     }
 
     private void check() {
-        if (!leadership.isLeader() || proposing || young(holder.current().ticketKeys())) {
+        Topology applied = holder.current();
+        if (!leadership.isLeader() || proposing || applied.certificates().isEmpty() || young(applied.ticketKeys())) {
             return;
         }
         proposing = true;

@@ -190,6 +190,7 @@ class SessionTicketsIT {
         started.add(n);
         n.start();
         WeldrProcess.await(WAIT, n::ready, name + " to lead");
+        assertTrue(Double.isNaN(created(n)), "no key while no certificate is stored");
         HttpResponse<String> r = TlsIT.put(n, "/certificates/shop", TestCertificates.body(SHOP));
         assertEquals(200, r.statusCode(), r.body());
         WeldrProcess.await(WAIT, () -> keysInUse(n) == 1, name + " to use its first ticket key");
