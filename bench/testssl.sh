@@ -50,6 +50,10 @@ for kind in $KINDS; do
   # shellcheck disable=SC2086
   WELDR_NAME=weldr-$kind weldr_in_front "$JAR" $WELDR_JAVA_OPTS -Dweldr.proxy.tls-port="$tls" -Dweldr.tls.default-certificate=bench
   tls_upload "$WA" "$kind"
+  # nginx's profile sends HSTS; weldr sends it for a route that asks, so every path asks here.
+  code=$(curl -s -o "$WORK/route.out" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+    -d '{"pathPrefix": "/", "pool": "default", "hsts": {"maxAge": 63072000}}' "http://127.0.0.1:$WA/routes/all")
+  [ "$code" = 200 ] || { echo "testssl: PUT /routes/all answered $code: $(cat "$WORK/route.out")" >&2; exit 1; }
   printf -v "WELDR_${kind^^}" %s "$tls"
 done
 

@@ -1,6 +1,7 @@
 package dev.weldr.config;
 
 import dev.weldr.tls.CertificateName;
+import io.netty.handler.ssl.OpenSsl;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -42,6 +43,7 @@ public class ConfigCheck {
             }
         }
         positive("weldr.tls.handshake-timeout", config.tls().handshakeTimeout());
+        atLeast("weldr.tls.ticket-key-rotation", config.tls().ticketKeyRotation(), Duration.ofSeconds(1));
         String certificate = config.tls().defaultCertificate().orElse("");
         if (!certificate.isEmpty() && !CertificateName.valid(certificate)) {
             throw new InvalidConfigException("weldr.tls.default-certificate", CertificateName.RULE);
@@ -49,6 +51,10 @@ public class ConfigCheck {
         if (config.tls().storeKey().isPresent() && config.tls().storeKey().get().length() < 16) {
             throw new InvalidConfigException("weldr.tls.store-key",
                     "must be at least 16 characters (e.g. the output of openssl rand -hex 32)");
+        }
+        if (config.tls().provider() == TlsProvider.OPENSSL && !OpenSsl.isAvailable()) {
+            throw new InvalidConfigException("weldr.tls.provider", "openssl does not load on this machine ("
+                    + firstLine(String.valueOf(OpenSsl.unavailabilityCause())) + "); use auto or jdk");
         }
         if (config.proxy().eventLoops() < 0 || config.proxy().eventLoops() > 1024) {
             throw new InvalidConfigException("weldr.proxy.event-loops",
@@ -93,6 +99,11 @@ public class ConfigCheck {
                     + ", which other hosts can reach: set weldr.admin.token (WELDR_ADMIN_TOKEN), "
                     + "or weldr.admin.insecure=true to run it without one");
         }
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
     }
 
     private static boolean isLoopback(String host) {

@@ -101,6 +101,21 @@ public interface WeldrConfig {
         @WithName("handshake-timeout")
         @WithDefault("10s")
         Duration handshakeTimeout();
+
+        /**
+         * {@code auto}: OpenSSL (BoringSSL through netty-tcnative) when it loads on this machine,
+         * else the JDK's TLS; {@code openssl}: OpenSSL or no start; {@code jdk}: the JDK's TLS.
+         */
+        @WithDefault("auto")
+        TlsProvider provider();
+
+        /**
+         * How often the leader makes a new session-ticket key for the cluster. The two before it
+         * still decrypt, so a ticket resumes for at least twice this long after it was issued.
+         */
+        @WithName("ticket-key-rotation")
+        @WithDefault("1h")
+        Duration ticketKeyRotation();
     }
 
     interface Raft {

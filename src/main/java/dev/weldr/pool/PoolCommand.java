@@ -43,4 +43,8 @@ public sealed interface PoolCommand {
 
     record DeleteCertificate(String name) implements PoolCommand {
     }
+
+    /** Puts a new session-ticket key first, the one that encrypts; the oldest past {@link Topology#MAX_TICKET_KEYS} goes. */
+    record AddTicketKey(TicketKey key) implements PoolCommand {
+    }
 }

@@ -10,7 +10,7 @@ import java.util.TreeMap;
 
 /**
  * The desired state every replica holds: named pools of servers, routes to them, and where each
- * node's admin API answers, and the certificates the HTTPS listener serves. Every replica builds the same sequence of topologies by applying the
+ * node's admin API answers, the certificates the HTTPS listener serves and its session-ticket keys. Every replica builds the same sequence of topologies by applying the
  * same commands through {@link #apply(PoolCommand)}, the one pure function shared by the leader
  * and the followers. Immutable; the default pool always exists.
  */
@@ -23,23 +23,30 @@ public final class Topology {
      */
     public static final int MAX_POOLS = 1000;
     public static final int MAX_ROUTES = 10_000;
+    /**
+     * Session-ticket keys kept: the one that encrypts and two before it that still decrypt, so a
+     * ticket outlives two rotations, and a key no more than three rotation periods.
+     */
+    public static final int MAX_TICKET_KEYS = 3;
 
     public static final Topology EMPTY = new Topology(0,
-            Map.of(Pool.DEFAULT, Pool.of(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of())), List.of(), Map.of(), Map.of());
+            Map.of(Pool.DEFAULT, Pool.of(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of())), List.of(), Map.of(), Map.of(), List.of());
 
     private final long appliedIndex;
     private final Map<String, Pool> pools;
     private final List<Route> routes;
     private final Map<String, String> nodes;
     private final Map<String, Certificate> certificates;
+    private final List<TicketKey> ticketKeys;
 
     private Topology(long appliedIndex, Map<String, Pool> pools, List<Route> routes, Map<String, String> nodes,
-                     Map<String, Certificate> certificates) {
+                     Map<String, Certificate> certificates, List<TicketKey> ticketKeys) {
         this.appliedIndex = appliedIndex;
         this.pools = Collections.unmodifiableMap(pools);
         this.routes = List.copyOf(routes);
         this.nodes = Collections.unmodifiableMap(nodes);
         this.certificates = Collections.unmodifiableMap(certificates);
+        this.ticketKeys = ticketKeys;
     }
 
     /** A topology as a snapshot holds it. */
@@ -50,6 +57,12 @@ public final class Topology {
     /** A topology as a snapshot holds it, with its certificates. */
     public static Topology of(long appliedIndex, Collection<Pool> pools, List<Route> routes, Map<String, String> nodes,
                               Collection<Certificate> certificates) {
+        return of(appliedIndex, pools, routes, nodes, certificates, List.of());
+    }
+
+    /** A topology as a snapshot holds it, with its certificates and session-ticket keys (newest first). */
+    public static Topology of(long appliedIndex, Collection<Pool> pools, List<Route> routes, Map<String, String> nodes,
+                              Collection<Certificate> certificates, List<TicketKey> ticketKeys) {
         Map<String, Pool> map = new LinkedHashMap<>();
         for (Pool p : pools) {
             map.put(p.name(), p);
@@ -59,7 +72,8 @@ public final class Topology {
         for (Certificate c : certificates) {
             certs.put(c.name(), c);
         }
-        return new Topology(appliedIndex, map, routes, new TreeMap<>(nodes), certs);
+        return new Topology(appliedIndex, map, routes, new TreeMap<>(nodes), certs,
+                List.copyOf(ticketKeys.subList(0, Math.min(ticketKeys.size(), MAX_TICKET_KEYS))));
     }
 
     /** The Raft log index of the last command applied (0 for the empty topology). */
@@ -94,8 +108,16 @@ public final class Topology {
         return certificates;
     }
 
+    /**
+     * The session-ticket keys, newest (the one that encrypts) first; the same list object until a
+     * new key is added.
+     */
+    public List<TicketKey> ticketKeys() {
+        return ticketKeys;
+    }
+
     public Topology withIndex(long index) {
-        return new Topology(index, pools, routes, nodes, certificates);
+        return new Topology(index, pools, routes, nodes, certificates, ticketKeys);
     }
 
     /** Applies one command; never throws for a well-formed command, and never changes this topology. */
@@ -161,7 +183,7 @@ public final class Topology {
             }
             Map<String, Pool> next = new LinkedHashMap<>(pools);
             next.remove(c.name());
-            return new Outcome(new Topology(appliedIndex, next, routes, nodes, certificates), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, next, routes, nodes, certificates, ticketKeys), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.PutRoute c) {
             if (!pools.containsKey(c.route().pool())) {
@@ -172,24 +194,24 @@ public final class Topology {
                 return refused(Outcome.Result.TOO_MANY);
             }
             next.add(c.route());
-            return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates, ticketKeys), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.DeleteRoute c) {
             List<Route> next = new ArrayList<>(routes);
             if (!next.removeIf(r -> r.name().equals(c.name()))) {
                 return refused(Outcome.Result.NOT_FOUND);
             }
-            return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates, ticketKeys), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.RegisterNode c) {
             Map<String, String> next = new TreeMap<>(nodes);
             next.put(c.nodeId(), c.adminUrl());
-            return new Outcome(new Topology(appliedIndex, pools, routes, next, certificates), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, pools, routes, next, certificates, ticketKeys), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.PutCertificate c) {
             Map<String, Certificate> next = new TreeMap<>(certificates);
             next.put(c.certificate().name(), c.certificate());
-            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, next), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, next, ticketKeys), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.DeleteCertificate c) {
             if (!certificates.containsKey(c.name())) {
@@ -197,7 +219,14 @@ public final class Topology {
             }
             Map<String, Certificate> next = new TreeMap<>(certificates);
             next.remove(c.name());
-            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, next), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, next, ticketKeys), Outcome.Result.APPLIED, null);
+        }
+        if (command instanceof PoolCommand.AddTicketKey c) {
+            List<TicketKey> next = new ArrayList<>(MAX_TICKET_KEYS);
+            next.add(c.key());
+            next.addAll(ticketKeys.subList(0, Math.min(ticketKeys.size(), MAX_TICKET_KEYS - 1)));
+            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certificates, List.copyOf(next)),
+                    Outcome.Result.APPLIED, null);
         }
         throw new IllegalArgumentException("unknown command " + command);
     }
@@ -209,14 +238,15 @@ public final class Topology {
     private Topology withPool(Pool pool) {
         Map<String, Pool> next = new LinkedHashMap<>(pools);
         next.put(pool.name(), pool);
-        return new Topology(appliedIndex, next, routes, nodes, certificates);
+        return new Topology(appliedIndex, next, routes, nodes, certificates, ticketKeys);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof Topology t && t.appliedIndex == appliedIndex
                 && List.copyOf(t.pools.values()).equals(List.copyOf(pools.values()))
-                && t.routes.equals(routes) && t.nodes.equals(nodes) && t.certificates.equals(certificates);
+                && t.routes.equals(routes) && t.nodes.equals(nodes) && t.certificates.equals(certificates)
+                && t.ticketKeys.equals(ticketKeys);
     }
 
     @Override
@@ -227,6 +257,6 @@ public final class Topology {
     @Override
     public String toString() {
         return "Topology{index=" + appliedIndex + ", pools=" + pools.values() + ", routes=" + routes + ", nodes=" + nodes
-                + ", certificates=" + certificates.keySet() + "}";
+                + ", certificates=" + certificates.keySet() + ", ticketKeys=" + ticketKeys + "}";
     }
 }

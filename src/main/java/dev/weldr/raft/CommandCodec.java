@@ -49,6 +49,8 @@ public final class CommandCodec {
             n.put("op", "put-certificate").set("certificate", TopologyJson.certificate(c.certificate()));
         } else if (command instanceof PoolCommand.DeleteCertificate c) {
             n.put("op", "delete-certificate").put("name", c.name());
+        } else if (command instanceof PoolCommand.AddTicketKey c) {
+            n.put("op", "add-ticket-key").set("ticketKey", TopologyJson.ticketKey(c.key()));
         } else {
             throw new IllegalArgumentException("cannot encode " + command);
         }
@@ -79,6 +81,7 @@ public final class CommandCodec {
                 case "register-node" -> new PoolCommand.RegisterNode(text(n, "node"), text(n, "admin"));
                 case "put-certificate" -> new PoolCommand.PutCertificate(TopologyJson.certificate(n.required("certificate")));
                 case "delete-certificate" -> new PoolCommand.DeleteCertificate(text(n, "name"));
+                case "add-ticket-key" -> new PoolCommand.AddTicketKey(TopologyJson.ticketKey(n.required("ticketKey")));
                 default -> throw new CorruptEntryException("unknown op '" + op + "'");
             };
         } catch (IOException | IllegalArgumentException | NullPointerException e) {

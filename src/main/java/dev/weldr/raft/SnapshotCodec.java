@@ -7,6 +7,7 @@ import dev.weldr.pool.Certificate;
 import dev.weldr.pool.Pool;
 import dev.weldr.pool.Route;
 import dev.weldr.pool.Server;
+import dev.weldr.pool.TicketKey;
 import dev.weldr.pool.Topology;
 
 import java.io.IOException;
@@ -21,7 +22,10 @@ import java.util.TreeMap;
 
 import static dev.weldr.raft.TopologyJson.JSON;
 
-/** Writes and reads the snapshot file: the whole topology as JSON. */
+/**
+ * Writes and reads the snapshot file: the whole topology as JSON, session-ticket keys included
+ * (so a node restarted or installed from a snapshot still decrypts the tickets it issued).
+ */
 public final class SnapshotCodec {
 
     public static final String FILE = "topology.json";
@@ -49,6 +53,9 @@ public final class SnapshotCodec {
         // Absent from snapshots written before certificates existed, which therefore still load.
         ArrayNode certificates = root.putArray("certificates");
         topology.certificates().values().forEach(c -> certificates.add(TopologyJson.certificate(c)));
+        // Absent from snapshots written before session-ticket keys were replicated: those load with none.
+        ArrayNode ticketKeys = root.putArray("ticketKeys");
+        topology.ticketKeys().forEach(k -> ticketKeys.add(TopologyJson.ticketKey(k)));
         try {
             return JSON.writeValueAsBytes(root);
         } catch (IOException e) {
@@ -75,7 +82,9 @@ public final class SnapshotCodec {
             root.path("nodes").fields().forEachRemaining(e -> nodes.put(e.getKey(), e.getValue().asText()));
             List<Certificate> certificates = new ArrayList<>();
             root.path("certificates").forEach(c -> certificates.add(TopologyJson.certificate(c)));
-            return Topology.of(root.required("appliedIndex").asLong(), pools, routes, nodes, certificates);
+            List<TicketKey> ticketKeys = new ArrayList<>();
+            root.path("ticketKeys").forEach(k -> ticketKeys.add(TopologyJson.ticketKey(k)));
+            return Topology.of(root.required("appliedIndex").asLong(), pools, routes, nodes, certificates, ticketKeys);
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new IOException("the snapshot cannot be read: " + e.getMessage(), e);
         }
@@ -83,7 +92,7 @@ public final class SnapshotCodec {
 
     /**
      * Writes the file through a temporary name so that a crash never leaves half a snapshot. The
-     * file is the owner's only: it holds the certificates' private keys.
+     * file is the owner's only: it holds the certificates' private keys and the session-ticket keys.
      */
     public static void write(Topology topology, Path dir) throws IOException {
         Path tmp = dir.resolve(FILE + ".tmp");

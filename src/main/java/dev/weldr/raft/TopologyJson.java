@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.Certificate;
+import dev.weldr.pool.TicketKey;
 import dev.weldr.pool.HealthCheckSpec;
 import dev.weldr.pool.Hsts;
 import dev.weldr.pool.LbPolicy;
@@ -76,6 +77,14 @@ final class TopologyJson {
 
     static Certificate certificate(JsonNode n) {
         return new Certificate(n.required("name").asText(), n.required("chain").asText(), n.required("key").asText());
+    }
+
+    static ObjectNode ticketKey(TicketKey k) {
+        return JSON.createObjectNode().put("created", k.created()).put("key", k.key());
+    }
+
+    static TicketKey ticketKey(JsonNode n) {
+        return new TicketKey(n.required("created").asLong(), n.required("key").asText());
     }
 
     static ObjectNode settings(PoolSettings s) {

@@ -1,10 +1,13 @@
 package dev.weldr.tls;
 
+import dev.weldr.config.TlsProvider;
+import io.quarkus.runtime.ImageMode;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.DelegatingSslContext;
 import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -22,9 +25,11 @@ import javax.net.ssl.StandardConstants;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.Locale;
 
 /**
- * The server-side TLS settings of the HTTPS listener, one {@link SslContext} per certificate:
+ * The server-side TLS settings of the HTTPS listener, one {@link SslContext} per certificate,
+ * from the JDK's TLS or OpenSSL (BoringSSL) alike:
  * TLS 1.3 and 1.2 only, Mozilla's "intermediate" cipher suites (guidelines 5.7) in their order
  * with the server's order preferred, ALPN offering {@code http/1.1}, and a session cache and
  * tickets kept for five minutes (nginx's {@code ssl_session_timeout}). A context holds its own
@@ -60,10 +65,42 @@ public final class ServerContexts {
     private ServerContexts() {
     }
 
+    /**
+     * The implementation this node serves certificates with. {@code auto} never picks OpenSSL
+     * in a native executable: netty-tcnative's library is not part of its configuration.
+     */
+    static SslProvider provider(TlsProvider configured) {
+        return switch (configured) {
+            case JDK -> SslProvider.JDK;
+            // Not OPENSSL_REFCNT: a replaced certificate's context is freed by the garbage collector, no release to forget.
+            case OPENSSL -> SslProvider.OPENSSL;
+            case AUTO -> ImageMode.current() != ImageMode.NATIVE_RUN && OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+        };
+    }
+
+    /** The line start-up logs about the provider in use. */
+    static String describe(TlsProvider configured, SslProvider provider) {
+        String chosen = "weldr.tls.provider=" + configured.name().toLowerCase(Locale.ROOT);
+        if (provider == SslProvider.OPENSSL) {
+            return "TLS provider: OpenSSL (" + OpenSsl.versionString() + " through netty-tcnative; " + chosen + ")";
+        }
+        if (configured == TlsProvider.AUTO) {
+            String why = ImageMode.current() == ImageMode.NATIVE_RUN ? "a native executable"
+                    : "netty-tcnative does not load: " + firstLine(String.valueOf(OpenSsl.unavailabilityCause()));
+            return "TLS provider: the JDK's (" + chosen + ", " + why + ")";
+        }
+        return "TLS provider: the JDK's (" + chosen + ")";
+    }
+
+    static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
     /** The context that serves this certificate. */
-    static SslContext of(CertificateBundle bundle, long handshakeTimeoutMs) throws SSLException {
+    static SslContext of(CertificateBundle bundle, long handshakeTimeoutMs, SslProvider provider) throws SSLException {
         SslContext context = SslContextBuilder.forServer(bundle.key(), bundle.chain().toArray(new X509Certificate[0]))
-                .sslProvider(SslProvider.JDK)
+                .sslProvider(provider)
                 .protocols(PROTOCOLS)
                 .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                 .applicationProtocolConfig(ALPN)

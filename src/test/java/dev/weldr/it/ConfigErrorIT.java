@@ -1,5 +1,6 @@
 package dev.weldr.it;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -54,11 +55,23 @@ class ConfigErrorIT {
             "weldr.tls.handshake-timeout, 0s",
             "weldr.tls.store-key, too-short",
             "weldr.tls.default-certificate, Not A Name",
+            "weldr.tls.provider, boringssl",
+            "weldr.tls.ticket-key-rotation, 500ms",
     })
     void shouldRefuseToStartWithOneLineNamingTheKey(String key, String value) throws Exception {
         try (WeldrProcess node = WeldrProcess.create("bad-config", data, Map.of(key, value))) {
             String line = failsWithOneLine(node);
             assertTrue(line.contains(key), line);
+        }
+    }
+
+    @Test
+    void shouldRefuseToStartWithOpensslWhereItDoesNotLoad() throws Exception {
+        // Netty's own switch makes netty-tcnative unavailable, as on a platform it has no library for.
+        try (WeldrProcess node = WeldrProcess.create("no-openssl", data,
+                Map.of("weldr.tls.provider", "openssl", "io.netty.handler.ssl.noOpenSsl", "true"))) {
+            String line = failsWithOneLine(node);
+            assertTrue(line.contains("weldr.tls.provider") && line.contains("openssl does not load"), line);
         }
     }
 

@@ -1,8 +1,12 @@
 package dev.weldr.proxy;
 
+import dev.weldr.tls.CertificateStore;
 import dev.weldr.tls.TestCertificates;
 import dev.weldr.tls.TlsClient;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslProvider;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import io.restassured.response.ValidatableResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -52,6 +56,9 @@ class HttpsListenerTest extends ProxyTestBase {
     private static final TestCertificates.Issued CA = TestCertificates.ca("weldr test root");
     private static final TestCertificates.Issued INTERMEDIATE = TestCertificates.intermediate(CA, "weldr test intermediate");
     private static final SSLContext CLIENT = TlsClient.trusting(CA.certificate());
+
+    @Inject
+    CertificateStore certificates;
 
     @AfterEach
     void removeEveryCertificate() {
@@ -118,6 +125,29 @@ class HttpsListenerTest extends ProxyTestBase {
 
         assertEquals(200, connect().get("/plain").status());
         assertEquals(List.of("http"), backend.seen().get(3).headers().getAll("x-forwarded-proto"));
+    }
+
+    /** The provider the node must be using: {@code auto} picks OpenSSL wherever netty-tcnative loads. */
+    SslProvider expectedProvider() {
+        return OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+    }
+
+    @Test
+    void shouldUseTheConfiguredProviderAndPreferTheServersCipherOrderToTheClients() throws Exception {
+        assertEquals(expectedProvider(), certificates.provider());
+        put("shop", body(leaf(INTERMEDIATE, "shop.example"))).statusCode(200);
+        // The client asks for AES-256, then ChaCha20, then AES-128; weldr's order (Mozilla's) puts AES-128 first.
+        List<String> clientOrder = List.of("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+        try (SSLSocket s = TlsClient.connect(CLIENT, tlsPort(), "shop.example", true, clientOrder, "TLSv1.2")) {
+            assertEquals("TLSv1.2", s.getSession().getProtocol());
+            assertEquals("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", s.getSession().getCipherSuite());
+            assertEquals("http/1.1", s.getApplicationProtocol());
+        }
+        try (SSLSocket s = TlsClient.connect(CLIENT, tlsPort(), "shop.example", true, clientOrder.subList(0, 2), "TLSv1.2")) {
+            assertEquals("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", s.getSession().getCipherSuite(),
+                    "without AES-128, the next of the server's list");
+        }
     }
 
     @Test

@@ -44,6 +44,12 @@ public final class TlsClient {
      */
     public static SSLSocket connect(SSLContext context, int port, String serverName, boolean checkName, String... protocols)
             throws IOException {
+        return connect(context, port, serverName, checkName, null, protocols);
+    }
+
+    /** As {@link #connect(SSLContext, int, String, boolean, String...)}, offering only these cipher suites, in this order. */
+    public static SSLSocket connect(SSLContext context, int port, String serverName, boolean checkName, List<String> ciphers,
+                                    String... protocols) throws IOException {
         java.net.Socket plain = new java.net.Socket();
         plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 5_000);
         SSLSocket socket = (SSLSocket) context.getSocketFactory()
@@ -57,6 +63,9 @@ public final class TlsClient {
         p.setApplicationProtocols(new String[]{"h2", "http/1.1"});
         if (protocols.length > 0) {
             p.setProtocols(protocols);
+        }
+        if (ciphers != null) {
+            p.setCipherSuites(ciphers.toArray(new String[0]));
         }
         socket.setSSLParameters(p);
         try {
