@@ -41,6 +41,8 @@ public final class HandshakeWatch extends ChannelInboundHandlerAdapter {
     private final CertificateStore certificates;
     /** The SNI lookup found no certificate: the handshake is refused, whatever the engine says. */
     private boolean nameUnknown;
+    /** The client sent a byte: a connection closed before that (a load balancer's TCP check) began no handshake. */
+    private boolean spoke;
     private boolean counted;
 
     public HandshakeWatch(TlsMetrics metrics, CertificateStore certificates) {
@@ -65,6 +67,7 @@ public final class HandshakeWatch extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 if (msg instanceof ByteBuf in && in.isReadable()) {
+                    spoke = true;
                     byte first = in.getByte(in.readerIndex());
                     if (first >= 'A' && first <= 'Z') {
                         answered = true;
@@ -107,7 +110,9 @@ public final class HandshakeWatch extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         // Closed before the ClientHello was whole: the SniHandler fires no event for that.
-        count(Failure.CLOSED);
+        if (spoke) {
+            count(Failure.CLOSED);
+        }
         ctx.fireChannelInactive();
     }
 
