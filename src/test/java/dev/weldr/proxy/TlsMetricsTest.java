@@ -164,6 +164,34 @@ class TlsMetricsTest extends ProxyTestBase {
         });
     }
 
+    @Test
+    void shouldCountTheHandshakesOfOpenSslAndCurl() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/openssl"))
+                && java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/curl")), "openssl or curl is not installed");
+        put("shop", leaf(CA, "shop.example"));
+        counted(HANDSHAKES, "openssl s_client over TLS 1.2",
+                () -> assertTrue(run("openssl", "s_client", "-connect", "127.0.0.1:" + tlsPort(), "-servername", "shop.example",
+                        "-tls1_2").contains("Protocol  : TLSv1.2")));
+        // Security level 0 lets OpenSSL 3 offer TLS 1.0 at all.
+        counted(failures("protocol"), "openssl s_client over TLS 1.0", () -> run("openssl", "s_client", "-connect",
+                "127.0.0.1:" + tlsPort(), "-servername", "shop.example", "-tls1", "-cipher", "DEFAULT@SECLEVEL=0"));
+        counted(failures("unrecognized_name"), "openssl s_client naming another host", () -> assertTrue(run("openssl", "s_client",
+                "-connect", "127.0.0.1:" + tlsPort(), "-servername", "elsewhere.example").contains("unrecognized name")));
+        counted(failures("plain_http"), "curl speaking HTTP to the HTTPS port", () -> {
+            String out = run("curl", "-s", "-i", "--noproxy", "*", "http://127.0.0.1:" + tlsPort() + "/");
+            assertTrue(out.startsWith("HTTP/1.1 400") && out.contains("sent to the HTTPS port"), out);
+        });
+    }
+
+    /** What a command writes (stdout and stderr), its standard input empty. */
+    private static String run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), command[0] + " did not finish");
+        return out;
+    }
+
     /**
      * Runs what a client does, then waits until {@code sample} has grown by one, and checks that
      * no other handshake series moved.
