@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import jakarta.annotation.PostConstruct;
@@ -63,6 +64,7 @@ public class TlsMetrics {
     /** The table the rows were registered for; only the Vert.x timer touches these. */
     private SniTable registeredFor;
     private long lastExpiryCheckMs;
+    private long timer;
 
     @PostConstruct
     void register() {
@@ -81,7 +83,11 @@ public class TlsMetrics {
 
     void start(@Observes StartupEvent event) {
         refresh();
-        vertx.setPeriodic(CHECK_PERIOD_MS, id -> refresh());
+        timer = vertx.setPeriodic(CHECK_PERIOD_MS, id -> refresh());
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        vertx.cancelTimer(timer);
     }
 
     /** Called on an event loop once per connection whose handshake completed. */
