@@ -135,7 +135,8 @@ public class ProxyServer {
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         // The HTTPS listener: the same loops and exchanges behind Netty's SNI handler, which picks
         // the certificate's context from the ClientHello and puts that context's SslHandler in its place.
-        // Its own gate (a handler of one listener), counting against the same cap.
+        // Its own gate (a handler of one listener), counting against the same cap. Around the SNI
+        // handler, a watch that answers plain HTTP and counts how each handshake ends, then leaves.
         CertificateStore sni = ClientProxy.unwrap(certificates);
         TlsMetrics handshakes = ClientProxy.unwrap(tlsMetrics);
         long handshakeMs = config.tls().handshakeTimeout().toMillis();

@@ -32,7 +32,7 @@ public final class HandshakeWatch extends ChannelInboundHandlerAdapter {
      * messages ({@code certificate_unknown}) and OpenSSL in its reasons ({@code SSLV3_ALERT_CERTIFICATE_UNKNOWN}).
      */
     private static final List<String> REJECTED = List.of("certificate_unknown", "bad_certificate", "unknown_ca",
-            "certificate_expired", "certificate_revoked", "unsupported_certificate", "access_denied");
+            "certificate_expired", "certificate_revoked", "unsupported_certificate");
     private static final ByteBuf PLAIN_HTTP_ANSWER = Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(
             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 61\r\nConnection: close\r\n\r\n"
                     + "The plain HTTP request was sent to the HTTPS port: use https\n", StandardCharsets.US_ASCII));
