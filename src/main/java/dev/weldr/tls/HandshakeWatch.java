@@ -39,7 +39,7 @@ public final class HandshakeWatch extends ChannelInboundHandlerAdapter {
 
     private final TlsMetrics metrics;
     private final CertificateStore certificates;
-    /** The SNI lookup found no certificate: the handshake is refused, whatever the engine says. */
+    /** The SNI lookup found no certificate: the handshake is refused by the context that serves none. */
     private boolean nameUnknown;
     /** The client sent a byte: a connection closed before that (a load balancer's TCP check) began no handshake. */
     private boolean spoke;
@@ -128,9 +128,6 @@ public final class HandshakeWatch extends ChannelInboundHandlerAdapter {
         while (c instanceof DecoderException && c.getCause() != null) {
             c = c.getCause();
         }
-        if (nameUnknown) {
-            return Failure.UNRECOGNIZED_NAME;
-        }
         if (c instanceof SslHandshakeTimeoutException) {
             return Failure.TIMEOUT;
         }
@@ -139,6 +136,10 @@ public final class HandshakeWatch extends ChannelInboundHandlerAdapter {
         }
         if (c instanceof NotSslRecordException) {
             return Failure.PROTOCOL;
+        }
+        if (nameUnknown) {
+            // Whatever the engine (the JDK's or OpenSSL) made of it, the name is why it was refused.
+            return Failure.UNRECOGNIZED_NAME;
         }
         if (c instanceof SSLException) {
             String message = String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT);

@@ -147,6 +147,14 @@ class TlsMetricsTest extends ProxyTestBase {
                 assertTrue(readUntilClosed(stalled).length > 0, "the server's first flight, then the end after the handshake timeout");
             }
         });
+        // A first record that is not a handshake leaves the SNI handler with no name, and no default:
+        // it is the stall, not the name, that ends this one.
+        counted(failures("timeout"), "a client that starts an alert record and stalls", () -> {
+            try (Socket stalled = raw()) {
+                stalled.getOutputStream().write(new byte[]{0x15, 0x03, 0x03, 0x40, 0x00, 2});
+                assertEquals(0, readUntilClosed(stalled).length, "closed after the handshake timeout");
+            }
+        });
         counted(failures("closed"), "a client that closes within its ClientHello (after one that sent nothing: not counted)", () -> {
             // A load balancer's TCP check: it began no handshake, so it failed none.
             raw().close();
