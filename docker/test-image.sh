@@ -179,7 +179,7 @@ pass "image built from docker/Dockerfile.jvm on $BASE_IMAGE ($(pm image inspect 
 user=$(pm image inspect -f '{{.Config.User}}' "$IMAGE")
 [[ -n $user && $user != 0 && $user != root ]] || fail "the image's USER is '$user', not a non-root user"
 ports=$(pm image inspect -f '{{range $p, $_ := .Config.ExposedPorts}}{{$p}} {{end}}' "$IMAGE")
-for p in 8080/tcp 8687/tcp 8688/tcp; do
+for p in 8080/tcp 8443/tcp 8687/tcp 8688/tcp; do
     [[ " $ports " == *" $p "* ]] || fail "the image does not expose $p (it exposes: $ports)"
 done
 pm image inspect -f '{{range $v, $_ := .Config.Volumes}}{{$v}} {{end}}' "$IMAGE" | grep -qw /data \

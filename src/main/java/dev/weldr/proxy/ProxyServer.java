@@ -3,6 +3,8 @@ package dev.weldr.proxy;
 import dev.weldr.config.ListenFailure;
 import dev.weldr.config.WeldrConfig;
 import dev.weldr.tls.CertificateStore;
+import dev.weldr.tls.HandshakeWatch;
+import dev.weldr.tls.TlsMetrics;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -68,6 +70,8 @@ public class ProxyServer {
     CertificateStore certificates;
     @Inject
     MeterRegistry meters;
+    @Inject
+    TlsMetrics tlsMetrics;
 
     private EventLoopGroup group;
     private Channel listener;
@@ -131,14 +135,19 @@ public class ProxyServer {
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         // The HTTPS listener: the same loops and exchanges behind Netty's SNI handler, which picks
         // the certificate's context from the ClientHello and puts that context's SslHandler in its place.
-        // Its own gate (a handler of one listener), counting against the same cap.
+        // Its own gate (a handler of one listener), counting against the same cap. Around the SNI
+        // handler, a watch that answers plain HTTP and counts how each handshake ends, then leaves.
         CertificateStore sni = ClientProxy.unwrap(certificates);
+        TlsMetrics handshakes = ClientProxy.unwrap(tlsMetrics);
         long handshakeMs = config.tls().handshakeTimeout().toMillis();
         ServerBootstrap tls = bootstrap.clone().handler(new Gate()).childHandler(new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
+                HandshakeWatch watch = new HandshakeWatch(handshakes, sni);
                 ch.pipeline().addLast(
+                        watch.plainHttpAnswer(),
                         new SniHandler(sni, MAX_CLIENT_HELLO, handshakeMs),
+                        watch,
                         new FrontConnection(loops.get(ch.eventLoop()), clientTimeouts, true));
             }
         });

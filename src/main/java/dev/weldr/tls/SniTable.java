@@ -5,6 +5,7 @@ import io.netty.handler.ssl.SslContext;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -28,6 +29,7 @@ public final class SniTable {
     private final Served fallback;
     private final SslContext refusing;
     private final Set<String> served;
+    private final List<Served> all;
 
     SniTable(Collection<Served> served, String defaultName, SslContext refusing) {
         Map<String, Served> exact = new HashMap<>();
@@ -52,6 +54,12 @@ public final class SniTable {
         this.fallback = fallback;
         this.refusing = refusing;
         this.served = Set.copyOf(names);
+        this.all = List.copyOf(served);
+    }
+
+    /** Every certificate served. */
+    public List<Served> all() {
+        return all;
     }
 
     /** Whether the certificate of that name is served (it may be stored and not served: a key this node cannot open). */

@@ -133,7 +133,10 @@ class TlsIT {
         Map<String, String> props = Map.of("weldr.tls.store-key", "it-store-key-0123456789", "weldr.raft.snapshot-interval", "1s");
         WeldrProcess node = node("tls-sealed", data, props);
         WeldrProcess.await(WAIT, node::ready, "the node to lead");
-        TestCertificates.Issued leaf = TestCertificates.leaf(CA, "shop.example");
+        // Ten days left: each start warns of it (at most once a day otherwise).
+        java.time.Instant now = java.time.Instant.now();
+        TestCertificates.Issued leaf = TestCertificates.leaf(CA, TestCertificates.ec("secp256r1"),
+                now.minus(java.time.Duration.ofDays(80)), now.plus(java.time.Duration.ofDays(10)), "shop.example");
         HttpResponse<String> r = put(node, "/certificates/shop", TestCertificates.body(leaf));
         assertEquals(200, r.statusCode(), r.body());
         assertEquals(leaf.fingerprint(), served(node, "shop.example"));
@@ -149,6 +152,8 @@ class TlsIT {
         WeldrProcess.await(WAIT, () -> leaf.fingerprint().equals(served(again, "shop.example")),
                 "the restarted node to serve the certificate");
         assertTrue(again.get("/certificates/shop").body().contains("\"served\":true"));
+        WeldrProcess.await(WAIT, () -> again.output().contains("WARN  [ExpiryWarnings] certificate shop (shop.example) expires in 9 days 23 hours"),
+                "the restarted node to warn of the certificate's expiry");
         assertFalse(again.output().contains(keyFragment(leaf)), "the key is never logged");
     }
 

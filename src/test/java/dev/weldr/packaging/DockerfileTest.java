@@ -121,7 +121,7 @@ class DockerfileTest {
         List<String> expose = all(finalStage(instructions(dockerfile)), "EXPOSE");
         TreeSet<Integer> ports = expose.stream().flatMap(e -> Arrays.stream(e.split("\\s+")))
                 .map(p -> Integer.parseInt(p.replace("/tcp", ""))).collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(new TreeSet<>(List.of(8080, 8687, 8688)), ports, "proxy, admin, Raft");
+        assertEquals(new TreeSet<>(List.of(8080, 8443, 8687, 8688)), ports, "proxy, HTTPS, admin, Raft");
         TreeSet<Integer> manifestPorts = KubernetesManifestsTest.weldr().getPorts().stream()
                 .map(p -> p.getContainerPort()).collect(Collectors.toCollection(TreeSet::new));
         assertEquals(ports, manifestPorts, "the StatefulSet's container ports are the image's");

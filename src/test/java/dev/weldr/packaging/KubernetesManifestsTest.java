@@ -329,6 +329,19 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void proxyServiceAlsoCarriesHttpsToTheHttpsPort() {
+        assertEquals(8443, containerPort("https"), "weldr's HTTPS port (weldr.proxy.tls-port)");
+        assertFalse(environment("weldr-0", "ns").containsKey("WELDR_PROXY_TLS_PORT"), "the HTTPS port is the image's default");
+        // The same Service as plain HTTP: it follows readiness the same way, so HTTPS reaches the leader too.
+        Service https = serviceTargeting("https", false);
+        assertEquals(serviceTargeting("proxy", false).getMetadata().getName(), https.getMetadata().getName());
+        ServicePort port = https.getSpec().getPorts().stream()
+                .filter(p -> resolve(p.getTargetPort()) == containerPort("https")).findFirst().orElseThrow();
+        assertEquals("https", port.getName());
+        assertEquals(443, port.getPort(), "clients use https://weldr.<namespace>.svc/ as they use http:// on 80");
+    }
+
+    @Test
     void adminServiceReachesTheAdminPort() {
         Service admin = serviceTargeting("admin", false);
         assertTrue(selectsWeldrPods(admin.getSpec().getSelector()));

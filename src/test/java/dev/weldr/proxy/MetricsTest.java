@@ -15,17 +15,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 class MetricsTest extends ProxyTestBase {
 
-    private static String metrics() {
+    static String metrics() {
         return given().get("/q/metrics").then().statusCode(200).extract().asString();
     }
 
     /** The value of one sample, the line that starts with {@code name{labels} }; 0 when absent. */
-    private static double sample(String metrics, String nameAndLabels) {
+    static double sample(String metrics, String nameAndLabels) {
         Matcher m = Pattern.compile("^" + Pattern.quote(nameAndLabels) + " (\\S+)$", Pattern.MULTILINE).matcher(metrics);
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
-    private static boolean present(String metrics, String nameAndLabels) {
+    static boolean present(String metrics, String nameAndLabels) {
         return Pattern.compile("^" + Pattern.quote(nameAndLabels) + " ", Pattern.MULTILINE).matcher(metrics).find();
     }
 
