@@ -3,12 +3,13 @@ package dev.weldr.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -33,6 +34,14 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
 
     /** Pipelined requests read ahead of their turn, at most (then the client is not read). */
     private static final int READ_AHEAD = 64 * 1024;
+    /**
+     * nginx's lingering_timeout and lingering_time: a connection closing after weldr's last
+     * answer reads and drops what the client still sends, until the client is quiet this long or
+     * this much time has gone by, so that the kernel does not answer unread bytes with a reset
+     * that could destroy the answer before the client read it.
+     */
+    static final long LINGER_QUIET_NANOS = TimeUnit.SECONDS.toNanos(5);
+    static final long LINGER_MAX_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private final Loop loop;
     /** The client came through the HTTPS listener. */
@@ -49,6 +58,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     private boolean processing;
     /** The connection closes once what was written goes out: nothing more is read. */
     private boolean closing;
+    /** When weldr shut its side of a closing connection and began dropping the client's bytes; 0 before. */
+    private long lingerSinceNanos;
     private boolean inRead;
     /** A backend connection written to during this read, flushed when the read is over. */
     private Channel toFlush;
@@ -121,6 +132,9 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         }
         if (closing) {
             in.release();
+            if (lingerSinceNanos != 0) {
+                phaseSinceNanos = now;
+            }
             return;
         }
         if (idle) {
@@ -224,7 +238,7 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
 
     /** Reads from the client only while somebody can take what it sends. */
     private void updateReading() {
-        boolean want = !closing && (current == null || !current.holdsClientReading())
+        boolean want = (!closing || lingerSinceNanos != 0) && (current == null || !current.holdsClientReading())
                 && (pending == null || pending.readableBytes() < READ_AHEAD);
         if (want != reading && tunnelPeer == null) {
             reading = want;
@@ -291,7 +305,50 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         // A client that does not take the last answer either is closed after the send timeout.
         phaseSinceNanos = System.nanoTime();
         arm(phaseSinceNanos + timeouts.sendNanos(), phaseSinceNanos);
-        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            if (f.isSuccess()) {
+                linger();
+            } else {
+                channel.close();
+            }
+        });
+    }
+
+    /**
+     * The last answer went out: weldr shuts its sending side (after TLS's close_notify) and drops
+     * what the client still sends until it closes or is quiet (nginx's lingering close); closing
+     * outright with unread bytes would make the kernel send a reset, which can reach the client
+     * before it has read the answer.
+     */
+    private void linger() {
+        if (!channel.isActive()) {
+            return;
+        }
+        if (!(channel instanceof DuplexChannel duplex) || duplex.isInputShutdown()) {
+            channel.close();
+            return;
+        }
+        SslHandler tls = secure ? channel.pipeline().get(SslHandler.class) : null;
+        if (tls == null) {
+            shutOutput(duplex);
+        } else {
+            tls.closeOutbound().addListener(f -> shutOutput(duplex));
+        }
+    }
+
+    private void shutOutput(DuplexChannel duplex) {
+        duplex.shutdownOutput().addListener(f -> {
+            if (!f.isSuccess() || !channel.isActive()) {
+                channel.close();
+                return;
+            }
+            long now = System.nanoTime();
+            lingerSinceNanos = now;
+            phaseSinceNanos = now;
+            reading = true;
+            channel.config().setAutoRead(true);
+            arm(now + LINGER_QUIET_NANOS, now);
+        });
     }
 
     /** A request weldr cannot read or will not serve: 400 (405 for CONNECT, 414, 431 for what is too long, 505 for another HTTP) and the connection closes. */
@@ -417,6 +474,9 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     private long phaseDeadline() {
         if (tunnelPeer != null) {
             return lastReadNanos + timeouts.tunnelNanos();
+        }
+        if (lingerSinceNanos != 0) {
+            return Math.min(phaseSinceNanos + LINGER_QUIET_NANOS, lingerSinceNanos + LINGER_MAX_NANOS);
         }
         if (closing) {
             return phaseSinceNanos + timeouts.sendNanos();

@@ -284,7 +284,8 @@ class HttpsListenerTest extends ProxyTestBase {
         }
         reader.join(30_000);
         assertTrue(out.indexOf("RENEGOTIATING") >= 0, out.toString());
-        assertTrue(out.indexOf("alert handshake failure") >= 0 || out.indexOf("alert no renegotiation") >= 0, out.toString());
+        // Not asserted: s_client printing the alert. The server closes right after it, and s_client
+        // may meet that close (a reset, when its own bytes were still unread) before it reads it.
         assertEquals(1, backend.requestCount());
         assertTrue(servedTo("shop.example", true).length() > 0, "the listener still serves");
     }
