@@ -61,18 +61,8 @@ class HttpsListenerTest extends ProxyTestBase {
     CertificateStore certificates;
 
     @AfterEach
-    void removeEveryCertificate() {
-        for (String name : given().get("/certificates").then().statusCode(200).extract().jsonPath().<String>getList("certificates.name")) {
-            given().delete("/certificates/" + name).then().statusCode(204);
-        }
-    }
-
-    private int tlsPort() {
-        int port = proxyServer.tlsPort();
-        if (port <= 0) {
-            fail("the HTTPS listener does not listen");
-        }
-        return port;
+    void removeCertificates() {
+        removeEveryCertificate();
     }
 
     private static ValidatableResponse put(String name, String body) {
@@ -251,11 +241,7 @@ class HttpsListenerTest extends ProxyTestBase {
 
     @Test
     void shouldRefuseARenegotiationTheClientStarts() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/openssl")),
-                "openssl is not installed");
-        TestBackend backend = backend();
-        addServer(backend.port());
-        put("shop", body(leaf(INTERMEDIATE, "shop.example"))).statusCode(200);
+        TestBackend backend = shopForOpenssl();
         // s_client renegotiates (TLS 1.2) when a line "R" comes in on its input; the JDK's client does not.
         Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + tlsPort(),
                 "-servername", "shop.example", "-tls1_2").redirectErrorStream(true).start();
@@ -307,17 +293,23 @@ class HttpsListenerTest extends ProxyTestBase {
 
     @Test
     void shouldResumeATls13SessionWithItsTicketInOpenSsl() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/openssl")),
-                "openssl is not installed");
-        TestBackend backend = backend();
-        addServer(backend.port());
-        put("shop", body(leaf(INTERMEDIATE, "shop.example"))).statusCode(200);
+        TestBackend backend = shopForOpenssl();
         java.nio.file.Path session = java.nio.file.Files.createTempFile(java.nio.file.Path.of("target"), "tls13", ".session");
         String first = openssl("-sess_out", session.toString());
         assertTrue(first.contains("New, TLSv1.3") && first.contains("HTTP/1.1 200"), first);
         String second = openssl("-sess_in", session.toString());
         assertTrue(second.contains("Reused, TLSv1.3") && second.contains("HTTP/1.1 200"), second);
         java.nio.file.Files.delete(session);
+    }
+
+    /** For a test that speaks through {@code openssl s_client}: a backend, and certificate shop for shop.example. */
+    private TestBackend shopForOpenssl() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/openssl")),
+                "openssl is not installed");
+        TestBackend backend = backend();
+        addServer(backend.port());
+        put("shop", body(leaf(INTERMEDIATE, "shop.example"))).statusCode(200);
+        return backend;
     }
 
     /** One request through {@code openssl s_client} over TLS 1.3; it reads until weldr closes the connection. */

@@ -21,7 +21,6 @@ import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A route's HTTPS options with real clients on both listeners and a backend that records every
@@ -49,14 +48,6 @@ class HttpsRouteOptionsTest extends ProxyTestBase {
 
     private static ValidatableResponse putRoute(String name, String json) {
         return given().contentType("application/json").body(json).put("/routes/" + name).then();
-    }
-
-    private int tlsPort() {
-        int port = proxyServer.tlsPort();
-        if (port <= 0) {
-            fail("the HTTPS listener does not listen");
-        }
-        return port;
     }
 
     private RawHttp https(String serverName) throws IOException {

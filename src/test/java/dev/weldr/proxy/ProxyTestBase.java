@@ -122,6 +122,21 @@ abstract class ProxyTestBase {
         return port;
     }
 
+    int tlsPort() {
+        int port = proxyServer.tlsPort();
+        if (port <= 0) {
+            fail("the HTTPS listener does not listen");
+        }
+        return port;
+    }
+
+    /** Deletes every stored certificate: tests that upload some call it after each test. */
+    static void removeEveryCertificate() {
+        for (String name : given().get("/certificates").then().statusCode(200).extract().jsonPath().<String>getList("certificates.name")) {
+            given().delete("/certificates/" + name).then().statusCode(204);
+        }
+    }
+
     /** A new client connection to the proxy, closed after the test. */
     RawHttp connect() throws IOException {
         return closeLater(RawHttp.connect(proxyPort()));

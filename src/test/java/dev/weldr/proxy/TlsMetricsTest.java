@@ -53,18 +53,8 @@ class TlsMetricsTest extends ProxyTestBase {
     private static final String HANDSHAKES = "weldr_tls_handshakes_total";
 
     @AfterEach
-    void removeEveryCertificate() {
-        for (String name : given().get("/certificates").then().statusCode(200).extract().jsonPath().<String>getList("certificates.name")) {
-            given().delete("/certificates/" + name).then().statusCode(204);
-        }
-    }
-
-    private int tlsPort() {
-        int port = proxyServer.tlsPort();
-        if (port <= 0) {
-            fail("the HTTPS listener does not listen");
-        }
-        return port;
+    void removeCertificates() {
+        removeEveryCertificate();
     }
 
     private static void put(String name, TestCertificates.Issued leaf) {
