@@ -113,8 +113,10 @@ public class HealthChecker {
                     CheckKey key = new CheckKey(pool.name(), server.key());
                     wanted.add(key);
                     BackendTls tls = pool.settings().tls();
-                    String peer = BackendTrust.peerName(tls, server.host());
-                    HttpClient client = "https".equals(server.scheme())
+                    boolean https = "https".equals(server.scheme());
+                    // tls.serverName names TLS peers only: a plain server is checked under its own host.
+                    String peer = https ? BackendTrust.peerName(tls, server.host()) : server.host();
+                    HttpClient client = https
                             ? tlsClient(new TlsKey(tls, BackendTrust.sendsSni(peer), settings.timeoutMs())) : plain;
                     Check existing = checks.get(key);
                     if (existing != null && existing.server.scheme().equals(server.scheme()) && existing.settings.equals(settings)

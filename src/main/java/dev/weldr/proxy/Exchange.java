@@ -532,6 +532,11 @@ final class Exchange implements RequestKey {
      * byte goes to a backend.
      */
     private void redirect() {
+        if (loop.httpsPort == 0) {
+            // Only while the HTTPS listener on an ephemeral port is being bound at start-up.
+            answer(503, "503 Service Unavailable: the HTTPS listener is starting\n");
+            return;
+        }
         int hostEnd = HttpsRedirect.hostEnd(request);
         if (hostEnd < 0) {
             closeAfter = true;

@@ -32,6 +32,10 @@ final class HttpsRedirect {
      */
     static boolean applies(HttpHead h) {
         int length = h.targetEnd - h.targetStart;
+        if (length == 1 && h.b[h.targetStart] == '*') {
+            // OPTIONS * asks about the server, not a resource: there is no URL to redirect it to.
+            return false;
+        }
         return h.targetNeedsSlash() || length < ACME_CHALLENGE.length
                 || !Arrays.equals(h.b, h.targetStart, h.targetStart + ACME_CHALLENGE.length, ACME_CHALLENGE, 0, ACME_CHALLENGE.length);
     }

@@ -126,6 +126,10 @@ public class ProxyServer {
                     }
                 });
         try {
+            // Redirects to HTTPS name the port from the first request on: the configured one now,
+            // the one bound below when it is 0 (tests), so that no 308 (which clients cache) says port 0.
+            int knownTlsPort = config.proxy().publicTlsPort().orElse(config.proxy().tlsPort());
+            loops.values().forEach(loop -> loop.httpsPort = knownTlsPort);
             listener = bootstrap.bind(new InetSocketAddress(config.proxy().host(), config.proxy().port())).sync().channel();
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);

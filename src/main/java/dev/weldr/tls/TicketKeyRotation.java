@@ -110,7 +110,17 @@ public class TicketKeyRotation {
         return !keys.isEmpty() && System.currentTimeMillis() - keys.get(0).created() < rotationMs;
     }
 
+    /** A throw out of here would end the schedule for good: a failed try waits for the next one instead. */
     private void check() {
+        try {
+            propose();
+        } catch (RuntimeException e) {
+            proposing = false;
+            LOG.debugf("no new session-ticket key this time: %s", e.getMessage());
+        }
+    }
+
+    private void propose() {
         Topology applied = holder.current();
         if (!leadership.isLeader() || proposing || applied.certificates().isEmpty() || young(applied.ticketKeys())) {
             return;

@@ -60,5 +60,8 @@ class HttpsRedirectTest {
         assertTrue(HttpsRedirect.applies(request("/.well-known/acme-challenge", "a")));
         assertTrue(HttpsRedirect.applies(request("/.well-known/other/", "a")));
         assertTrue(HttpsRedirect.applies(request("/", "a")));
+        HttpHead options = new HeadScanner(true).next(Unpooled.copiedBuffer("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+                StandardCharsets.ISO_8859_1));
+        assertFalse(HttpsRedirect.applies(options), "OPTIONS * names no resource to redirect to");
     }
 }
