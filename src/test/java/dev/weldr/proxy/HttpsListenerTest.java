@@ -17,7 +17,6 @@ import javax.net.ssl.SSLSocket;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -407,28 +406,7 @@ class HttpsListenerTest extends ProxyTestBase {
         }
     }
 
-    private Socket raw() throws IOException {
-        Socket s = new Socket(InetAddress.getLoopbackAddress(), tlsPort());
-        s.setSoTimeout(30_000);
-        return s;
-    }
 
-    /** Everything the server sends until it closes the connection (a reset counts as closed). */
-    private static byte[] readUntilClosed(Socket s) throws IOException {
-        InputStream in = s.getInputStream();
-        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
-        byte[] buf = new byte[4096];
-        try {
-            for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
-                got.write(buf, 0, n);
-            }
-        } catch (java.net.SocketTimeoutException e) {
-            fail("the server kept the connection open for 30 s");
-        } catch (java.net.SocketException e) {
-            // reset
-        }
-        return got.toByteArray();
-    }
 
     /** A minimal ClientHello of that version (no supported_versions extension) naming the host. */
     static byte[] clientHello(int version, String host) throws IOException {

@@ -130,6 +130,30 @@ abstract class ProxyTestBase {
         return port;
     }
 
+    /** A plain socket to the HTTPS listener, for bytes no TLS client library would send. */
+    java.net.Socket raw() throws IOException {
+        java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), tlsPort());
+        s.setSoTimeout(30_000);
+        return s;
+    }
+
+    /** Everything the server sends until it closes the connection (a reset counts as closed). */
+    static byte[] readUntilClosed(java.net.Socket s) throws IOException {
+        java.io.InputStream in = s.getInputStream();
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        try {
+            for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
+                got.write(buf, 0, n);
+            }
+        } catch (java.net.SocketTimeoutException e) {
+            fail("the server kept the connection open for 30 s");
+        } catch (java.net.SocketException e) {
+            // reset
+        }
+        return got.toByteArray();
+    }
+
     /** Deletes every stored certificate: tests that upload some call it after each test. */
     static void removeEveryCertificate() {
         for (String name : given().get("/certificates").then().statusCode(200).extract().jsonPath().<String>getList("certificates.name")) {

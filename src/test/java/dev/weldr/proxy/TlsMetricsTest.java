@@ -12,10 +12,8 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLSocket;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -240,28 +238,7 @@ class TlsMetricsTest extends ProxyTestBase {
 
     // ---- clients ------------------------------------------------------------------------------
 
-    private Socket raw() throws IOException {
-        Socket s = new Socket(InetAddress.getLoopbackAddress(), tlsPort());
-        s.setSoTimeout(30_000);
-        return s;
-    }
 
-    /** Everything the server sends until it closes the connection (a reset counts as closed). */
-    private static byte[] readUntilClosed(Socket s) throws IOException {
-        InputStream in = s.getInputStream();
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        byte[] buf = new byte[4096];
-        try {
-            for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
-                got.write(buf, 0, n);
-            }
-        } catch (java.net.SocketTimeoutException e) {
-            fail("the server kept the connection open for 30 s");
-        } catch (java.net.SocketException e) {
-            // reset
-        }
-        return got.toByteArray();
-    }
 
     /**
      * The first record the JDK's TLS client sends (its ClientHello, TLS 1.3 and 1.2 offered), as
