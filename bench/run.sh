@@ -8,6 +8,7 @@
 #   WELDR_JAR=/elsewhere/quarkus-run.jar WELDR_JAVA_OPTS="-XX:+FlightRecorder" bench/run.sh
 #   BASELINE_JAR=/before/quarkus-run.jar CASES=keepalive POOL_SIZES= bench/run.sh   # before/after, one run
 #   CASES="tls-keepalive tls-handshake" TARGETS="weldr-openssl weldr-jdk nginx" POOL_SIZES= bench/run.sh   # HTTPS
+#   CASES="h2-streams h2-conns" TARGETS="weldr nginx" POOL_SIZES= bench/run.sh   # HTTP/2 over TLS (h2load)
 #
 # Targets, all in front of the same two nginx backends (13-byte body), round-robin, keep-alive
 # upstream: direct (the backend itself: the limit), weldr (its defaults: one event loop per core), weldr1 (one
@@ -18,6 +19,9 @@
 # each with an ECDSA P-256 and an RSA 2048 certificate (tls-keepalive-ecdsa, tls-keepalive-rsa...):
 # tls-keepalive (50 keep-alive connections) and tls-handshake (50 connections, a new connection and
 # a full handshake, never resumed, for every request: requests/s are handshakes/s).
+# HTTP/2 over TLS (ALPN h2 only, ECDSA certificate), measured with h2load: h2-streams (4 connections,
+# 100 concurrent streams each) and h2-conns (200 connections, one stream each). A target that does not
+# negotiate h2 is skipped with a line saying so (h2load would otherwise measure HTTP/1.1 or nothing).
 # The steadiest figure on a shared 2-core machine is the proxy process's CPU time per request.
 set -euo pipefail
 
@@ -35,11 +39,17 @@ TARGETS=${TARGETS:-"direct weldr weldr1 nginx haproxy"}
 # tls-keepalive and tls-handshake stand for their ECDSA and RSA cases
 CASES=$(for c in $CASES; do case $c in tls-keepalive|tls-handshake) echo "$c-ecdsa $c-rsa" ;; *) echo "$c" ;; esac; done | xargs)
 TLS_CASES=$(for c in $CASES; do case $c in tls-*) echo "$c" ;; esac; done | xargs)
+H2_CASES=$(for c in $CASES; do case $c in h2-*) echo "$c" ;; esac; done | xargs)
+CERT_CASES="$TLS_CASES$H2_CASES"    # cases that need the certificates and the HTTPS listeners
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need wrk || ! need nginx || ! need haproxy; then
   [ "$(id -u)" = 0 ] || { echo "bench: needs wrk, nginx and haproxy (run as root to install them)" >&2; exit 1; }
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light haproxy >/dev/null
+fi
+if [ -n "$H2_CASES" ] && ! need h2load; then
+  [ "$(id -u)" = 0 ] || { echo "bench: needs h2load (run as root to install nghttp2-client)" >&2; exit 1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null
 fi
 [ -f "$JAR" ] || (cd "$ROOT" && ./mvnw -B -q package -DskipTests)
 # 10,000 servers pooled per event loop are 20,000 backend connections: enough descriptors for them.
@@ -50,7 +60,7 @@ BENCH_NAME=bench
 . "$HERE/common.sh"
 # shellcheck source=bench/tls.sh
 . "$HERE/tls.sh"
-if [ -n "$TLS_CASES" ]; then
+if [ -n "$CERT_CASES" ]; then
   needs openssl cc
   tls_certs
   tls_no_resumption
@@ -108,7 +118,7 @@ wait_http "http://127.0.0.1:$B1/" 10
 # ---- nginx as a reverse proxy (1 worker) ----
 NP=$(freeport)
 NGINX_TLS=""
-if [ -n "$TLS_CASES" ]; then
+if [ -n "$CERT_CASES" ]; then
   # One HTTPS port per certificate (weldr's certificate is replaced between cases instead), and one
   # that logs whether sessions were resumed, for the check below; all in the same worker.
   NTLS_ECDSA=$(freeport); NTLS_RSA=$(freeport); NTLS_CHECK=$(freeport)
@@ -125,6 +135,15 @@ $(nginx_tls "${kind/check/ecdsa}")
   }
 "
   done
+  # HTTP/2 on a port of its own (nginx 1.22 enables it per listening address), the ECDSA certificate.
+  # http2_max_concurrent_streams stays at its default, 128: h2-streams's 100 fit.
+  NTLS_H2=$(freeport)
+  NGINX_TLS+="  server {
+    listen 127.0.0.1:$NTLS_H2 ssl http2 backlog=4096;
+$(nginx_tls ecdsa)
+    location / { proxy_pass http://backends; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering on; }
+  }
+"
 fi
 cat > "$WORK/nginx/nginx.conf" <<EOF
 worker_processes 1;
@@ -173,7 +192,7 @@ HAPROXY_PID=$!
 WP=$(freeport); WA=$(freeport); WR=$(freeport)
 tls_options() { # port: the HTTPS listener's options, for HTTPS cases only (an older build may not know the keys)
   # wrk sends its URL's host, 127.0.0.1, as server name: the default certificate answers it.
-  [ -z "$TLS_CASES" ] || echo "-Dweldr.proxy.tls-port=$1 -Dweldr.tls.default-certificate=bench"
+  [ -z "$CERT_CASES" ] || echo "-Dweldr.proxy.tls-port=$1 -Dweldr.tls.default-certificate=bench"
 }
 started() { # name pid admin-port: true once ready; exits with weldr's last line if it ended
   kill -0 "$2" 2>/dev/null || { echo "bench: $1 ended: $(tail -n 1 "$WORK/$1.log")" >&2; exit 1; }
@@ -233,7 +252,7 @@ pids_of() {
 }
 url_of() { # target [case]
   case $1:${2:-} in
-    *:tls-*) tls_port_of "$1" "${2##*-}" | sed 's|^|https://127.0.0.1:|' ;;
+    *:tls-*|*:h2-*) tls_port_of "$1" "$(kind_of "$2")" | sed 's|^|https://127.0.0.1:|' ;;
     direct:*) echo "http://127.0.0.1:$B1" ;;
     nginx:*) echo "http://127.0.0.1:$NP" ;;
     haproxy:*) echo "http://127.0.0.1:$HP" ;;
@@ -241,7 +260,10 @@ url_of() { # target [case]
     *) echo "http://127.0.0.1:$(weldr_of "$1" PORT)" ;;
   esac
 }
-tls_port_of() { # target kind (ecdsa or rsa): its HTTPS port serving that kind of certificate; empty if it has none
+kind_of() { # case: the kind of certificate it runs with (HTTP/2 cases: ECDSA)
+  case $1 in h2-*) echo h2 ;; *) echo "${1##*-}" ;; esac
+}
+tls_port_of() { # target kind (ecdsa, rsa, or h2: the ECDSA certificate and HTTP/2): its HTTPS port for it; empty if none
   case $1 in
     nginx) port=NTLS_${2^^}; echo "${!port}" ;;
     direct|haproxy) ;;
@@ -250,21 +272,28 @@ tls_port_of() { # target kind (ecdsa or rsa): its HTTPS port serving that kind o
 }
 declare -A TLS_NOW   # per weldr target, the kind of certificate it serves now
 serve_for() { # target case: before a run, the case's certificate on a weldr target (replaced between ECDSA and RSA cases)
-  local kind=${2##*-}
-  case $2 in tls-*) is_weldr "$1" || return 0 ;; *) return 0 ;; esac
+  local kind; kind=$(kind_of "$2"); kind=${kind/h2/ecdsa}
+  case $2 in tls-*|h2-*) is_weldr "$1" || return 0 ;; *) return 0 ;; esac
   [ "${TLS_NOW[$1]:-}" = "$kind" ] && return 0
   tls_upload "$(weldr_of "$1" ADMIN)" "$kind"
   tls_await "$(weldr_of "$1" TLS)" "$kind"
   TLS_NOW[$1]=$kind
 }
-serves() { # target case: false for an HTTPS case on a target without HTTPS
-  case $2 in tls-*) [ -n "$(tls_port_of "$1" "${2##*-}")" ] ;; *) true ;; esac
+declare -A NO_H2   # targets whose HTTPS listener does not negotiate h2 (found before the rounds)
+serves() { # target case: false for an HTTPS case on a target without HTTPS, and an HTTP/2 case on one without h2
+  case $2 in
+    tls-*) [ -n "$(tls_port_of "$1" "${2##*-}")" ] ;;
+    h2-*) [ -n "$(tls_port_of "$1" h2)" ] && [ -z "${NO_H2[$1]:-}" ] ;;
+    *) true ;;
+  esac
 }
 ms() { # wrk latency ("812.00us", "1.20ms", "2.01s") to milliseconds
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
-load_args() { # case url -> wrk's arguments for that case
+load_args() { # case url -> wrk's (h2load's for h2-*) arguments for that case
   case $1 in
+    h2-streams) echo "-t1 -c4 -m100 --npn-list=h2 $2/" ;;
+    h2-conns) echo "-t1 -c200 -m1 --npn-list=h2 $2/" ;;
     tls-keepalive-*) echo "-t1 -c50 $2/" ;;
     tls-handshake-*) echo "-t1 -c50 -s $HERE/close.lua $2/" ;;
     keepalive) echo "-t1 -c50 $2/" ;;
@@ -273,10 +302,11 @@ load_args() { # case url -> wrk's arguments for that case
     1mb) echo "-t1 -c10 $2/1mb" ;;
   esac
 }
-client() { # case wrk-arguments...: wrk, for tls-handshake without session resumption
+client() { # case seconds arguments...: wrk (for tls-handshake without session resumption), h2load for h2-*
   case $1 in
-    tls-handshake-*) LD_PRELOAD="$WORK/noresume.so" wrk "${@:2}" ;;
-    *) wrk "${@:2}" ;;
+    tls-handshake-*) LD_PRELOAD="$WORK/noresume.so" wrk --latency -d"$2s" --timeout 5s "${@:3}" ;;
+    h2-*) h2load -D "$2" "${@:3}" ;;
+    *) wrk --latency -d"$2s" --timeout 5s "${@:3}" ;;
   esac
 }
 run_case() { # target case -> one TSV row
@@ -287,14 +317,22 @@ run_case() { # target case -> one TSV row
   local pids; pids=$(pids_of "$target")
   local sched_before sched_after
   before=$(cpu_ticks $pids); read -r -a sched_before <<<"$(sched_ns $pids)"
-  out=$(client "$case" --latency -d"${DURATION}s" --timeout 5s "${args[@]}" 2>&1)
+  out=$(client "$case" "$DURATION" "${args[@]}" 2>&1)
   after=$(cpu_ticks $pids); read -r -a sched_after <<<"$(sched_ns $pids)"
   local rps p50 p99 requests errors
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
-  p99=$(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
-  requests=$(awk '/requests in/ {print $1}' <<<"$out")
-  errors=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out")
+  case $case in
+    h2-*) # h2load gives no percentiles: "nan" (the table prints "-"); failed counts non-2xx and errored streams
+      rps=$(awk '/^finished in/ {print $4}' <<<"$out")
+      p50=nan p99=nan
+      requests=$(awk '/^requests:/ {print $6}' <<<"$out")
+      errors=$(awk '/^requests:/ {print $10 + $14}' <<<"$out") ;;
+    *)
+      rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+      p50=$(ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+      p99=$(ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+      requests=$(awk '/requests in/ {print $1}' <<<"$out")
+      errors=$(awk '/Non-2xx/ {n += $NF} /Socket errors/ {gsub(",", ""); n += $4 + $6 + $8 + $10} END {print n + 0}' <<<"$out") ;;
+  esac
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$case" "$rps" "$p50" "$p99" "$errors" "$requests" \
     "$(awk -v t=$((after - before)) -v k="$TICK" 'BEGIN { printf "%.3f", t / k }')" \
     $(( (sched_after[0] - sched_before[0]) / 1000000 )) $(( (sched_after[1] - sched_before[1]) / 1000000 ))
@@ -311,6 +349,7 @@ warm() { # target
   local pid start=$SECONDS before after args=() each
   pid=$(pids_of "$1")
   [ "$WARMUP" -gt 0 ] && [ -n "$CASES" ] || return 0
+  for case in $CASES; do serves "$1" "$case" && break; done || return 0   # no case for it (no h2 yet)
   each=$(( 8 / $(wc -w <<<"$CASES") )); [ "$each" -ge 2 ] || each=2
   while :; do
     before=$(jit_ms "$pid")
@@ -318,7 +357,7 @@ warm() { # target
       serves "$1" "$case" || continue
       serve_for "$1" "$case"
       read -r -a args <<<"$(load_args "$case" "$(url_of "$1" "$case")")"
-      client "$case" -d"${each}s" --timeout 5s "${args[@]}" >/dev/null 2>&1 || true
+      client "$case" "$each" "${args[@]}" >/dev/null 2>&1 || true
     done
     after=$(jit_ms "$pid")
     if [ -z "$before" ] || [ -z "$after" ]; then echo "$1: warmed for $((SECONDS - start)) s (no jstat: JIT not watched)"; return; fi
@@ -342,11 +381,26 @@ if [ -n "$TLS_CASES" ]; then
     done
   done
   # and that each request had a connection of its own ($connection_requests 1).
-  client tls-handshake-ecdsa -t1 -c4 -d1s -s "$HERE/close.lua" "https://127.0.0.1:$NTLS_CHECK/" >/dev/null
+  client tls-handshake-ecdsa 1 -t1 -c4 -s "$HERE/close.lua" "https://127.0.0.1:$NTLS_CHECK/" >/dev/null
   read -r requests resumed reused < <(awk '{ n++; r += $1 == "r"; k += $2 != 1 } END { print n + 0, r + 0, k + 0 }' "$WORK/nginx/resumed.log")
   echo "tls-handshake's client, checked against nginx: $requests requests, $resumed resumed a session, $reused shared a connection"
   [ "$requests" -gt 0 ] && [ "$resumed" = 0 ] && [ "$reused" = 0 ] ||
     { echo "bench: tls-handshake's client does not make a full handshake per request" >&2; exit 1; }
+fi
+if [ -n "$H2_CASES" ]; then
+  # What each HTTPS listener picks when offered h2 and http/1.1 (h2load prints the protocol ALPN chose):
+  # a target that does not pick h2 is left out of the HTTP/2 cases rather than measured in HTTP/1.1.
+  for target in $TARGETS; do
+    port=$(tls_port_of "$target" h2); [ -n "$port" ] || continue
+    serve_for "$target" h2-probe
+    proto=$(h2load -n 1 -c 1 "https://127.0.0.1:$port/" 2>&1 | awk -F': ' '/^Application protocol:/ { print $2 }')
+    if [ "$proto" = h2 ]; then
+      echo "$target: negotiates h2"
+    else
+      NO_H2[$target]=1
+      echo "$target: no h2 yet, skipped (ALPN offered h2 and http/1.1, it chose ${proto:-none})"
+    fi
+  done
 fi
 for target in $TARGETS; do
   if is_weldr "$target"; then warm "$target"; fi

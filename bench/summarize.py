@@ -19,8 +19,9 @@ def med(values):
     return statistics.median(values) if values else float("nan")
 
 def lat(values, case):
-    # wrk times a pipelined batch, not a request, and its pipelined percentiles are unreliable.
-    return "-" if case == "pipeline" else "%.2f" % med(values)
+    # wrk times a pipelined batch, not a request, and its pipelined percentiles are unreliable;
+    # h2load (h2-* cases) reports no percentiles.
+    return "-" if case == "pipeline" or case.startswith("h2-") else "%.2f" % med(values)
 
 cw = max([10] + [len(c) for c in order_cases])
 tw = max([10] + [len(t) for t in order_targets])
