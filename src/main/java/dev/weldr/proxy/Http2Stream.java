@@ -12,6 +12,7 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -216,9 +217,10 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
         gone();
     }
 
+    /** A stream error the codec found (the frame codec hands it to the stream): the reset names it. */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        reset(Http2Error.INTERNAL_ERROR);
+        reset(cause instanceof Http2Exception h2 ? h2.error() : Http2Error.INTERNAL_ERROR);
     }
 
     private void gone() {
