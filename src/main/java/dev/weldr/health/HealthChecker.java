@@ -317,6 +317,10 @@ public class HealthChecker {
         /** Why a check failed; a certificate that did not verify says so (a TLS error's own message rarely does). */
         private String failure(Throwable cause) {
             String tls = BackendTrust.reason(cause);
+            if (tls != null && settings.protocol() == BackendProtocol.H2 && !BackendTrust.isVerificationFailure(cause)) {
+                // A server that speaks HTTP/1.1 only refuses a handshake that offers h2 alone, and says no more.
+                tls += "; the check offers h2 only in ALPN";
+            }
             return tls != null ? tls + " (as " + peer + ")" : String.valueOf(cause.getMessage());
         }
 

@@ -8,7 +8,11 @@ import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
 import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.TlsChannelCredentials;
@@ -29,6 +33,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -66,6 +71,8 @@ public final class GrpcFixture implements AutoCloseable {
 
     /** The standard health service's statuses: {@code health.setStatus("", ServingStatus.NOT_SERVING)}. */
     public final HealthStatusManager health = new HealthStatusManager();
+    /** Calls to the health service so far. */
+    public final AtomicInteger healthChecks = new AtomicInteger();
     public final CountDownLatch waitArrived = new CountDownLatch(1);
     public final CountDownLatch waitCancelled = new CountDownLatch(1);
     public final CompletableFuture<Void> release = new CompletableFuture<>();
@@ -79,7 +86,13 @@ public final class GrpcFixture implements AutoCloseable {
         this.certificate = certificate;
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0), credentials)
                 .addService(service())
-                .addService(health.getHealthService())
+                .addService(ServerInterceptors.intercept(health.getHealthService(), new ServerInterceptor() {
+                    @Override
+                    public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+                        healthChecks.incrementAndGet();
+                        return next.startCall(call, headers);
+                    }
+                }))
                 .build()
                 .start();
     }
