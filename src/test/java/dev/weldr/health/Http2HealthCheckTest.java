@@ -94,8 +94,10 @@ class Http2HealthCheckTest {
     void shouldCheckAPathInCleartextHttp2WithPriorKnowledge() throws Exception {
         ConcurrentLinkedQueue<HttpVersion> versions = new ConcurrentLinkedQueue<>();
         AtomicInteger status = new AtomicInteger(200);
-        HttpServer h2c = listen(new HttpServerOptions(), versions, status);
-        HttpServer http1Only = listen(new HttpServerOptions().setHttp2ClearTextEnabled(false), new ConcurrentLinkedQueue<>(), status);
+        AtomicInteger connections = new AtomicInteger();
+        HttpServer h2c = listen(new HttpServerOptions(), versions, status, connections);
+        HttpServer http1Only = listen(new HttpServerOptions().setHttp2ClearTextEnabled(false), new ConcurrentLinkedQueue<>(), status,
+                new AtomicInteger());
         createPool("{\"name\":\"" + POOL + "\",\"protocol\":\"h2c\",\"healthCheck\":{\"path\":\"/healthz\"," + TIMING + "}}");
         addServer("http://127.0.0.1:" + h2c.actualPort());
         addServer("http://127.0.0.1:" + http1Only.actualPort());
@@ -104,6 +106,7 @@ class Http2HealthCheckTest {
         await("the h2c server is checked", () -> versions.size() >= 3);
         assertEquals(List.of(HttpVersion.HTTP_2), versions.stream().distinct().toList(), "every check in HTTP/2");
         assertEquals("active", state(h2c.actualPort()));
+        assertEquals(1, connections.get(), "one connection kept for " + versions.size() + " checks");
 
         status.set(503);
         awaitState(h2c.actualPort(), "down");
@@ -118,9 +121,10 @@ class Http2HealthCheckTest {
         TestCertificates.Issued leaf = TestCertificates.leaf(ca, "h2.backend.test");
         ConcurrentLinkedQueue<HttpVersion> versions = new ConcurrentLinkedQueue<>();
         AtomicInteger status = new AtomicInteger(200);
-        HttpServer h2 = listen(tls(leaf).setUseAlpn(true), versions, status);
+        HttpServer h2 = listen(tls(leaf).setUseAlpn(true), versions, status, new AtomicInteger());
         ConcurrentLinkedQueue<HttpVersion> http1Versions = new ConcurrentLinkedQueue<>();
-        HttpServer http1Only = listen(tls(leaf).setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_1_1)), http1Versions, status);
+        HttpServer http1Only = listen(tls(leaf).setUseAlpn(true).setAlpnVersions(List.of(HttpVersion.HTTP_1_1)), http1Versions, status,
+                new AtomicInteger());
         createPool("{\"name\":\"" + POOL + "\",\"protocol\":\"h2\",\"healthCheck\":{\"path\":\"/healthz\"," + TIMING + "},"
                 + "\"tls\":{\"ca\":" + json(ca.chainPem()) + ",\"serverName\":\"h2.backend.test\"}}");
         addServer("https://127.0.0.1:" + h2.actualPort());
@@ -130,13 +134,14 @@ class Http2HealthCheckTest {
         await("the h2 server is checked", () -> versions.size() >= 3);
         assertEquals(List.of(HttpVersion.HTTP_2), versions.stream().distinct().toList(), "every check in HTTP/2");
         assertEquals("active", state(h2.actualPort()));
+        assertEquals(List.of(), List.copyOf(http1Versions), "no check reached the HTTP/1.1-only server");
         status.set(500);
         awaitState(h2.actualPort(), "down");
     }
 
-    private HttpServer listen(HttpServerOptions options, ConcurrentLinkedQueue<HttpVersion> versions, AtomicInteger status)
-            throws Exception {
-        return vertx.createHttpServer(options.setHost("127.0.0.1").setPort(0)).requestHandler(req -> {
+    private HttpServer listen(HttpServerOptions options, ConcurrentLinkedQueue<HttpVersion> versions, AtomicInteger status,
+                              AtomicInteger connections) throws Exception {
+        return vertx.createHttpServer(options.setHost("127.0.0.1").setPort(0)).connectionHandler(c -> connections.incrementAndGet()).requestHandler(req -> {
             if ("/healthz".equals(req.path())) {
                 versions.add(req.version());
             }
