@@ -83,6 +83,9 @@ public class PoolServers {
             if (outcome.result() == Outcome.Result.ALREADY_EXISTS) {
                 throw new ApiException(409, "conflict", "server " + server.id() + " is already in the pool");
             }
+            if (outcome.result() == Outcome.Result.WRONG_SCHEME) {
+                throw ApiException.badRequest(PoolSettingsJson.schemeProblem(outcome.topology().pool(pool).settings().protocol(), server));
+            }
             // A relative Location, as the contract gives it; this runs on the Raft thread, outside the request.
             return Response.status(201).header("Location", path(base, server.key())).entity(view(pool, base, outcome.server())).build();
         }));

@@ -1,12 +1,14 @@
 package dev.weldr.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weldr.pool.BackendProtocol;
 import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.HealthCheckSpec;
 import dev.weldr.pool.LbPolicy;
 import dev.weldr.pool.Limits;
 import dev.weldr.pool.OutlierSpec;
 import dev.weldr.pool.PoolSettings;
+import dev.weldr.pool.Server;
 import dev.weldr.tls.BackendTrust;
 import dev.weldr.tls.InvalidCertificateException;
 import io.quarkus.runtime.configuration.DurationConverter;
@@ -23,7 +25,9 @@ import java.util.Set;
  * <pre>
  * {"policy": "round-robin" | "weighted-round-robin" | "least-requests" | "consistent-hash",
  *  "hashOn": "header:X-User" | "cookie:session" | "client-address",
- *  "healthCheck": {"interval": "10s", "timeout": "2s", "path": "/", "expectedStatus": "200-299", "failures": 3, "passes": 2},
+ *  "protocol": "http1" | "h2" | "h2c",
+ *  "healthCheck": {"interval": "10s", "timeout": "2s", "path": "/", "expectedStatus": "200-299", "failures": 3, "passes": 2,
+ *                  "mode": "http" | "grpc", "grpcService": "my.package.Orders"},
  *  "outlier": {"consecutiveFailures": 5, "count5xx": false, "baseEjection": "30s", "maxEjection": "300s", "maxEjectionPercent": 10},
  *  "limits": {"retries": 1, "maxRequests": 0},
  *  "tls": {"verify": true, "ca": "-----BEGIN CERTIFICATE-----...", "serverName": "api.internal"}}
@@ -33,8 +37,9 @@ import java.util.Set;
  */
 final class PoolSettingsJson {
 
-    static final Set<String> FIELDS = Set.of("policy", "hashOn", "healthCheck", "outlier", "limits", "tls");
-    private static final Set<String> HEALTH_FIELDS = Set.of("interval", "timeout", "path", "expectedStatus", "failures", "passes");
+    static final Set<String> FIELDS = Set.of("policy", "hashOn", "protocol", "healthCheck", "outlier", "limits", "tls");
+    private static final Set<String> HEALTH_FIELDS = Set.of("interval", "timeout", "path", "expectedStatus", "failures", "passes",
+            "mode", "grpcService");
     private static final Set<String> OUTLIER_FIELDS = Set.of("consecutiveFailures", "count5xx", "baseEjection", "maxEjection", "maxEjectionPercent");
     private static final Set<String> LIMIT_FIELDS = Set.of("retries", "maxRequests");
     private static final Set<String> TLS_FIELDS = Set.of("verify", "ca", "serverName");
@@ -54,7 +59,31 @@ final class PoolSettingsJson {
             limits = new Limits(retries == null ? limits.retries() : retries, max == null ? limits.maxRequests() : max);
         }
         BackendTls tls = body.has("tls") ? tls(section(body, "tls", TLS_FIELDS), base.tls()) : base.tls();
-        return new PoolSettings(policy, health, outlier, limits, tls);
+        BackendProtocol protocol = protocol(body, base.protocol());
+        if (health.grpc() && !protocol.http2()) {
+            throw ApiException.badRequest("healthCheck.mode grpc needs protocol h2 or h2c: gRPC runs over HTTP/2");
+        }
+        return new PoolSettings(policy, health, outlier, limits, tls, protocol);
+    }
+
+    private static BackendProtocol protocol(JsonNode body, BackendProtocol base) {
+        String text = Bodies.text(body, "protocol", false);
+        if (text == null) {
+            return base;
+        }
+        BackendProtocol protocol = BackendProtocol.parse(text);
+        if (protocol == null) {
+            throw ApiException.badRequest("protocol must be http1, h2 or h2c, not '" + text + "'");
+        }
+        return protocol;
+    }
+
+    /**
+     * Why a server cannot join a pool of that protocol, said as the API answers it; the replicas
+     * refuse the same server alike ({@link dev.weldr.pool.Outcome.Result#WRONG_SCHEME}).
+     */
+    static String schemeProblem(BackendProtocol protocol, Server server) {
+        return "server " + server.scheme() + "://" + server.id() + ": " + protocol.schemeProblem(server.scheme());
     }
 
     /** The CA bundle is parsed here, before anything is committed: a bundle that trusts nothing is a 400. */
@@ -146,7 +175,35 @@ final class PoolSettingsJson {
         Integer passes = Bodies.integer(h, "passes", 1, 100);
         return new HealthCheckSpec(checkDuration(h, "interval", base.interval()), checkDuration(h, "timeout", base.timeout()),
                 path != null ? path : base.path(), min, max,
-                failures != null ? failures : base.failures(), passes != null ? passes : base.passes());
+                failures != null ? failures : base.failures(), passes != null ? passes : base.passes(), grpcService(h, base));
+    }
+
+    /** The gRPC service a check asks about, or null for an HTTP check; as hashOn goes with its policy. */
+    private static String grpcService(JsonNode h, HealthCheckSpec base) {
+        String mode = Bodies.text(h, "mode", false);
+        String service = Bodies.text(h, "grpcService", false);
+        boolean grpc = base.grpc();
+        if (mode != null) {
+            switch (mode) {
+                case "http" -> grpc = false;
+                case "grpc" -> grpc = true;
+                default -> throw ApiException.badRequest("healthCheck.mode must be http or grpc, not '" + mode + "'");
+            }
+        }
+        if (!grpc) {
+            if (service != null) {
+                throw ApiException.badRequest("healthCheck.grpcService goes with healthCheck.mode grpc only");
+            }
+            return null;
+        }
+        if (service == null) {
+            return base.grpc() ? base.grpcService() : "";
+        }
+        String problem = HealthCheckSpec.grpcServiceProblem(service);
+        if (problem != null) {
+            throw ApiException.badRequest("healthCheck.grpcService " + problem);
+        }
+        return service;
     }
 
     private static OutlierSpec outlier(JsonNode o, OutlierSpec base) {
@@ -210,6 +267,7 @@ final class PoolSettingsJson {
             m.put("hashOn", s.policy().hashOn() == LbPolicy.HashOn.CLIENT_ADDRESS ? "client-address"
                     : s.policy().hashOn().name().toLowerCase(Locale.ROOT) + ":" + s.policy().hashName());
         }
+        m.put("protocol", s.protocol().wireName());
         HealthCheckSpec h = s.healthCheck();
         Map<String, Object> hc = new LinkedHashMap<>();
         hc.put("interval", h.interval() == null ? null : h.interval().toMillis() + "ms");
@@ -218,6 +276,8 @@ final class PoolSettingsJson {
         hc.put("expectedStatus", h.statusMin() == null ? null : h.statusMin() + "-" + h.statusMax());
         hc.put("failures", h.failures());
         hc.put("passes", h.passes());
+        hc.put("mode", h.grpc() ? "grpc" : "http");
+        hc.put("grpcService", h.grpcService());
         m.put("healthCheck", hc);
         OutlierSpec o = s.outlier();
         m.put("outlier", Map.of("consecutiveFailures", o.consecutiveFailures(), "count5xx", o.count5xx(),

@@ -31,7 +31,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
-/** Named pools, their settings (policy, health checks, outlier detection, limits, backend TLS) and their servers. */
+/** Named pools, their settings (policy, protocol, health checks, outlier detection, limits, backend TLS) and their servers. */
 @Path("/pools")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "pools", description = "Named pools of servers; /servers is the pool named default")
@@ -77,7 +77,8 @@ public class PoolsResource {
     @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Create a pool: {\"name\": \"api\", \"policy\": \"least-requests\", ...}")
     @APIResponse(responseCode = "201", description = "Created")
-    @APIResponse(responseCode = "400", description = "Bad JSON, name or settings; invalid_certificate for a tls.ca that holds no PEM certificate")
+    @APIResponse(responseCode = "400", description = "Bad JSON, name or settings (protocol http1, h2 or h2c; a gRPC health check"
+            + " needs h2 or h2c); invalid_certificate for a tls.ca that holds no PEM certificate")
     @APIResponse(responseCode = "409", description = "A pool of that name exists")
     @APIResponse(responseCode = "413", description = "Body over the admin limit (64 KiB)")
     public CompletionStage<Response> create(String body, @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
@@ -85,7 +86,7 @@ public class PoolsResource {
         Set<String> allowed = new HashSet<>(PoolSettingsJson.FIELDS);
         allowed.add("name");
         JsonNode node = Bodies.object(body, "{\"name\": \"api\", \"policy\": \"round-robin\"}", allowed,
-                "a pool has a name, a policy, hashOn, healthCheck, outlier, limits and tls");
+                "a pool has a name, a policy, hashOn, protocol, healthCheck, outlier, limits and tls");
         String name = Bodies.text(node, "name", true);
         if (!name.matches(NAME)) {
             throw ApiException.badRequest("name must be 1 to 63 lower-case letters, digits, '-' or '_', starting with a letter or digit");
@@ -109,27 +110,34 @@ public class PoolsResource {
     @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Change a pool's settings; what is left out keeps its value",
             description = "e.g. {\"tls\": {\"ca\": \"<PEM>\", \"serverName\": \"api.internal\"}} to verify https:// servers"
-                    + " against a private CA under another name, or {\"tls\": {\"verify\": false}} to stop verifying them")
+                    + " against a private CA under another name, or {\"tls\": {\"verify\": false}} to stop verifying them;"
+                    + " {\"protocol\": \"h2c\", \"healthCheck\": {\"mode\": \"grpc\"}} for gRPC servers on http:// (h2 for https://)")
     @APIResponse(responseCode = "200", description = "The pool as stored")
-    @APIResponse(responseCode = "400", description = "Bad JSON or settings; invalid_certificate for a tls.ca that holds no PEM certificate")
+    @APIResponse(responseCode = "400", description = "Bad JSON or settings (a protocol the pool's servers cannot speak: h2 needs https://"
+            + " servers, h2c http://; a gRPC health check without h2 or h2c); invalid_certificate for a tls.ca that holds no PEM certificate")
     @APIResponse(responseCode = "413", description = "Body over the admin limit (64 KiB)")
     @APIResponse(responseCode = "404", description = "No such pool")
     public CompletionStage<Response> update(@PathParam("name") String name, String body,
                                             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                             @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         JsonNode node = Bodies.object(body, "{\"policy\": \"least-requests\"}", PoolSettingsJson.FIELDS,
-                "a pool's policy, hashOn, healthCheck, outlier, limits and tls can be changed");
+                "a pool's policy, hashOn, protocol, healthCheck, outlier, limits and tls can be changed");
         return route.run(new LeaderRoute.Call("PATCH", LeaderRoute.path("pools", name), body, authorization, forwardedBy),
                 // Read and merged with the pool's current settings on the leader, which has applied every
                 // committed change (a follower may not have applied the pool's creation yet, and a
                 // setting's validity can depend on the others); the command carries them whole.
-                () -> service.submit(new PoolCommand.UpdatePool(name,
-                        PoolSettingsJson.read(node, PoolServers.existing(service.current(), name).settings()))).thenApply(outcome -> {
-                    if (outcome.result() == Outcome.Result.NO_SUCH_POOL) {
-                        throw new ApiException(404, "not_found", "pool " + name + " does not exist");
-                    }
-                    return Response.ok(PoolView.of(outcome.topology().pool(name))).build();
-                }));
+                () -> {
+                    PoolSettings settings = PoolSettingsJson.read(node, PoolServers.existing(service.current(), name).settings());
+                    return service.submit(new PoolCommand.UpdatePool(name, settings)).thenApply(outcome -> {
+                        if (outcome.result() == Outcome.Result.NO_SUCH_POOL) {
+                            throw new ApiException(404, "not_found", "pool " + name + " does not exist");
+                        }
+                        if (outcome.result() == Outcome.Result.WRONG_SCHEME) {
+                            throw ApiException.badRequest(PoolSettingsJson.schemeProblem(settings.protocol(), outcome.server()));
+                        }
+                        return Response.ok(PoolView.of(outcome.topology().pool(name))).build();
+                    });
+                });
     }
 
     @DELETE
@@ -172,6 +180,8 @@ public class PoolsResource {
     @Path("/{name}/servers")
     @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Add a server to a pool")
+    @APIResponse(responseCode = "400", description = "Bad JSON, URL or weight, or a scheme the pool's protocol cannot speak"
+            + " (h2 needs https://, h2c http://)")
     public CompletionStage<Response> addServer(@PathParam("name") String name, String body,
                                                @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                                @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {

@@ -55,7 +55,8 @@ public class ServersResource {
     @Operation(summary = "Add a server ({\"url\": ..., optional \"weight\" 1-1000 and \"draining\"}); "
             + "answered once the change is committed and applied")
     @APIResponse(responseCode = "201", description = "Added; Location names the new server")
-    @APIResponse(responseCode = "400", description = "Bad JSON, URL or weight")
+    @APIResponse(responseCode = "400", description = "Bad JSON, URL or weight, or a scheme the pool's protocol cannot speak"
+            + " (h2 needs https://, h2c http://)")
     @APIResponse(responseCode = "409", description = "Already in the pool")
     @APIResponse(responseCode = "413", description = "Body too large")
     @APIResponse(responseCode = "503", description = "No leader; retry after Retry-After seconds")

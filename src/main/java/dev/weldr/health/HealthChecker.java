@@ -2,6 +2,7 @@ package dev.weldr.health;
 
 import dev.weldr.cluster.PoolHolder;
 import dev.weldr.config.WeldrConfig;
+import dev.weldr.pool.BackendProtocol;
 import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.HealthCheckSpec;
 import dev.weldr.pool.Pool;
@@ -11,10 +12,16 @@ import dev.weldr.pool.Topology;
 import dev.weldr.tls.BackendTrust;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.core.net.TrustOptions;
@@ -29,6 +36,7 @@ import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -40,7 +48,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * checks of a large pool are spread over the interval; {@code failures} consecutive failed checks
  * mark an active server down, {@code passes} consecutive passes bring it back. An {@code https://}
  * server is checked with its pool's TLS setting, as the proxy talks to it: the same trust, name
- * and SNI, the handshake within the check's timeout.
+ * and SNI, the handshake within the check's timeout. A pool of protocol h2 or h2c is checked in
+ * HTTP/2, on one connection per server kept between checks (as Envoy's checks do; an HTTP/1.1
+ * check opens a connection each time, as HAProxy's), and may ask the standard gRPC health service
+ * instead of a path.
  */
 @ApplicationScoped
 public class HealthChecker {
@@ -58,21 +69,24 @@ public class HealthChecker {
 
     /** The client of plain {@code http://} checks. */
     private HttpClient plain;
+    /** The client of {@code http://} servers of h2c pools: HTTP/2 from the first byte, no Upgrade. */
+    private HttpClient h2c;
     /** One client per distinct TLS setting, SNI and handshake bound of the checked https:// servers; guarded by checks. */
     private final Map<TlsKey, HttpClient> tlsClients = new HashMap<>();
     private final Map<CheckKey, Check> checks = new HashMap<>();
     private volatile boolean running;
 
     /** The settings a check runs with: the pool's, completed with this node's defaults. */
-    record Settings(long intervalMs, long timeoutMs, String path, int statusMin, int statusMax, int failures, int passes) {
+    record Settings(long intervalMs, long timeoutMs, String path, int statusMin, int statusMax, int failures, int passes,
+                    BackendProtocol protocol, String grpcService) {
 
-        static Settings of(HealthCheckSpec spec, WeldrConfig.HealthCheck defaults) {
+        static Settings of(HealthCheckSpec spec, BackendProtocol protocol, WeldrConfig.HealthCheck defaults) {
             return new Settings(
                     millis(spec.interval(), defaults.interval()), millis(spec.timeout(), defaults.timeout()),
                     spec.path() != null ? spec.path() : defaults.path(),
                     spec.statusMin() != null ? spec.statusMin() : 200, spec.statusMax() != null ? spec.statusMax() : 299,
                     spec.failures() != null ? spec.failures() : defaults.failures(),
-                    spec.passes() != null ? spec.passes() : defaults.passes());
+                    spec.passes() != null ? spec.passes() : defaults.passes(), protocol, spec.grpcService());
         }
 
         private static long millis(Duration d, Duration fallback) {
@@ -84,11 +98,16 @@ public class HealthChecker {
     }
 
     /** What an https client is made with: Vert.x takes trust, SNI and the handshake timeout per client. */
-    private record TlsKey(BackendTls tls, boolean sni, long handshakeMs) {
+    private record TlsKey(BackendTls tls, boolean sni, long handshakeMs, boolean h2) {
+    }
+
+    /** What one check concluded, and what the log says of it when it turns the server's state. */
+    private record Verdict(boolean pass, String detail) {
     }
 
     void start(@Observes @Priority(5) StartupEvent event) {
         plain = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false));
+        h2c = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false));
         running = true;
         holder.subscribe(this::reconcile);
     }
@@ -108,7 +127,8 @@ public class HealthChecker {
         synchronized (checks) {
             Set<CheckKey> wanted = new HashSet<>();
             for (Pool pool : topology.pools()) {
-                Settings settings = Settings.of(pool.settings().healthCheck(), config.healthCheck());
+                BackendProtocol protocol = pool.settings().protocol();
+                Settings settings = Settings.of(pool.settings().healthCheck(), protocol, config.healthCheck());
                 for (Server server : pool.servers()) {
                     CheckKey key = new CheckKey(pool.name(), server.key());
                     wanted.add(key);
@@ -117,7 +137,8 @@ public class HealthChecker {
                     // tls.serverName names TLS peers only: a plain server is checked under its own host.
                     String peer = https ? BackendTrust.peerName(tls, server.host()) : server.host();
                     HttpClient client = https
-                            ? tlsClient(new TlsKey(tls, BackendTrust.sendsSni(peer), settings.timeoutMs())) : plain;
+                            ? tlsClient(new TlsKey(tls, BackendTrust.sendsSni(peer), settings.timeoutMs(), protocol == BackendProtocol.H2))
+                            : protocol == BackendProtocol.H2C ? h2c : plain;
                     Check existing = checks.get(key);
                     if (existing != null && existing.server.scheme().equals(server.scheme()) && existing.settings.equals(settings)
                             && existing.client == client && existing.peer.equals(peer)) {
@@ -154,6 +175,10 @@ public class HealthChecker {
                     .setForceSni(k.sni())
                     .setSslHandshakeTimeout(k.handshakeMs())
                     .setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (k.h2()) {
+                // Only h2 is offered: a server that does not agree to it cannot serve the pool's traffic.
+                options.setUseAlpn(true).setProtocolVersion(HttpVersion.HTTP_2).setAlpnVersions(List.of(HttpVersion.HTTP_2));
+            }
             if (k.tls().verify()) {
                 try {
                     options.setTrustOptions(TrustOptions.wrap(BackendTrust.trust(k.tls()))).setVerifyHost(true);
@@ -201,11 +226,9 @@ public class HealthChecker {
                 return;
             }
             RequestOptions options = new RequestOptions()
-                    .setMethod(HttpMethod.GET)
                     .setHost(peer)
                     .setPort(server.port())
                     .setSsl("https".equals(server.scheme()))
-                    .setURI(settings.path())
                     .setConnectTimeout(settings.timeoutMs())
                     .setTimeout(settings.timeoutMs())
                     .putHeader("user-agent", "weldr-health-check");
@@ -214,43 +237,99 @@ public class HealthChecker {
             // by the client on its event loop.
             InetSocketAddress to = status.address(pool, server.key());
             if (to != null && to.isUnresolved()) {
-                record(false, server.host() + " does not resolve");
+                record(new Verdict(false, server.host() + " does not resolve"));
                 timer = vertx.setTimer(settings.intervalMs(), id -> probe());
                 return;
             }
             // With an address to connect to, the host names the TLS peer (SNI, the name checked) only.
             options.setServer(to != null ? SocketAddress.inetSocketAddress(to.getPort(), to.getAddress().getHostAddress())
                     : SocketAddress.inetSocketAddress(server.port(), server.host()));
-            // Only the status is read: the connection is closed as soon as the head is in, whatever
-            // body follows (the default path is "/", which may stream or be huge). A close with unread
-            // data is a reset, as HAProxy's checks end.
             client.request(options)
-                    .compose(req -> req.send().map(resp -> {
-                        resp.exceptionHandler(reset -> {
-                        });
-                        req.reset();
-                        return resp.statusCode();
-                    }))
+                    .compose(req -> settings.grpcService() != null ? grpc(req) : http(req))
                     .onComplete(ar -> {
-                        boolean pass = ar.succeeded() && ar.result() >= settings.statusMin() && ar.result() <= settings.statusMax();
-                        record(pass, ar.succeeded() ? "HTTP " + ar.result() : failure(ar.cause()));
+                        record(ar.succeeded() ? ar.result() : new Verdict(false, failure(ar.cause())));
                         if (!cancelled) {
                             timer = vertx.setTimer(settings.intervalMs(), id -> probe());
                         }
                     });
         }
 
+        /**
+         * Only the status is read: the stream is ended as soon as the head is in, whatever body follows
+         * (the default path is "/", which may stream or be huge). In HTTP/1.1 that closes the
+         * connection with unread data, a reset, as HAProxy's checks end; in HTTP/2 it is a RST_STREAM.
+         */
+        private Future<Verdict> http(HttpClientRequest req) {
+            req.setMethod(HttpMethod.GET).setURI(settings.path());
+            return req.send().map(resp -> {
+                resp.exceptionHandler(reset -> {
+                });
+                req.reset();
+                String wrongVersion = wrongVersion(resp);
+                if (wrongVersion != null) {
+                    return new Verdict(false, wrongVersion);
+                }
+                int code = resp.statusCode();
+                return new Verdict(code >= settings.statusMin() && code <= settings.statusMax(), "HTTP " + code);
+            });
+        }
+
+        /**
+         * grpc.health.v1.Health/Check for the pool's service. The deadline goes along as
+         * {@code grpc-timeout}, so that the server gives up when the check does. The answer is read
+         * whole, up to {@link GrpcHealth#MAX_ANSWER} bytes: past that the stream is reset.
+         */
+        private Future<Verdict> grpc(HttpClientRequest req) {
+            req.setMethod(HttpMethod.POST).setURI(GrpcHealth.PATH)
+                    .putHeader("content-type", "application/grpc")
+                    .putHeader("te", "trailers")
+                    .putHeader("grpc-timeout", settings.timeoutMs() + "m");
+            return req.send(Buffer.buffer(GrpcHealth.request(settings.grpcService()))).compose(resp -> {
+                Promise<Verdict> verdict = Promise.promise();
+                Buffer body = Buffer.buffer();
+                resp.exceptionHandler(verdict::tryFail);
+                resp.handler(chunk -> {
+                    if (body.length() + chunk.length() > GrpcHealth.MAX_ANSWER) {
+                        verdict.tryComplete(new Verdict(false, "an answer over " + GrpcHealth.MAX_ANSWER + " bytes"));
+                        req.reset();
+                    } else {
+                        body.appendBuffer(chunk);
+                    }
+                });
+                resp.endHandler(end -> {
+                    String wrongVersion = wrongVersion(resp);
+                    String grpcStatus = resp.getTrailer("grpc-status") != null ? resp.getTrailer("grpc-status") : resp.getHeader("grpc-status");
+                    String grpcMessage = resp.getTrailer("grpc-message") != null ? resp.getTrailer("grpc-message") : resp.getHeader("grpc-message");
+                    String problem = wrongVersion != null ? wrongVersion
+                            : GrpcHealth.problem(resp.statusCode(), grpcStatus, grpcMessage, body.getBytes());
+                    verdict.tryComplete(new Verdict(problem == null, problem == null ? "SERVING" : problem));
+                });
+                return verdict.future();
+            });
+        }
+
+        /** An h2 pool's server that agreed to HTTP/1.1 only (no ALPN): the proxy could not reach it in HTTP/2 either. */
+        private String wrongVersion(HttpClientResponse resp) {
+            return settings.protocol().http2() && resp.version() != HttpVersion.HTTP_2
+                    ? "answered in " + resp.version() + ", not HTTP/2 (the server did not agree to h2 through ALPN)" : null;
+        }
+
         /** Why a check failed; a certificate that did not verify says so (a TLS error's own message rarely does). */
         private String failure(Throwable cause) {
             String tls = BackendTrust.reason(cause);
+            if (tls != null && settings.protocol() == BackendProtocol.H2 && !BackendTrust.isVerificationFailure(cause)) {
+                // A server that speaks HTTP/1.1 only refuses a handshake that offers h2 alone, and says no more.
+                tls += "; the check offers h2 only in ALPN";
+            }
             return tls != null ? tls + " (as " + peer + ")" : String.valueOf(cause.getMessage());
         }
 
-        private void record(boolean pass, String detail) {
+        private void record(Verdict verdict) {
             if (cancelled) {
                 return;
             }
-            switch (counter.record(pass)) {
+            String detail = verdict.detail();
+            switch (counter.record(verdict.pass())) {
                 case WENT_DOWN -> {
                     status.setUp(pool, server.key(), false);
                     LOG.warnf("server %s of pool %s is down: %d consecutive checks failed (last: %s)",

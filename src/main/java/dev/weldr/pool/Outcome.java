@@ -5,7 +5,8 @@ package dev.weldr.pool;
  * still occupies its log entry but leaves the state as it was, identically on every replica.
  *
  * @param server the server the command concerned, as stored after it (add, update) or as it was
- *               (remove); null for commands about pools, routes and nodes
+ *               (remove); the first server a pool's new protocol cannot reach; otherwise null for
+ *               commands about pools, routes and nodes
  */
 public record Outcome(Topology topology, Result result, Server server) {
 
@@ -20,7 +21,12 @@ public record Outcome(Topology topology, Result result, Server server) {
         /** The pool is still the target of a route, or is the default pool. */
         IN_USE,
         /** A new pool or route past {@link Topology#MAX_POOLS} or {@link Topology#MAX_ROUTES}. */
-        TOO_MANY
+        TOO_MANY,
+        /**
+         * A server the pool's protocol cannot reach (h2 needs https://, h2c http://); {@link #server}
+         * is that server.
+         */
+        WRONG_SCHEME
     }
 
     public boolean applied() {

@@ -131,6 +131,11 @@ public final class Topology {
             if (existing != null) {
                 return new Outcome(this, Outcome.Result.ALREADY_EXISTS, existing);
             }
+            // Checked where every replica applies commands in one order, so that a server added while a
+            // PATCH changes the protocol cannot slip past both.
+            if (!pool.settings().protocol().accepts(c.server().scheme())) {
+                return new Outcome(this, Outcome.Result.WRONG_SCHEME, c.server());
+            }
             return new Outcome(withPool(pool.with(c.server())), Outcome.Result.APPLIED, c.server());
         }
         if (command instanceof PoolCommand.RemoveServer c) {
@@ -171,6 +176,11 @@ public final class Topology {
             Pool pool = pools.get(c.name());
             if (pool == null) {
                 return refused(Outcome.Result.NO_SUCH_POOL);
+            }
+            for (Server server : pool.servers()) {
+                if (!c.settings().protocol().accepts(server.scheme())) {
+                    return new Outcome(this, Outcome.Result.WRONG_SCHEME, server);
+                }
             }
             return new Outcome(withPool(pool.withSettings(c.settings())), Outcome.Result.APPLIED, null);
         }

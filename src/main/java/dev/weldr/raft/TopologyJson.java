@@ -3,6 +3,7 @@ package dev.weldr.raft;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weldr.pool.BackendProtocol;
 import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.Certificate;
 import dev.weldr.pool.TicketKey;
@@ -108,6 +109,11 @@ final class TopologyJson {
         putInt(hc, "statusMax", h.statusMax());
         putInt(hc, "failures", h.failures());
         putInt(hc, "passes", h.passes());
+        // Written only when set, like the protocol below: an HTTP check and an HTTP/1.1 pool encode
+        // to the same bytes as before either existed.
+        if (h.grpcService() != null) {
+            hc.put("grpcService", h.grpcService());
+        }
         OutlierSpec o = s.outlier();
         ObjectNode od = n.putObject("outlier");
         od.put("consecutiveFailures", o.consecutiveFailures());
@@ -127,6 +133,9 @@ final class TopologyJson {
         if (tls.serverName() != null) {
             t.put("serverName", tls.serverName());
         }
+        if (s.protocol() != BackendProtocol.HTTP1) {
+            n.put("protocol", s.protocol().name());
+        }
         return n;
     }
 
@@ -138,7 +147,7 @@ final class TopologyJson {
         JsonNode hc = n.path("healthCheck");
         HealthCheckSpec health = new HealthCheckSpec(millis(hc, "interval"), millis(hc, "timeout"),
                 hc.hasNonNull("path") ? hc.get("path").asText() : null, integer(hc, "statusMin"), integer(hc, "statusMax"),
-                integer(hc, "failures"), integer(hc, "passes"));
+                integer(hc, "failures"), integer(hc, "passes"), hc.hasNonNull("grpcService") ? hc.get("grpcService").asText() : null);
         JsonNode od = n.path("outlier");
         OutlierSpec outlier = od.isMissingNode() ? OutlierSpec.DEFAULTS : new OutlierSpec(
                 od.required("consecutiveFailures").asInt(), od.path("count5xx").asBoolean(false),
@@ -153,7 +162,10 @@ final class TopologyJson {
         JsonNode t = n.path("tls");
         BackendTls tls = t.isMissingNode() ? BackendTls.DEFAULTS : new BackendTls(t.path("verify").asBoolean(true),
                 t.hasNonNull("ca") ? t.get("ca").asText() : null, t.hasNonNull("serverName") ? t.get("serverName").asText() : null);
-        return new PoolSettings(policy, health, outlier, limits, tls);
+        // Written before pools had a protocol: every pool then spoke HTTP/1.1. A name this version does not
+        // know fails the entry as corrupt, as an unknown policy does, rather than guessing.
+        BackendProtocol protocol = n.hasNonNull("protocol") ? BackendProtocol.valueOf(n.get("protocol").asText()) : BackendProtocol.HTTP1;
+        return new PoolSettings(policy, health, outlier, limits, tls, protocol);
     }
 
     private static void putMillis(ObjectNode n, String name, Duration d) {

@@ -31,6 +31,35 @@ class TopologyTest {
         assertEquals(PoolSettings.DEFAULTS, Topology.EMPTY.defaultPool().settings());
     }
 
+    /** h2 is agreed in the TLS handshake, h2c is cleartext: every replica refuses a server its pool cannot reach. */
+    @Test
+    void shouldRefuseAServerOrAProtocolTheOtherCannotSpeak() {
+        PoolSettings h2 = new PoolSettings(LbPolicy.ROUND_ROBIN, HealthCheckSpec.DEFAULTS, OutlierSpec.DEFAULTS, Limits.DEFAULTS,
+                BackendTls.DEFAULTS, BackendProtocol.H2);
+        PoolSettings h2c = new PoolSettings(LbPolicy.ROUND_ROBIN, HealthCheckSpec.DEFAULTS, OutlierSpec.DEFAULTS, Limits.DEFAULTS,
+                BackendTls.DEFAULTS, BackendProtocol.H2C);
+        Server plain = server("10.0.0.1", 50051);
+        Server tls = Server.of(new ServerUrl("https", "10.0.0.2", 443));
+        Topology t = Topology.EMPTY.apply(new PoolCommand.CreatePool("secure", h2)).topology()
+                .apply(new PoolCommand.CreatePool("clear", h2c)).topology();
+
+        Outcome refused = t.apply(new PoolCommand.AddServer("secure", plain));
+        assertEquals(Outcome.Result.WRONG_SCHEME, refused.result());
+        assertSame(t, refused.topology());
+        assertEquals(plain, refused.server());
+        assertEquals(Outcome.Result.WRONG_SCHEME, t.apply(new PoolCommand.AddServer("clear", tls)).result());
+        t = add(add(t, "secure", tls), "clear", plain);
+
+        Outcome toH2c = t.apply(new PoolCommand.UpdatePool("secure", h2c));
+        assertEquals(Outcome.Result.WRONG_SCHEME, toH2c.result());
+        assertEquals(tls, toH2c.server(), "names the server the new protocol cannot reach");
+        assertEquals(Outcome.Result.WRONG_SCHEME, t.apply(new PoolCommand.UpdatePool("clear", h2)).result());
+        assertEquals(Outcome.Result.APPLIED, t.apply(new PoolCommand.UpdatePool("clear", PoolSettings.DEFAULTS)).result(),
+                "HTTP/1.1 reaches both schemes");
+        Topology mixed = add(add(Topology.EMPTY, DEFAULT, plain), DEFAULT, tls);
+        assertEquals(Outcome.Result.WRONG_SCHEME, mixed.apply(new PoolCommand.UpdatePool(DEFAULT, h2c)).result());
+    }
+
     @Test
     void shouldRefuseAPoolPastTheCapOnEveryReplicaAlike() {
         Topology t = Topology.EMPTY;

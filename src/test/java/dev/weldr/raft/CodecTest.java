@@ -1,5 +1,6 @@
 package dev.weldr.raft;
 
+import dev.weldr.pool.BackendProtocol;
 import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.HealthCheckSpec;
 import dev.weldr.pool.Hsts;
@@ -39,6 +40,12 @@ class CodecTest {
             new OutlierSpec(7, true, Duration.ofSeconds(10), Duration.ofSeconds(60), 25),
             new Limits(2, 100),
             new BackendTls(true, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "api.internal"));
+    private static final PoolSettings GRPC_H2C = new PoolSettings(LbPolicy.ROUND_ROBIN,
+            new HealthCheckSpec(Duration.ofSeconds(1), null, null, null, null, 2, 1, "my.pkg.Orders"),
+            OutlierSpec.DEFAULTS, Limits.DEFAULTS, BackendTls.DEFAULTS, BackendProtocol.H2C);
+    private static final PoolSettings GRPC_H2_WHOLE_SERVER = new PoolSettings(LbPolicy.ROUND_ROBIN,
+            new HealthCheckSpec(null, null, null, null, null, null, null, ""),
+            OutlierSpec.DEFAULTS, Limits.DEFAULTS, new BackendTls(false, null, null), BackendProtocol.H2);
     private static final PoolSettings UNVERIFIED = new PoolSettings(LbPolicy.ROUND_ROBIN, HealthCheckSpec.DEFAULTS,
             OutlierSpec.DEFAULTS, Limits.DEFAULTS, new BackendTls(false, null, null));
 
@@ -51,6 +58,7 @@ class CodecTest {
                 new PoolCommand.UpdateServer(Pool.DEFAULT, new ServerKey("127.0.0.1", 8001), null, true),
                 new PoolCommand.CreatePool("api", HASHED), new PoolCommand.CreatePool("plain", PoolSettings.DEFAULTS),
                 new PoolCommand.UpdatePool("api", PoolSettings.DEFAULTS), new PoolCommand.UpdatePool("api", UNVERIFIED),
+                new PoolCommand.CreatePool("grpc", GRPC_H2C), new PoolCommand.UpdatePool("grpc", GRPC_H2_WHOLE_SERVER),
                 new PoolCommand.DeletePool("api"),
                 new PoolCommand.PutRoute(new Route("r", "shop.example", "/cart", "api")), new PoolCommand.DeleteRoute("r"),
                 new PoolCommand.PutRoute(new Route("s", "shop.example", "/", "api", true, new Hsts(63072000, true, true))),
@@ -80,11 +88,49 @@ class CodecTest {
         assertEquals(Topology.EMPTY.defaultPool().settings(), t.defaultPool().settings(), "as a replay of the log from the start");
     }
 
+    /**
+     * Entries and snapshots written before pools had a protocol (the exact bytes of the previous
+     * version) read as HTTP/1.1 pools with HTTP checks; such settings are still written as those bytes.
+     */
+    @Test
+    void shouldReadPoolSettingsWrittenBeforeProtocolsAsHttp1WithAnHttpCheck() throws Exception {
+        String settings = "{\"policy\":{\"kind\":\"LEAST_REQUESTS\"},\"healthCheck\":{\"intervalMs\":5000,\"path\":\"/health\"},"
+                + "\"outlier\":{\"consecutiveFailures\":5,\"count5xx\":false,\"baseEjectionMs\":30000,\"maxEjectionMs\":300000,\"maxEjectionPercent\":10},"
+                + "\"limits\":{\"retries\":1,\"maxRequests\":0},\"tls\":{\"verify\":true}}";
+        byte[] entry = ("{\"op\":\"update-pool\",\"name\":\"api\",\"settings\":" + settings + "}").getBytes(StandardCharsets.UTF_8);
+        PoolSettings read = ((PoolCommand.UpdatePool) CommandCodec.decode(ByteBuffer.wrap(entry))).settings();
+        assertEquals(BackendProtocol.HTTP1, read.protocol());
+        assertEquals(null, read.healthCheck().grpcService());
+        assertEquals(Duration.ofSeconds(5), read.healthCheck().interval());
+        assertArrayEquals(entry, CommandCodec.encode(new PoolCommand.UpdatePool("api", read)), "an HTTP/1.1 pool is written as before");
+
+        String snapshot = "{\"format\":2,\"appliedIndex\":7,\"pools\":[{\"name\":\"default\",\"settings\":" + settings
+                + ",\"servers\":[{\"scheme\":\"https\",\"host\":\"10.0.0.1\",\"port\":443}]}],\"routes\":[],\"nodes\":{}}";
+        Topology t = SnapshotCodec.fromBytes(snapshot.getBytes(StandardCharsets.UTF_8));
+        assertEquals(read, t.defaultPool().settings());
+    }
+
+    @Test
+    void shouldKeepProtocolsAndGrpcChecksInASnapshot(@TempDir Path dir) throws Exception {
+        Server plain = new Server("http", "127.0.0.1", 50051, 1, false);
+        Topology t = Topology.of(9, List.of(Pool.of(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of(A)),
+                        Pool.of("grpc", GRPC_H2C, List.of(plain)), Pool.of("secure", GRPC_H2_WHOLE_SERVER, List.of(B))),
+                List.of(), Map.of());
+        SnapshotCodec.write(t, dir);
+        Topology read = SnapshotCodec.read(dir);
+        assertEquals(t, read);
+        assertEquals(BackendProtocol.H2C, read.pool("grpc").settings().protocol());
+        assertEquals("my.pkg.Orders", read.pool("grpc").settings().healthCheck().grpcService());
+        assertEquals(BackendProtocol.H2, read.pool("secure").settings().protocol());
+        assertEquals("", read.pool("secure").settings().healthCheck().grpcService(), "the whole server, not an HTTP check");
+    }
+
     @Test
     void shouldRefuseAnEntryItCannotRead() {
         for (String entry : List.of("", "{", "{\"op\":\"explode\"}", "{\"op\":\"add-server\"}",
                 "{\"op\":\"remove-server\",\"pool\":\"default\",\"host\":\"a\"}",
-                "{\"op\":\"create-pool\",\"name\":\"x\",\"settings\":{\"policy\":{\"kind\":\"FASTEST\"}}}")) {
+                "{\"op\":\"create-pool\",\"name\":\"x\",\"settings\":{\"policy\":{\"kind\":\"FASTEST\"}}}",
+                "{\"op\":\"create-pool\",\"name\":\"x\",\"settings\":{\"policy\":{\"kind\":\"ROUND_ROBIN\"},\"protocol\":\"H3\"}}")) {
             ByteBuffer data = ByteBuffer.wrap(entry.getBytes(StandardCharsets.UTF_8));
             assertThrows(CommandCodec.CorruptEntryException.class, () -> CommandCodec.decode(data), entry);
         }
