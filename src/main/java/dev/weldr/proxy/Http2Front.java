@@ -9,6 +9,7 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -84,6 +85,7 @@ final class Http2Front extends ChannelInboundHandlerAdapter {
                         .maxHeaderListSize(MAX_HEADER_LIST)
                         .initialWindowSize(STREAM_WINDOW))
                 .validateHeaders(true)
+                .frameLogger(new Http2StreamIds())
                 .build();
         Http2Front front = new Http2Front(secure, timeouts, loop.stats, codec);
         pipeline.addLast(codec, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
@@ -233,7 +235,12 @@ final class Http2Front extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // A reset by the client, most often; the codec has already said what it had to.
+        if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
+            // The codec shows its connection errors here first, then sends the GOAWAY naming the
+            // error and closes: closing now would send a GOAWAY saying NO_ERROR instead.
+            return;
+        }
+        // A reset by the client, most often.
         ctx.close();
     }
 }

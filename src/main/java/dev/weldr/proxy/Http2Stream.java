@@ -11,6 +11,7 @@ import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
@@ -102,7 +103,12 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
             return;
         }
         // Trailers: they end the stream (RFC 9113 §8.1), and carry no pseudo-header.
-        if (!frame.isEndStream() || endRead) {
+        if (endRead) {
+            // RFC 9113 §5.1: a frame on a half-closed (remote) stream.
+            reset(Http2Error.STREAM_CLOSED);
+            return;
+        }
+        if (!frame.isEndStream()) {
             reset(Http2Error.PROTOCOL_ERROR);
             return;
         }
@@ -220,7 +226,8 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
     /** A stream error the codec found (the frame codec hands it to the stream): the reset names it. */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        reset(cause instanceof Http2Exception h2 ? h2.error() : Http2Error.INTERNAL_ERROR);
+        Http2Exception h2 = Http2CodecUtil.getEmbeddedHttp2Exception(cause);
+        reset(h2 != null ? h2.error() : Http2Error.INTERNAL_ERROR);
     }
 
     private void gone() {
