@@ -7,7 +7,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
@@ -69,8 +68,10 @@ final class Http2Front extends ChannelInboundHandlerAdapter {
     private long sendStalledPending;
     private ScheduledFuture<?> timer;
     private boolean closing;
+    private final java.util.Set<Http2Front> open;
 
-    private Http2Front(boolean secure, ClientTimeouts timeouts, ProxyStats stats, Http2FrameCodec codec) {
+    private Http2Front(boolean secure, ClientTimeouts timeouts, ProxyStats stats, Http2FrameCodec codec, java.util.Set<Http2Front> open) {
+        this.open = open;
         this.secure = secure;
         this.timeouts = timeouts;
         this.stats = stats;
@@ -87,7 +88,7 @@ final class Http2Front extends ChannelInboundHandlerAdapter {
                 .validateHeaders(true)
                 .frameLogger(new Http2StreamIds())
                 .build();
-        Http2Front front = new Http2Front(secure, timeouts, loop.stats, codec);
+        Http2Front front = new Http2Front(secure, timeouts, loop.stats, codec, loop.http2Connections);
         pipeline.addLast(codec, new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
@@ -116,6 +117,7 @@ final class Http2Front extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        open.add(this);
         codec.connection().addListener(new Http2ConnectionAdapter() {
             @Override
             public void onGoAwaySent(int lastStreamId, long errorCode, ByteBuf debugData) {
@@ -165,21 +167,22 @@ final class Http2Front extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Ends the connection gracefully: GOAWAY (NO_ERROR) names the last stream weldr will serve;
-     * the streams in flight finish, and the connection closes once they have (Netty's graceful
-     * shutdown of the codec), or after {@code drainMillis} at most.
+     * Ends the connection gracefully: a GOAWAY (NO_ERROR) names the last stream weldr serves, the
+     * streams in flight finish, and the connection closes once they have, or after
+     * {@code drainMillis} at most (Netty's graceful close of the codec). New requests go to a new
+     * connection, which the client opens to whichever node serves now.
      */
     void goAway(long drainMillis) {
+        if (!channel.eventLoop().inEventLoop()) {
+            channel.eventLoop().execute(() -> goAway(drainMillis));
+            return;
+        }
         if (closing || !channel.isActive()) {
             return;
         }
         closing = true;
         codec.gracefulShutdownTimeoutMillis(drainMillis);
-        channel.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR)).addListener(f -> {
-            if (codec.connection().numActiveStreams() == 0) {
-                channel.close();
-            }
-        });
+        channel.close();
     }
 
     // ---- deadlines ----------------------------------------------------------------------------
@@ -226,6 +229,7 @@ final class Http2Front extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        open.remove(this);
         if (timer != null) {
             timer.cancel(false);
             timer = null;

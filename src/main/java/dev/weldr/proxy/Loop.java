@@ -73,6 +73,8 @@ final class Loop {
     private BackendConnection newestIdle;
     private int idleCount;
 
+    /** Every open HTTP/2 client connection of every loop, to be told to go away (see {@link ProxyServer}). Set before the loop serves. */
+    java.util.Set<Http2Front> http2Connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Where each request is logged; null when the access log is off (the default). Set before the loop serves. */
     AccessLog accessLog;
     /**

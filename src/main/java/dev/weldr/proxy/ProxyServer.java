@@ -1,5 +1,6 @@
 package dev.weldr.proxy;
 
+import dev.weldr.cluster.Leadership;
 import dev.weldr.config.ListenFailure;
 import dev.weldr.config.WeldrConfig;
 import dev.weldr.tls.CertificateStore;
@@ -72,8 +73,13 @@ public class ProxyServer {
     MeterRegistry meters;
     @Inject
     TlsMetrics tlsMetrics;
+    @Inject
+    Leadership leadership;
+    private boolean wasLeader;
 
     private EventLoopGroup group;
+    /** The open HTTP/2 client connections, told to go away when this node stops or stops being leader. */
+    private final java.util.Set<Http2Front> http2Connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Channel listener;
     private Channel tlsListener;
     private volatile int tlsPort = -1;
@@ -109,6 +115,7 @@ public class ProxyServer {
             Loop loop = new Loop(index++, (EventLoop) executor, socketType, registry, stats,
                     timeout.connect().toMillis(), timeout.read().toMillis(), timeout.write().toMillis(), BACKEND_IDLE_MS, maxIdle);
             loop.accessLog = accessLog;
+            loop.http2Connections = http2Connections;
             loops.put(executor, loop);
             executor.scheduleAtFixedRate(loop::sweep, loop.sweepPeriodMs(), loop.sweepPeriodMs(), TimeUnit.MILLISECONDS);
         }
@@ -166,11 +173,47 @@ public class ProxyServer {
         int redirectPort = config.proxy().publicTlsPort().orElse(tlsPort);
         loops.values().forEach(loop -> loop.httpsPort = redirectPort);
         LOG.infof("HTTPS listening on %s:%d", config.proxy().host(), tlsPort);
+        leadership.subscribe(this::leadershipChanged);
         LOG.infof("proxy listening on %s:%d (%d event loops on %s, up to %d idle backend connections each,"
                         + " up to %d client connections)",
                 config.proxy().host(), port, instances, epoll ? "epoll" : "NIO", maxIdle, maxConnections);
         if (accessLog != null) {
             LOG.infof("access log: %s", config.proxy().accessLog().trim());
+        }
+    }
+
+    /**
+     * A leader that stops being one (it handed leadership over, or lost it) tells its HTTP/2
+     * clients to go away: their connections are long-lived, and without a GOAWAY they would stay
+     * on this node after the VIP and the readiness moved to the new leader. Their streams in
+     * flight finish within {@code weldr.ha.stop-drain}.
+     */
+    private synchronized void leadershipChanged(Leadership.State state) {
+        boolean leader = state.role() == Leadership.Role.LEADER;
+        if (wasLeader && !leader) {
+            long drain = config.ha().stopDrain().toMillis();
+            http2Connections.forEach(c -> c.goAway(drain));
+        }
+        wasLeader = leader;
+    }
+
+    /**
+     * Stopping: every HTTP/2 client connection gets a GOAWAY, and their streams in flight get
+     * {@code drainMillis} to finish before the event loops stop.
+     */
+    private void drainHttp2(long drainMillis) {
+        if (http2Connections.isEmpty()) {
+            return;
+        }
+        http2Connections.forEach(c -> c.goAway(drainMillis));
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMillis);
+        while (!http2Connections.isEmpty() && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
@@ -183,6 +226,7 @@ public class ProxyServer {
         if (listener != null) {
             listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
+        drainHttp2(config.ha().stopDrain().toMillis());
         if (group != null) {
             group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         }
