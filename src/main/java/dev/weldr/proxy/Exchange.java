@@ -545,14 +545,14 @@ final class Exchange implements RequestKey {
         }
         done = true;
         release();
-        loop.stats.clientDone(loop.index, backend, status, whole && !ownAnswer || redirected, startNanos);
+        loop.stats.clientDone(loop.index, backend, status, request.protocol(), whole && !ownAnswer || redirected, startNanos);
         log(status);
     }
 
     /** The client closed its connection before its answer was complete (nginx's 499). */
     void clientGone() {
         if (!done) {
-            loop.stats.clientGone(loop.index, backend);
+            loop.stats.clientGone(loop.index, backend, request.protocol());
             log(ProxyStats.CLIENT_CLOSED);
         }
         abandoned();

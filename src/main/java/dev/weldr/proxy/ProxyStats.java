@@ -127,15 +127,15 @@ public class ProxyStats {
      * A client request is complete: counted once, whatever happened on the way. {@code success}: a
      * backend's whole answer, or the redirect to HTTPS its route asked for.
      */
-    void clientDone(int loop, Backend backend, int status, boolean success, long startNanos) {
+    void clientDone(int loop, Backend backend, int status, String protocol, boolean success, long startNanos) {
         if (success) {
             clientSuccess.increment(loop);
         } else {
             clientFailed.increment(loop);
         }
         ByStatus last = backend == null ? noServer : backend.lastCounter;
-        if (last == null || last.status != status) {
-            last = counter(backend, status);
+        if (last == null || last.status != status || !last.protocol.equals(protocol)) {
+            last = counter(backend, status, protocol);
             if (backend == null) {
                 noServer = last;
             } else {
@@ -151,28 +151,28 @@ public class ProxyStats {
      * {@code weldr.requests} with code 499 (by the backend it was sent to, if any), neither a
      * success nor a failure of the proxy's, and not timed (there was no end to its response).
      */
-    void clientGone(int loop, Backend backend) {
-        counter(backend, CLIENT_CLOSED).count.increment(loop);
+    void clientGone(int loop, Backend backend, String protocol) {
+        counter(backend, CLIENT_CLOSED, protocol).count.increment(loop);
     }
 
     /** nginx's status for a request whose client closed the connection first. */
     static final int CLIENT_CLOSED = 499;
 
-    private ByStatus counter(Backend backend, int status) {
+    private ByStatus counter(Backend backend, int status, String protocol) {
         String code = codeLabel(status);
         if (backend != null && !backend.current()) {
             // A request that outlived its server's removal: counting it would bring the removed
             // server's series back, this time for good.
-            return new ByStatus(status, new LoopCounter(), null);
+            return new ByStatus(status, protocol, new LoopCounter(), null);
         }
         String server = backend == null ? NO_SERVER : backend.id();
-        return requestCounters.computeIfAbsent(server + '|' + code, k -> {
+        return requestCounters.computeIfAbsent(server + '|' + code + '|' + protocol, k -> {
             LoopCounter count = new LoopCounter();
             Meter meter = FunctionCounter.builder("weldr.requests", count, LoopCounter::sum)
-                    .description("Requests answered by the proxy, by backend and status code")
-                    .tag("server", server).tag("code", code)
+                    .description("Requests answered by the proxy, by backend, status code and the client's protocol")
+                    .tag("server", server).tag("code", code).tag("protocol", protocol)
                     .register(target());
-            return new ByStatus(status, count, meter);
+            return new ByStatus(status, protocol, count, meter);
         });
     }
 
@@ -183,7 +183,7 @@ public class ProxyStats {
     void forgetServersExcept(Set<String> live) {
         for (Iterator<Map.Entry<String, ByStatus>> it = requestCounters.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<String, ByStatus> e = it.next();
-            String server = e.getKey().substring(0, e.getKey().lastIndexOf('|'));
+            String server = e.getKey().substring(0, e.getKey().indexOf('|'));
             if (!server.equals(NO_SERVER) && !live.contains(server)) {
                 it.remove();
                 target().remove(e.getValue().meter);
@@ -233,12 +233,15 @@ public class ProxyStats {
      */
     static final class ByStatus {
         final int status;
+        /** The client's protocol, one of the constant strings of {@link Request#protocol()}. */
+        final String protocol;
         final LoopCounter count;
         /** What {@link #forgetServersExcept} removes; null for a counter that was never registered. */
         final Meter meter;
 
-        ByStatus(int status, LoopCounter count, Meter meter) {
+        ByStatus(int status, String protocol, LoopCounter count, Meter meter) {
             this.status = status;
+            this.protocol = protocol;
             this.count = count;
             this.meter = meter;
         }

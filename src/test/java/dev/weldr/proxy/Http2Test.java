@@ -100,6 +100,8 @@ class Http2Test extends ProxyTestBase {
         assertEquals("yes", seen.header("x-custom"));
         assertEquals("a=1", seen.header("cookie"));
         assertNull(seen.header("te"));
+        String series = "weldr_requests_total{code=\"200\",protocol=\"HTTP/2.0\",server=\"127.0.0.1:" + backend.port() + "\"} 1.0";
+        assertTrue(given().get("/q/metrics").asString().contains(series), "counted as HTTP/2: " + series);
     }
 
     @Test

@@ -99,7 +99,7 @@ class HttpsRouteOptionsTest extends ProxyTestBase {
                 "the backend received only the HTTPS request: " + backend.received());
         assertEquals(successes + 5, clientSuccesses(), "a redirect is a success, as the backend's answer is");
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
-        assertTrue(metrics.contains("weldr_requests_total{code=\"308\",server=\"none\"}"), "counted with no server");
+        assertTrue(metrics.contains("weldr_requests_total{code=\"308\",protocol=\"HTTP/1.1\",server=\"none\"}"), "counted with no server");
     }
 
     @Test

@@ -34,8 +34,8 @@ class MetricsTest extends ProxyTestBase {
         TestBackend backend = backend(TestBackend.options().responder((seen, response) ->
                 response.setStatusCode(seen.uri().startsWith("/missing") ? 404 : 200).end()));
         addServer(backend.port());
-        String ok = "weldr_requests_total{code=\"200\",server=\"" + backend.id() + "\"}";
-        String missing = "weldr_requests_total{code=\"404\",server=\"" + backend.id() + "\"}";
+        String ok = "weldr_requests_total{code=\"200\",protocol=\"HTTP/1.1\",server=\"" + backend.id() + "\"}";
+        String missing = "weldr_requests_total{code=\"404\",protocol=\"HTTP/1.1\",server=\"" + backend.id() + "\"}";
         String before = metrics();
         RawHttp client = connect();
 
@@ -59,7 +59,7 @@ class MetricsTest extends ProxyTestBase {
         TestBackend slow = backend(TestBackend.options().responder((seen, response) ->
                 release.thenRun(() -> backendVertx.runOnContext(v -> response.end("late")))));
         addServer(slow.port());
-        String gone = "weldr_requests_total{code=\"499\",server=\"" + slow.id() + "\"}";
+        String gone = "weldr_requests_total{code=\"499\",protocol=\"HTTP/1.1\",server=\"" + slow.id() + "\"}";
         io.restassured.path.json.JsonPath statsBefore = given().get("/stats").then().statusCode(200).extract().jsonPath();
         try {
             RawHttp client = connect();
@@ -83,9 +83,9 @@ class MetricsTest extends ProxyTestBase {
         try (RawHttp client = connect()) {
             assertEquals(200, client.get("/quick").status());
         }
-        String quickOk = "weldr_requests_total{code=\"200\",server=\"" + quick.id() + "\"}";
+        String quickOk = "weldr_requests_total{code=\"200\",protocol=\"HTTP/1.1\",server=\"" + quick.id() + "\"}";
         await(quickOk + " to count 1", () -> sample(metrics(), quickOk) == 1);
-        assertEquals(0.0, sample(metrics(), "weldr_requests_total{code=\"499\",server=\"" + quick.id() + "\"}"));
+        assertEquals(0.0, sample(metrics(), "weldr_requests_total{code=\"499\",protocol=\"HTTP/1.1\",server=\"" + quick.id() + "\"}"));
         assertEquals(1.0, sample(metrics(), gone));
     }
 
@@ -136,7 +136,7 @@ class MetricsTest extends ProxyTestBase {
             try (RawHttp client = connect()) {
                 assertEquals(200, client.get("/counted").status());
             }
-            String requests = "weldr_requests_total{code=\"200\",server=\"" + backend.id() + "\"}";
+            String requests = "weldr_requests_total{code=\"200\",protocol=\"HTTP/1.1\",server=\"" + backend.id() + "\"}";
             String upInDefault = "weldr_server_up{pool=\"default\",server=\"" + backend.id() + "\"}";
             String upInMetrics = "weldr_server_up{pool=\"metrics\",server=\"" + backend.id() + "\"}";
             await("the server's series to appear", () -> {
@@ -167,13 +167,13 @@ class MetricsTest extends ProxyTestBase {
             assertEquals(code, client.get("/" + code).status());
         }
 
-        String byClass = "weldr_requests_total{code=\"2xx\",server=\"" + backend.id() + "\"}";
-        String notFound = "weldr_requests_total{code=\"404\",server=\"" + backend.id() + "\"}";
+        String byClass = "weldr_requests_total{code=\"2xx\",protocol=\"HTTP/1.1\",server=\"" + backend.id() + "\"}";
+        String notFound = "weldr_requests_total{code=\"404\",protocol=\"HTTP/1.1\",server=\"" + backend.id() + "\"}";
         await(byClass + " to count 3", () -> sample(metrics(), byClass) == 3);
         String now = metrics();
         assertEquals(1.0, sample(now, notFound), "a standard code keeps its own label");
         for (String code : new String[] {"209", "277", "299"}) {
-            assertFalse(present(now, "weldr_requests_total{code=\"" + code + "\",server=\"" + backend.id() + "\"}"), code);
+            assertFalse(present(now, "weldr_requests_total{code=\"" + code + "\",protocol=\"HTTP/1.1\",server=\"" + backend.id() + "\"}"), code);
         }
     }
 
