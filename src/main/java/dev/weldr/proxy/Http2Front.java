@@ -52,6 +52,8 @@ final class Http2Front extends ChannelInboundHandlerAdapter {
     static final int MAX_HEADER_LIST = 32 * 1024;
     static final int STREAM_WINDOW = 64 * 1024;
     static final int CONNECTION_WINDOW = 1024 * 1024;
+    static final int MAX_RESETS = 200;
+    static final int RESET_WINDOW_SECONDS = 30;
     /** RFC 9113 §6.5.2's initial connection window, which only a WINDOW_UPDATE changes. */
     private static final int DEFAULT_WINDOW = 65_535;
 
@@ -86,6 +88,13 @@ final class Http2Front extends ChannelInboundHandlerAdapter {
                         .maxHeaderListSize(MAX_HEADER_LIST)
                         .initialWindowSize(STREAM_WINDOW))
                 .validateHeaders(true)
+                // Netty's guards, named here rather than left to defaults that could change:
+                // Rapid Reset (resets the client sends) and MadeYouReset (resets it makes weldr send).
+                .decoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
+                .encoderEnforceMaxRstFramesPerWindow(MAX_RESETS, RESET_WINDOW_SECONDS)
+                .decoderEnforceMaxConsecutiveEmptyDataFrames(2)
+                .decoderEnforceMaxSmallContinuationFrames(16)
+                .encoderEnforceMaxQueuedControlFrames(10_000)
                 .frameLogger(new Http2StreamIds())
                 .build();
         Http2Front front = new Http2Front(secure, timeouts, loop.stats, codec, loop.http2Connections);
