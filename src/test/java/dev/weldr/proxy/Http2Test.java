@@ -8,6 +8,7 @@ import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import org.junit.jupiter.api.AfterEach;
@@ -19,6 +20,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.weldr.tls.TestCertificates.body;
 import static dev.weldr.tls.TestCertificates.leaf;
@@ -160,6 +163,59 @@ class Http2Test extends ProxyTestBase {
             assertEquals("/stream/" + i, a.body());
         }
         assertEquals(100, backend.requestCount());
+    }
+
+    @Test
+    void shouldNotLetAStreamWhoseClientDoesNotReadStallTheOtherStreamsOfItsConnection() throws Exception {
+        AtomicLong written = new AtomicLong();
+        AtomicBoolean backendBlocked = new AtomicBoolean();
+        Buffer chunk = Buffer.buffer(new byte[64 * 1024]);
+        TestBackend backend = closeLater(TestBackend.start(backendVertx, TestBackend.options().raw(req -> {
+            if (!req.path().equals("/big")) {
+                req.response().end("small");
+                return;
+            }
+            HttpServerResponse resp = req.response().setChunked(true);
+            Runnable[] pump = new Runnable[1];
+            pump[0] = () -> {
+                while (!resp.writeQueueFull() && written.get() < 256L * 1024 * 1024) {
+                    resp.write(chunk);
+                    written.addAndGet(chunk.length());
+                }
+                if (resp.writeQueueFull()) {
+                    backendBlocked.set(true);
+                    resp.drainHandler(v -> pump[0].run());
+                } else {
+                    resp.end();
+                }
+            };
+            pump[0].run();
+        })));
+        addServer(backend.port());
+        HttpClient client = backendVertx.createHttpClient(new HttpClientOptions()
+                .setProtocolVersion(HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false).setHttp2MaxPoolSize(1)
+                // As a browser's: the connection's window far larger than a stream's, so that the
+                // unread stream can shut only its own (what it shuts of the connection's is the client's doing).
+                .setHttp2ConnectionWindowSize(16 * 1024 * 1024)
+                .setInitialSettings(new io.vertx.core.http.Http2Settings().setInitialWindowSize(64 * 1024))
+                .setDefaultHost("127.0.0.1").setDefaultPort(proxyPort()));
+        closeLater(() -> client.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        AtomicLong received = new AtomicLong();
+        client.request(HttpMethod.GET, "/big").compose(req -> req.send()).onSuccess(resp -> {
+            // Read a little, then nothing more: the stream's window shuts.
+            resp.handler(b -> {
+                received.addAndGet(b.length());
+                resp.pause();
+            });
+        });
+        await("the backend of the unread stream to be held back", () -> backendBlocked.get());
+        long writtenWhenBlocked = written.get();
+        for (int i = 0; i < 20; i++) {
+            Answer a = send(client, HttpMethod.GET, "/small/" + i, null, null);
+            assertEquals("small", a.body(), "another stream of the same connection");
+        }
+        assertTrue(written.get() < 64L * 1024 * 1024, "the unread answer is not read whole from its backend: " + written.get());
+        assertTrue(received.get() < writtenWhenBlocked + 1, "the client got no more than the backend wrote");
     }
 
     @Test
