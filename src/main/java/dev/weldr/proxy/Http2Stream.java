@@ -318,16 +318,21 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
         Http2Headers headers = Http2Heads.response(response, hsts, loop.date);
         boolean empty = wholeBody == 0 || bodyMode == BodyReader.NONE || bodyMode == BodyReader.LENGTH && response.contentLength == 0;
         endSent = empty;
-        channel.write(new DefaultHttp2HeadersFrame(headers, empty));
+        write(new DefaultHttp2HeadersFrame(headers, empty));
         if (wholeBody > 0) {
             endSent = true;
-            channel.write(new DefaultHttp2DataFrame(in.readRetainedSlice(wholeBody), true));
+            write(new DefaultHttp2DataFrame(in.readRetainedSlice(wholeBody), true));
         }
+    }
+
+    /** A frame toward the client; nobody waits on its outcome (a failed write closes the stream anyway). */
+    private void write(Object frame) {
+        channel.write(frame, channel.voidPromise());
     }
 
     @Override
     public void sendBody(ByteBuf data) {
-        channel.write(new DefaultHttp2DataFrame(data, false));
+        write(new DefaultHttp2DataFrame(data, false));
     }
 
     @Override
@@ -344,9 +349,9 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
             lines.release();
         }
         if (t != null && !t.isEmpty()) {
-            channel.write(new DefaultHttp2HeadersFrame(t, true));
+            write(new DefaultHttp2HeadersFrame(t, true));
         } else {
-            channel.write(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
+            write(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
         }
     }
 
@@ -358,10 +363,10 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
                 .setInt("content-length", body.length);
         endSent = true;
         if (e.head) {
-            channel.write(new DefaultHttp2HeadersFrame(headers, true));
+            write(new DefaultHttp2HeadersFrame(headers, true));
         } else {
-            channel.write(new DefaultHttp2HeadersFrame(headers, false));
-            channel.write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body), true));
+            write(new DefaultHttp2HeadersFrame(headers, false));
+            write(new DefaultHttp2DataFrame(Unpooled.wrappedBuffer(body), true));
         }
     }
 
@@ -371,7 +376,7 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
                 .set("location", HttpsRedirect.location(e.request, hostEnd, port))
                 .setInt("content-length", 0);
         endSent = true;
-        channel.write(new DefaultHttp2HeadersFrame(headers, true));
+        write(new DefaultHttp2HeadersFrame(headers, true));
     }
 
     @Override
