@@ -249,13 +249,23 @@ class Http2AttacksTest extends ProxyTestBase {
     }
 
     private static void awaitGood(H2Wire.Target target) {
-        await("a well-behaved HTTP/2 GET gets a 200 through the node", () -> {
+        String[] last = {"nothing yet"};
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
             try (H2Wire w = H2Wire.open(target)) {
-                return "200".equals(w.get("/good", Duration.ofSeconds(5)));
+                String status = w.get("/good", Duration.ofSeconds(5));
+                if ("200".equals(status)) {
+                    return;
+                }
+                last[0] = "status " + status;
             } catch (IOException e) {
-                return false;
+                last[0] = e.getMessage();
             }
-        });
+            if (System.nanoTime() > deadline) {
+                fail("a well-behaved HTTP/2 GET to " + target + " got no 200 through the node in " + WAIT + "; last: " + last[0]);
+            }
+            H2Wire.pause();
+        }
     }
 
     private static long requests(TestBackend backend, String path) {
