@@ -249,7 +249,7 @@ class Http2AttacksTest extends ProxyTestBase {
     }
 
     private static void awaitGood(H2Wire.Target target) {
-        String[] last = {"nothing yet"};
+        String last = "nothing yet";
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (true) {
             try (H2Wire w = H2Wire.open(target)) {
@@ -257,12 +257,12 @@ class Http2AttacksTest extends ProxyTestBase {
                 if ("200".equals(status)) {
                     return;
                 }
-                last[0] = "status " + status;
+                last = "status " + status;
             } catch (IOException e) {
-                last[0] = e.getMessage();
+                last = e.getMessage();
             }
             if (System.nanoTime() > deadline) {
-                fail("a well-behaved HTTP/2 GET to " + target + " got no 200 through the node in " + WAIT + "; last: " + last[0]);
+                fail("a well-behaved HTTP/2 GET to " + target + " got no 200 through the node in " + WAIT + "; last: " + last);
             }
             H2Wire.pause();
         }
