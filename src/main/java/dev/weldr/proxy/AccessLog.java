@@ -107,7 +107,7 @@ public final class AccessLog implements AutoCloseable {
     }
 
     /** One request, as the loop that served it saw it (never blocks). */
-    void log(String client, HttpHead request, int status, long bodyBytes, long startNanos, Backend backend) {
+    void log(String client, Request request, int status, long bodyBytes, long startNanos, Backend backend) {
         String line = line(client, request.requestLine(), status, bodyBytes, request.get("referer"), request.get("user-agent"),
                 System.nanoTime() - startNanos, backend == null ? null : backend.id(), time(System.currentTimeMillis()));
         if (!lines.offer(line)) {

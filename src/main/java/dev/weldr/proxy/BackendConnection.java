@@ -17,7 +17,7 @@ import java.net.InetSocketAddress;
  * framing (see {@link BodyReader}), handing both to the exchange. What a read produced for the
  * client is flushed at its end.
  */
-final class BackendConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink, Outbound {
+final class BackendConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink {
 
     final Loop loop;
     final Backend backend;
@@ -67,9 +67,29 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
     }
 
     /** Writes toward the backend from this handler on (not from the pipeline's tail). */
-    @Override
-    public void write(Object msg) {
+    void write(Object msg) {
         ctx.write(msg, ctx.voidPromise());
+    }
+
+    /** A part of the request body, in a chunk of its own when the request goes out in chunks. */
+    void sendBody(ByteBuf data, boolean chunked) {
+        if (chunked) {
+            write(loop.chunkStart(data.readableBytes()));
+            write(data);
+            write(Heads.chunkEnd());
+        } else {
+            write(data);
+        }
+    }
+
+    /** The request body's end: the last chunk, with the trailers (lines ending CR LF, or null), when it goes in chunks. */
+    void sendEnd(ByteBuf trailers, boolean chunked) {
+        if (chunked) {
+            write(loop.lastChunk(trailers));
+        }
+        if (trailers != null) {
+            trailers.release();
+        }
     }
 
     /** The exchange's request goes out on this connection: its response is read next. */
@@ -116,7 +136,7 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
                 channel.close();
                 return;
             }
-            toFlush = ex.front.channel;
+            toFlush = ex.front.channel();
             if (!inBody) {
                 HttpHead head = heads.next(pending);
                 if (head == null) {

@@ -4,6 +4,7 @@ import dev.weldr.proxy.lb.RequestKey;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 
@@ -14,17 +15,18 @@ import java.util.List;
 /**
  * One client request's way through the proxy, on its client connection's event loop: it picks
  * the backend by the pool's policy, takes a cached connection or opens one, sends the head
- * (its kept lines copied once, see {@link Heads}) and streams the bodies both ways with
- * back-pressure, each framed for the connection it goes out on,
+ * and streams the bodies both ways with back-pressure,
  * retries on another server when that is safe, maps every failure to 502, 503 or 504 with a
- * short text body, and counts what happened.
+ * short text body, and counts what happened. It is the same for every protocol: the request
+ * comes as a {@link Request} and the answer goes out through a {@link Front}, which frame it for
+ * the client's protocol (HTTP/1.1 or HTTP/2); the backend connection frames what goes to it.
  */
 final class Exchange implements RequestKey {
 
     final long startNanos = System.nanoTime();
     final Loop loop;
-    final FrontConnection front;
-    final HttpHead request;
+    final Front front;
+    final Request request;
     /** The request carries a body (Content-Length above 0, or chunked). */
     final boolean hasBody;
     final boolean head;
@@ -59,8 +61,6 @@ final class Exchange implements RequestKey {
     boolean done;
     /** The backend's connection may serve another request after this answer. */
     private boolean backendKeepAlive;
-    /** The response body goes to the client in chunks. */
-    private boolean chunkedOut;
     private int status;
     /** Body bytes sent to the client (nginx's {@code $body_bytes_sent}), for the access log. */
     private long bodyBytes;
@@ -90,13 +90,13 @@ final class Exchange implements RequestKey {
     Exchange prevWatched;
     Exchange nextWatched;
 
-    Exchange(Loop loop, FrontConnection front, HttpHead request) {
+    Exchange(Loop loop, Front front, Request request) {
         this.loop = loop;
         this.front = front;
         this.request = request;
-        this.hasBody = request.requestHasBody();
-        this.head = request.method == HttpHead.HEAD;
-        this.http10 = request.version == HttpHead.HTTP_1_0;
+        this.hasBody = request.hasBody();
+        this.head = request.methodKind() == HttpHead.HEAD;
+        this.http10 = request.http10();
         this.keepAlive = request.keepAlive();
         this.requestEnded = !hasBody;
     }
@@ -106,29 +106,23 @@ final class Exchange implements RequestKey {
     void start() {
         RoutingTable.Target route = loop.registry.table().route(request);
         pool = route.pool;
-        hsts = front.secure ? route.hsts : null;
-        if (request.hasTransferEncoding && !request.onlyChunked) {
-            // RFC 9112 §6.1: a transfer coding the proxy does not understand. Reading on would let
-            // the body be taken for the next request, so the connection is closed after the answer.
+        hsts = front.secure() ? route.hsts : null;
+        HttpHead.BadHead refused = request.refusal();
+        if (refused != null) {
             closeAfter = true;
-            answer(501, "501 Not Implemented: transfer coding " + request.transferCodings() + "\n");
-            return;
-        }
-        if (request.host < 0 && !http10) {
-            // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused.
-            closeAfter = true;
-            answer(400, "400 Bad Request: no Host header\n");
+            answer(refused.status, refused.status + " " + HttpResponseStatus.valueOf(refused.status).reasonPhrase()
+                    + ": " + refused.getMessage() + "\n");
             return;
         }
         // Expect: 100-continue is answered by weldr, as nginx does: "continue" once a backend
         // connection is ready for the body, or a final answer (and a closed connection) instead.
         // RFC 9110 §10.1.1: an HTTP/1.0 client's expectation is ignored (it sends its body anyway).
-        expectsContinue = hasBody && request.expectContinue && !http10;
-        if (route.httpsRedirect && !front.secure && HttpsRedirect.applies(request)) {
+        expectsContinue = hasBody && request.expectsContinue() && !http10;
+        if (route.httpsRedirect && !front.secure() && HttpsRedirect.applies(request)) {
             redirect();
             return;
         }
-        upgrade = request.method == HttpHead.GET && request.upgradeWebSocket && request.connectionUpgrade;
+        upgrade = request.wantsWebSocket();
         if (upgrade && hasBody) {
             // The bytes after a WebSocket handshake are the new protocol's: a body there would
             // be taken for frames by one side and for the body by the other.
@@ -150,7 +144,7 @@ final class Exchange implements RequestKey {
         if (headHeld) {
             writeHead();
         }
-        forward(conn, data, request.chunked);
+        conn.sendBody(data, request.chunkedToHttp1());
         front.flushLater(ch);
         if (!ch.isWritable()) {
             stalledSinceNanos = System.nanoTime();
@@ -170,7 +164,7 @@ final class Exchange implements RequestKey {
         if (headHeld) {
             writeHead();
         }
-        end(conn, trailers, request.chunked);
+        conn.sendEnd(trailers, request.chunkedToHttp1());
         front.flushLater(conn.channel);
         sentWhole();
     }
@@ -278,7 +272,7 @@ final class Exchange implements RequestKey {
         conn = c;
         c.exchange = this;
         c.expect(this);
-        if (request.chunked) {
+        if (request.headWaitsForBody()) {
             headHeld = true;
         } else {
             writeHead();
@@ -290,7 +284,7 @@ final class Exchange implements RequestKey {
         } else {
             if (expectsContinue && !continued) {
                 continued = true;
-                front.writeContinue();
+                front.sendContinue();
             }
             // The body comes now: what was read of it already, then the rest as it arrives.
             front.resume();
@@ -300,7 +294,7 @@ final class Exchange implements RequestKey {
     private void writeHead() {
         headHeld = false;
         String client = front.clientAddress();
-        Heads.request(loop.writing(Heads.requestBound(request, client)), request, client, upgrade, front.secure);
+        request.writeHttp1(loop.writing(request.http1Bound(client)), client, upgrade, front.secure());
         conn.write(loop.written());
         front.flushLater(conn.channel);
     }
@@ -343,35 +337,19 @@ final class Exchange implements RequestKey {
             loop.registry.succeeded(backend);
         }
         backendKeepAlive = resp.keepAlive() && !upgrade;
-        boolean close = !keepAlive;
-        if (bodyMode == BodyReader.CHUNKED || bodyMode == BodyReader.UNTIL_CLOSE) {
-            if (http10) {
-                // An HTTP/1.0 client cannot take chunks: the body is streamed and its end is the
-                // connection's end (RFC 9112 §6.3), instead of being held whole in memory.
-                close = true;
-            } else {
-                // Chunked from the backend, or delimited by its connection's end: chunked to the client.
-                chunkedOut = true;
-            }
-        }
-        closeAfter |= close;
         responseStarted = true;
-        ByteBuf out = loop.writing(Heads.responseBound(resp) + (hsts == null ? 0 : hsts.length) + Math.max(0, wholeBody));
-        Heads.response(out, resp, chunkedOut, connectionHeader(close), null, hsts, loop.date);
+        front.sendHead(this, resp, bodyMode, in, wholeBody, hsts);
         if (wholeBody > 0) {
-            // One write for head and body.
-            out.writeBytes(in, wholeBody);
             bodyBytes += wholeBody;
         }
-        front.write(loop.written());
     }
 
     /** A part of the backend's body. */
     void responseBody(ByteBuf data) {
         lastReadNanos = System.nanoTime();
         bodyBytes += data.readableBytes();
-        forward(front, data, chunkedOut);
-        if (!front.channel.isWritable() && conn != null) {
+        front.sendBody(data);
+        if (!front.channel().isWritable() && conn != null) {
             // Back-pressure: the backend is not read while the client does not take the body.
             clientPaused = true;
             conn.channel.config().setAutoRead(false);
@@ -381,29 +359,8 @@ final class Exchange implements RequestKey {
     /** The backend's body ended ({@code trailers}: a chunked body's trailer lines, or null). */
     void responseEnded(ByteBuf trailers) {
         lastReadNanos = System.nanoTime();
-        end(front, trailers, chunkedOut);
+        front.sendEnd(trailers);
         responseComplete();
-    }
-
-    /** A body part on its way out: in a chunk of its own when the connection takes the body in chunks. */
-    private void forward(Outbound out, ByteBuf data, boolean chunked) {
-        if (chunked) {
-            out.write(loop.chunkStart(data.readableBytes()));
-            out.write(data);
-            out.write(Heads.chunkEnd());
-        } else {
-            out.write(data);
-        }
-    }
-
-    /** A body's end on its way out: the last chunk, with the trailers, when it goes out in chunks. */
-    private void end(Outbound out, ByteBuf trailers, boolean chunked) {
-        if (chunked) {
-            out.write(loop.lastChunk(trailers));
-        }
-        if (trailers != null) {
-            trailers.release();
-        }
     }
 
     /** The client takes data again. */
@@ -443,12 +400,8 @@ final class Exchange implements RequestKey {
         loop.unwatch(this);
         loop.stats.backendAnswered(loop.index, backend, 101);
         loop.registry.succeeded(backend);
-        String protocol = resp.get("upgrade");
         responseStarted = true;
-        BackendConnection c = conn;
-        Heads.response(loop.writing(Heads.responseBound(resp)), resp, false, Heads.CONNECTION_UNSAID,
-                protocol == null ? "websocket" : protocol, loop.date);
-        front.tunnel(loop.written(), c, this);
+        front.tunnel(resp, conn, this);
     }
 
     /** The tunnel of an upgraded connection closed: the exchange is over. */
@@ -521,7 +474,7 @@ final class Exchange implements RequestKey {
             return;
         }
         status = code;
-        front.write(Heads.text(front.channel.alloc(), code, text, connectionHeader(closeAfter), hsts, !head, loop.date));
+        front.sendText(this, code, text, hsts);
         bodyBytes = head ? 0 : text.length();
         answered();
     }
@@ -543,7 +496,7 @@ final class Exchange implements RequestKey {
             answer(400, "400 Bad Request: the host is neither a host name nor an IP address, so there is no HTTPS URL to redirect to\n");
             return;
         }
-        if (hasBody && (request.chunked || request.contentLength > HttpsRedirect.MAX_DISCARDED)) {
+        if (hasBody && (request.declaredLength() < 0 || request.declaredLength() > HttpsRedirect.MAX_DISCARDED)) {
             closeAfter = true;
         }
         if (!beginOwnAnswer()) {
@@ -551,7 +504,7 @@ final class Exchange implements RequestKey {
         }
         redirected = true;
         status = 308;
-        front.write(Heads.redirect(front.channel.alloc(), request, hostEnd, loop.httpsPort, connectionHeader(closeAfter), loop.date));
+        front.sendRedirect(this, hostEnd, loop.httpsPort);
         answered();
     }
 
@@ -576,7 +529,7 @@ final class Exchange implements RequestKey {
 
     /** weldr's own answer is written: it goes out, and the connection carries on or closes. */
     private void answered() {
-        front.flushNow();
+        front.channel().flush();
         finished(false);
         front.answered(this);
     }
@@ -671,13 +624,8 @@ final class Exchange implements RequestKey {
 
     // ---- small things -----------------------------------------------------------------------
 
-    /** What the answer says of the client's connection: close, keep-alive for HTTP/1.0, else nothing. */
-    private int connectionHeader(boolean close) {
-        return close ? Heads.CONNECTION_CLOSE : http10 ? Heads.CONNECTION_KEEP_ALIVE : Heads.CONNECTION_UNSAID;
-    }
-
     private boolean isIdempotent() {
-        if (request.method != HttpHead.OTHER) {
+        if (request.methodKind() != HttpHead.OTHER) {
             return true;
         }
         String m = request.methodName();

@@ -9,7 +9,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -30,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  * timer, when it fires, works out the deadline of the phase it finds and is scheduled again for
  * it. A new one is scheduled only when a deadline comes before the timer would fire.
  */
-final class FrontConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink, Outbound {
+final class FrontConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink, Front {
 
     /** Pipelined requests read ahead of their turn, at most (then the client is not read). */
     private static final int READ_AHEAD = 64 * 1024;
@@ -65,6 +67,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     private Channel toFlush;
     /** Whether this connection reads from its socket (the last value given to autoRead). */
     private boolean reading = true;
+    /** The current answer's body goes to the client in chunks. */
+    private boolean chunkedOut;
     /** After a WebSocket upgrade: the backend connection bytes go to and come from. */
     private Channel tunnelPeer;
     private Exchange tunnelExchange;
@@ -90,6 +94,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     private ScheduledFuture<?> timer;
     private long timerDueNanos;
     private final Runnable expire = this::expire;
+    /** The first bytes were looked at: HTTP/1.1 from now on, or HTTP/2 took over. */
+    private boolean spoken;
 
     FrontConnection(Loop loop, ClientTimeouts timeouts, boolean secure) {
         this.loop = loop;
@@ -106,7 +112,18 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         arm(phaseSinceNanos + timeouts.headNanos(), phaseSinceNanos);
     }
 
-    String clientAddress() {
+    @Override
+    public boolean secure() {
+        return secure;
+    }
+
+    @Override
+    public Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public String clientAddress() {
         if (clientAddress == null) {
             SocketAddress remote = channel.remoteAddress();
             clientAddress = remote instanceof InetSocketAddress inet && inet.getAddress() != null
@@ -143,6 +160,18 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
             phaseSinceNanos = now;
         }
         pending = pending == null ? in : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), pending, in);
+        if (!spoken) {
+            int preface = Http2Front.prefaceMatch(pending);
+            if (preface < 0) {
+                // A part of HTTP/2's preface: the rest decides.
+                return;
+            }
+            spoken = true;
+            if (preface > 0) {
+                switchToHttp2();
+                return;
+            }
+        }
         process();
     }
 
@@ -209,9 +238,50 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         }
     }
 
-    /** The exchange can take the body now (a backend connection is ready, or keeps up again). */
-    void resume() {
+    @Override
+    public void resume() {
         process();
+    }
+
+    /**
+     * TLS chose the protocol: HTTP/2 when the client offered {@code h2} through ALPN (weldr's
+     * first choice), this connection's HTTP/1.1 otherwise.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent done && done.isSuccess() && !spoken) {
+            SslHandler tls = channel.pipeline().get(SslHandler.class);
+            if (tls != null && ApplicationProtocolNames.HTTP_2.equals(tls.applicationProtocol())) {
+                spoken = true;
+                switchToHttp2();
+                return;
+            }
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    /**
+     * The client speaks HTTP/2 (h2 chosen through ALPN, or h2c's preface sent first): its
+     * codec takes this connection's place, with what was read so far.
+     */
+    private void switchToHttp2() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        closing = true;
+        ByteBuf read = pending;
+        pending = null;
+        Http2Front.install(channel.pipeline(), loop, timeouts, secure);
+        if (!reading) {
+            reading = true;
+            channel.config().setAutoRead(true);
+        }
+        if (read != null) {
+            ctx.fireChannelRead(read);
+            ctx.fireChannelReadComplete();
+        }
+        channel.pipeline().remove(this);
     }
 
     @Override
@@ -224,8 +294,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         }
     }
 
-    /** A backend channel written to: flushed at the end of the current read, or now when there is none. */
-    void flushLater(Channel backend) {
+    @Override
+    public void flushLater(Channel backend) {
         if (!inRead) {
             backend.flush();
             return;
@@ -252,22 +322,78 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
 
     // ---- answering --------------------------------------------------------------------------
 
-    @Override
-    public void write(Object msg) {
+    private void write(Object msg) {
         // From this handler on, not from the pipeline's tail.
         ctx.write(msg, ctx.voidPromise());
     }
 
-    void flushNow() {
-        channel.flush();
-    }
-
-    void writeContinue() {
+    @Override
+    public void sendContinue() {
         channel.writeAndFlush(Heads.continueHead(), channel.voidPromise());
     }
 
-    /** The exchange's answer went out whole (flushed by whoever wrote it last). */
-    void answered(Exchange ex) {
+    @Override
+    public void sendHead(Exchange ex, HttpHead resp, int bodyMode, ByteBuf in, int wholeBody, byte[] hsts) {
+        boolean close = !ex.keepAlive;
+        chunkedOut = false;
+        if (bodyMode == BodyReader.CHUNKED || bodyMode == BodyReader.UNTIL_CLOSE) {
+            if (ex.http10) {
+                // An HTTP/1.0 client cannot take chunks: the body is streamed and its end is the
+                // connection's end (RFC 9112 §6.3), instead of being held whole in memory.
+                close = true;
+            } else {
+                // Chunked from the backend, or delimited by its connection's end: chunked to the client.
+                chunkedOut = true;
+            }
+        }
+        ex.closeAfter |= close;
+        ByteBuf out = loop.writing(Heads.responseBound(resp) + (hsts == null ? 0 : hsts.length) + Math.max(0, wholeBody));
+        Heads.response(out, resp, chunkedOut, connectionHeader(ex, close), null, hsts, loop.date);
+        if (wholeBody > 0) {
+            // One write for head and body.
+            out.writeBytes(in, wholeBody);
+        }
+        write(loop.written());
+    }
+
+    @Override
+    public void sendBody(ByteBuf data) {
+        if (chunkedOut) {
+            write(loop.chunkStart(data.readableBytes()));
+            write(data);
+            write(Heads.chunkEnd());
+        } else {
+            write(data);
+        }
+    }
+
+    @Override
+    public void sendEnd(ByteBuf trailers) {
+        if (chunkedOut) {
+            write(loop.lastChunk(trailers));
+        }
+        if (trailers != null) {
+            trailers.release();
+        }
+    }
+
+    @Override
+    public void sendText(Exchange ex, int status, String text, byte[] hsts) {
+        write(Heads.text(channel.alloc(), status, text, connectionHeader(ex, ex.closeAfter), hsts, !ex.head, loop.date));
+    }
+
+    @Override
+    public void sendRedirect(Exchange ex, int hostEnd, int port) {
+        write(Heads.redirect(channel.alloc(), ex.request, hostEnd, port, connectionHeader(ex, ex.closeAfter), loop.date));
+    }
+
+    /** What the answer says of the client's connection: close, keep-alive for HTTP/1.0, else nothing. */
+    private static int connectionHeader(Exchange ex, boolean close) {
+        return close ? Heads.CONNECTION_CLOSE : ex.http10 ? Heads.CONNECTION_KEEP_ALIVE : Heads.CONNECTION_UNSAID;
+    }
+
+    @Override
+    public void answered(Exchange ex) {
         if (current != ex) {
             return;
         }
@@ -291,8 +417,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         process();
     }
 
-    /** The backend's body was cut: the client can only learn it from a broken connection. */
-    void cut() {
+    @Override
+    public void cut() {
         closing = true;
         current = null;
         channel.close();
@@ -376,7 +502,12 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
 
     // ---- WebSocket: after the backend's 101, bytes flow both ways -------------------------------
 
-    void tunnel(ByteBuf responseHead, BackendConnection backend, Exchange ex) {
+    @Override
+    public void tunnel(HttpHead resp, BackendConnection backend, Exchange ex) {
+        String protocol = resp.get("upgrade");
+        Heads.response(loop.writing(Heads.responseBound(resp)), resp, false, Heads.CONNECTION_UNSAID,
+                protocol == null ? "websocket" : protocol, loop.date);
+        ByteBuf responseHead = loop.written();
         tunnelPeer = backend.channel;
         tunnelExchange = ex;
         backend.tunnelPeer = channel;

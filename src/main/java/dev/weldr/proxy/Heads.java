@@ -211,17 +211,12 @@ final class Heads {
      * port left out), {@code :port} unless 443, and the request's path and query as they came. No
      * body: a client follows the Location, and a HEAD answer could have none anyway.
      */
-    static ByteBuf redirect(ByteBufAllocator alloc, HttpHead h, int hostEnd, int port, int connection, HttpDate date) {
-        ByteBuf out = alloc.directBuffer(256 + hostEnd - h.hostStart + h.targetEnd - h.targetStart);
-        out.writeCharSequence("HTTP/1.1 308 Permanent Redirect\r\nlocation: https://", StandardCharsets.ISO_8859_1);
-        out.writeBytes(h.b, h.hostStart, hostEnd - h.hostStart);
-        if (port != 443) {
-            out.writeByte(':').writeCharSequence(Integer.toString(port), StandardCharsets.ISO_8859_1);
-        }
-        if (h.targetNeedsSlash()) {
-            out.writeByte('/');
-        }
-        out.writeBytes(h.b, h.targetStart, h.targetEnd - h.targetStart).writeBytes(CRLF);
+    static ByteBuf redirect(ByteBufAllocator alloc, Request h, int hostEnd, int port, int connection, HttpDate date) {
+        String location = HttpsRedirect.location(h, hostEnd, port);
+        ByteBuf out = alloc.directBuffer(256 + location.length());
+        out.writeCharSequence("HTTP/1.1 308 Permanent Redirect\r\nlocation: ", StandardCharsets.ISO_8859_1);
+        out.writeCharSequence(location, StandardCharsets.ISO_8859_1);
+        out.writeBytes(CRLF);
         out.writeCharSequence("content-length: 0\r\n", StandardCharsets.ISO_8859_1);
         via(out, null, -1);
         out.writeBytes(DATE).writeBytes(date.bytes()).writeBytes(CRLF);

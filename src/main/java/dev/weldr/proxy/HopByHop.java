@@ -117,6 +117,18 @@ final class HopByHop {
         return FORBIDDEN_IN_TRAILERS.contains(new String(name));
     }
 
+    /** RFC 9113 §8.2.2: the connection-specific fields an HTTP/2 message must not carry (names lower case). */
+    static boolean connectionSpecific(CharSequence name) {
+        return CONNECTION_SPECIFIC.contains(name.toString());
+    }
+
+    private static final Set<String> CONNECTION_SPECIFIC = Set.of("connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade");
+
+    /** {@link #forbiddenInTrailers(ByteBuf, int, int)} of a lower-case name. */
+    static boolean forbiddenInTrailers(String lowerName) {
+        return FORBIDDEN_IN_TRAILERS.contains(lowerName);
+    }
+
     /** ASCII case-insensitive equality of a name and a same-length lower-case name. */
     private static boolean is(byte[] b, int off, String lower) {
         for (int i = 0; i < lower.length(); i++) {

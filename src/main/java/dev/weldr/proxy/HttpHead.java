@@ -1,5 +1,7 @@
 package dev.weldr.proxy;
 
+import io.netty.buffer.ByteBuf;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +20,7 @@ import java.util.List;
  * framing is checked as strictly (a transfer coding other than chunked is refused, as nginx
  * does), their header bytes are not.
  */
-final class HttpHead {
+final class HttpHead implements Request {
 
     /**
      * At most how many header names one head's Connection headers may list (besides close,
@@ -505,16 +507,125 @@ final class HttpHead {
     }
 
     /** The client's connection may carry another request after this one (RFC 9112 §9.3). */
-    boolean keepAlive() {
+    @Override
+    public boolean keepAlive() {
         return version == HTTP_1_1 ? !connectionClose : connectionKeepAlive && !connectionClose;
     }
 
-    String methodName() {
+    // ---- as a Request ---------------------------------------------------------------------------
+
+    @Override
+    public int methodKind() {
+        return method;
+    }
+
+    @Override
+    public boolean hasBody() {
+        return requestHasBody();
+    }
+
+    @Override
+    public long declaredLength() {
+        return chunked ? -1 : Math.max(0, contentLength);
+    }
+
+    @Override
+    public boolean expectsContinue() {
+        return expectContinue;
+    }
+
+    @Override
+    public boolean http10() {
+        return version == HTTP_1_0;
+    }
+
+    @Override
+    public boolean wantsWebSocket() {
+        return method == GET && upgradeWebSocket && connectionUpgrade;
+    }
+
+    @Override
+    public BadHead refusal() {
+        if (hasTransferEncoding && !onlyChunked) {
+            // RFC 9112 §6.1: a transfer coding the proxy does not understand. Reading on would let
+            // the body be taken for the next request, so the connection is closed after the answer.
+            return new BadHead(501, "transfer coding " + transferCodings());
+        }
+        if (host < 0 && version != HTTP_1_0) {
+            // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused.
+            return new BadHead(400, "no Host header");
+        }
+        return null;
+    }
+
+    @Override
+    public byte[] bytes() {
+        return b;
+    }
+
+    @Override
+    public int hostStart() {
+        return hostStart;
+    }
+
+    @Override
+    public int hostEnd() {
+        return hostEnd;
+    }
+
+    @Override
+    public int routeHostStart() {
+        return routeHostStart;
+    }
+
+    @Override
+    public int routeHostEnd() {
+        return routeHostEnd;
+    }
+
+    @Override
+    public int targetStart() {
+        return targetStart;
+    }
+
+    @Override
+    public int targetEnd() {
+        return targetEnd;
+    }
+
+    @Override
+    public String protocol() {
+        return version == HTTP_1_0 ? "HTTP/1.0" : "HTTP/1.1";
+    }
+
+    @Override
+    public int http1Bound(String clientAddress) {
+        return Heads.requestBound(this, clientAddress);
+    }
+
+    @Override
+    public void writeHttp1(ByteBuf out, String clientAddress, boolean upgrade, boolean secure) {
+        Heads.request(out, this, clientAddress, upgrade, secure);
+    }
+
+    @Override
+    public boolean chunkedToHttp1() {
+        return chunked;
+    }
+
+    @Override
+    public boolean headWaitsForBody() {
+        return chunked;
+    }
+
+    @Override
+    public String methodName() {
         return new String(b, methodStart, methodEnd - methodStart, StandardCharsets.ISO_8859_1);
     }
 
     /** The request line as it came, without its line break (for the access log). */
-    String requestLine() {
+    @Override
+    public String requestLine() {
         return new String(b, methodStart, targetEnd + 9 - methodStart, StandardCharsets.ISO_8859_1);
     }
 
@@ -525,7 +636,8 @@ final class HttpHead {
     }
 
     /** The target as it goes to a backend: an absolute form's path gets its {@code /} when it had none. */
-    boolean targetNeedsSlash() {
+    @Override
+    public boolean targetNeedsSlash() {
         return authorityStart >= 0 && (targetStart == targetEnd || b[targetStart] != '/');
     }
 
@@ -535,7 +647,8 @@ final class HttpHead {
     }
 
     /** The first value of a header, or null. */
-    String get(String name) {
+    @Override
+    public String get(String name) {
         for (int i = 0; i < count; i++) {
             if (nameIs(i, name)) {
                 return value(i);
@@ -545,7 +658,8 @@ final class HttpHead {
     }
 
     /** Every value of a header, in order. */
-    List<String> getAll(String name) {
+    @Override
+    public List<String> getAll(String name) {
         List<String> all = new ArrayList<>(2);
         for (int i = 0; i < count; i++) {
             if (nameIs(i, name)) {

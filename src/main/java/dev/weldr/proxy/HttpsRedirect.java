@@ -30,14 +30,16 @@ final class HttpsRedirect {
      * ({@code /.well-known/acme-challenge/}) is spared, as Caddy and Traefik spare it: a CA fetches
      * it over plain HTTP, from whatever answers it (a backend today, weldr itself once it does ACME).
      */
-    static boolean applies(HttpHead h) {
-        int length = h.targetEnd - h.targetStart;
-        if (length == 1 && h.b[h.targetStart] == '*') {
+    static boolean applies(Request h) {
+        byte[] b = h.bytes();
+        int start = h.targetStart();
+        int length = h.targetEnd() - start;
+        if (length == 1 && b[start] == '*') {
             // OPTIONS * asks about the server, not a resource: there is no URL to redirect it to.
             return false;
         }
         return h.targetNeedsSlash() || length < ACME_CHALLENGE.length
-                || !Arrays.equals(h.b, h.targetStart, h.targetStart + ACME_CHALLENGE.length, ACME_CHALLENGE, 0, ACME_CHALLENGE.length);
+                || !Arrays.equals(b, start, start + ACME_CHALLENGE.length, ACME_CHALLENGE, 0, ACME_CHALLENGE.length);
     }
 
     /**
@@ -46,10 +48,10 @@ final class HttpsRedirect {
      * that is neither a host name (a route's rule: {@link HostName}) nor an IP address, optionally
      * with a port of digits.
      */
-    static int hostEnd(HttpHead h) {
-        byte[] b = h.b;
-        int s = h.hostStart;
-        int e = h.hostEnd;
+    static int hostEnd(Request h) {
+        byte[] b = h.bytes();
+        int s = h.hostStart();
+        int e = h.hostEnd();
         if (s < 0 || s == e) {
             return -1;
         }
@@ -83,5 +85,29 @@ final class HttpsRedirect {
             }
         }
         return end;
+    }
+
+    /**
+     * {@code https://}, the request's host (its bytes up to {@code hostEnd}, a port left out),
+     * {@code :port} unless 443, and the request's path and query as they came.
+     */
+    static String location(Request h, int hostEnd, int port) {
+        byte[] b = h.bytes();
+        StringBuilder sb = new StringBuilder(32 + hostEnd - h.hostStart() + h.targetEnd() - h.targetStart()).append("https://");
+        latin1(sb, b, h.hostStart(), hostEnd);
+        if (port != 443) {
+            sb.append(':').append(port);
+        }
+        if (h.targetNeedsSlash()) {
+            sb.append('/');
+        }
+        latin1(sb, b, h.targetStart(), h.targetEnd());
+        return sb.toString();
+    }
+
+    private static void latin1(StringBuilder sb, byte[] b, int s, int e) {
+        for (int i = s; i < e; i++) {
+            sb.append((char) (b[i] & 0xff));
+        }
     }
 }

@@ -99,6 +99,30 @@ public class ProxyStats {
                 .register(target())).increment();
     }
 
+    /** {@code weldr_http2_connections_closed_total} by the error weldr's GOAWAY named, registered at the first. */
+    private final ConcurrentHashMap<String, Counter> http2Closed = new ConcurrentHashMap<>();
+    /** {@code weldr_http2_streams_reset_total} by error, for the resets weldr sent. */
+    private final ConcurrentHashMap<String, Counter> http2Resets = new ConcurrentHashMap<>();
+
+    /**
+     * An HTTP/2 client connection weldr closed with an error (a protocol error, a flood of
+     * frames, too many resets, a header block too large): the misbehaving clients, by reason.
+     */
+    void http2ConnectionClosed(String error) {
+        http2Closed.computeIfAbsent(error, k -> Counter.builder("weldr.http2.connections.closed")
+                .description("HTTP/2 client connections weldr ended with a GOAWAY naming an error, by error")
+                .tag("reason", error)
+                .register(target())).increment();
+    }
+
+    /** weldr reset a client's HTTP/2 stream (a malformed request, a body of the wrong length, a cut answer). */
+    void http2StreamReset(String error) {
+        http2Resets.computeIfAbsent(error, k -> Counter.builder("weldr.http2.streams.reset")
+                .description("HTTP/2 streams weldr reset, by error: protocol_error (malformed request), internal_error (answer cut), ...")
+                .tag("reason", error)
+                .register(target())).increment();
+    }
+
     /**
      * A client request is complete: counted once, whatever happened on the way. {@code success}: a
      * backend's whole answer, or the redirect to HTTPS its route asked for.

@@ -81,7 +81,7 @@ final class RouteIndex {
     }
 
     /** The slot of this request's route; -1 when no route matches (the default pool). */
-    int find(HttpHead h) {
+    int find(Request h) {
         byte[] b;
         int s;
         int e;
@@ -91,11 +91,11 @@ final class RouteIndex {
             s = 0;
             e = 1;
         } else {
-            b = h.b;
-            s = h.targetStart;
-            e = h.targetEnd;
+            b = h.bytes();
+            s = h.targetStart();
+            e = h.targetEnd();
         }
-        Node trie = hostTrie(h.b, h.routeHostStart, h.routeHostEnd);
+        Node trie = hostTrie(h.bytes(), h.routeHostStart(), h.routeHostEnd());
         // Length of the match << 32 | slot, or -1; on equal lengths the host's route wins.
         long host = trie == null ? -1 : trie.longest(b, s, e);
         long any = anyHost == null ? -1 : anyHost.longest(b, s, e);

@@ -72,7 +72,7 @@ final class RoutingTable {
     }
 
     /** What this request's route gives it; never null. No string is made of the request. */
-    Target route(HttpHead request) {
+    Target route(Request request) {
         if (index == null) {
             return defaultPool;
         }

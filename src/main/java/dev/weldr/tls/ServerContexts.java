@@ -31,7 +31,7 @@ import java.util.Locale;
  * The server-side TLS settings of the HTTPS listener, one {@link SslContext} per certificate,
  * from the JDK's TLS or OpenSSL (BoringSSL) alike:
  * TLS 1.3 and 1.2 only, Mozilla's "intermediate" cipher suites (guidelines 5.7) in their order
- * with the server's order preferred, ALPN offering {@code http/1.1}, and a session cache and
+ * with the server's order preferred, ALPN offering {@code h2} and {@code http/1.1}, and a session cache and
  * tickets kept for five minutes (nginx's {@code ssl_session_timeout}). A context holds its own
  * session cache, so a certificate keeps its context (and its sessions) while others change.
  */
@@ -57,10 +57,11 @@ public final class ServerContexts {
     }
     private static final ApplicationProtocolConfig ALPN = new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,
-            // A client that offers only protocols weldr does not speak (h2 alone) still gets HTTP/1.1, as nginx does.
+            // A client that offers only protocols weldr does not speak still gets HTTP/1.1, as nginx does.
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            ApplicationProtocolNames.HTTP_1_1);
+            // HTTP/2 first: the server's preference decides, as nginx's and HAProxy's do.
+            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
 
     private ServerContexts() {
     }

@@ -99,7 +99,7 @@ class HttpsListenerTest extends ProxyTestBase {
 
         SSLSocket socket = connect("cart.shop.example");
         assertEquals(shop.fingerprint(), TlsClient.served(socket));
-        assertEquals("http/1.1", socket.getApplicationProtocol(), "ALPN offers HTTP/1.1 only for now");
+        assertEquals("http/1.1", socket.getApplicationProtocol(), "a client offering only HTTP/1.1 gets it");
         assertTrue(Set.of("TLSv1.3", "TLSv1.2").contains(socket.getSession().getProtocol()));
         RawHttp https = RawHttp.over(socket);
         for (int i = 0; i < 3; i++) {

@@ -60,7 +60,8 @@ public final class TlsClient {
         if (checkName) {
             p.setEndpointIdentificationAlgorithm("HTTPS");
         }
-        p.setApplicationProtocols(new String[]{"h2", "http/1.1"});
+        // The tests speak HTTP/1.1 over these sockets; h2 is chosen over ALPN elsewhere (Http2Test).
+        p.setApplicationProtocols(new String[]{"http/1.1"});
         if (protocols.length > 0) {
             p.setProtocols(protocols);
         }
