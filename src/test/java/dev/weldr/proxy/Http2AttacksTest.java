@@ -17,12 +17,15 @@ import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,7 +39,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * well-behaved HTTP/2 client keeps asking a real backend through the node on a connection of its
  * own. Each test asserts that the node ended the attack the way RFC 9113 and Netty's limits do,
  * that every request of the well-behaved client succeeded meanwhile and after, and that memory in
- * use (heap after GC plus direct buffers) stayed flat. Every outcome is printed as one line: what
+ * use (heap after GC plus direct buffers) stayed flat, and that the connections closed for
+ * misbehaving are counted in {@code weldr_http2_connections_closed_total}. Every outcome is printed as one line: what
  * the server did, for the record.
  */
 @QuarkusTest
@@ -114,7 +118,7 @@ class Http2AttacksTest extends ProxyTestBase {
         TestBackend backend = servedBackend();
         H2Wire.Target target = h2c();
         H2Attacks.Outcome o = underAttack(target, () -> H2Attacks.continuationFlood(target, BUDGET, false));
-        assertEndedWithError(o);
+        assertEnded(o, true);
         assertEquals(0, requests(backend, "/continuation-flood"), "the endless header block reached the backend: " + o);
     }
 
@@ -124,8 +128,8 @@ class Http2AttacksTest extends ProxyTestBase {
         H2Wire.Target target = h2c();
         H2Attacks.Outcome o = underAttack(target, () -> H2Attacks.continuationFlood(target, BUDGET, true));
         // No size limit catches CONTINUATION frames of no bytes: a count, or the head deadline
-        // (client-head, 2 s here), has to.
-        assertEndedWithError(o);
+        // (client-head, 2 s here), has to; a deadline need not count the connection as misbehaving.
+        assertEnded(o, false);
         assertEquals(0, requests(backend, "/continuation-flood"), "the endless header block reached the backend: " + o);
     }
 
@@ -158,7 +162,7 @@ class Http2AttacksTest extends ProxyTestBase {
         H2Attacks.Outcome o = underAttack(target, () -> H2Attacks.settingsFlood(target, BUDGET));
         // The client reads none of the ACKs: they pile up at the server, whose limit on queued
         // control frames (Netty's 10 000) closes the connection; its GOAWAY may sit behind them.
-        assertEnded(o);
+        assertEnded(o, true);
     }
 
     @Test
@@ -166,7 +170,7 @@ class Http2AttacksTest extends ProxyTestBase {
         servedBackend();
         H2Wire.Target target = h2c();
         H2Attacks.Outcome o = underAttack(target, () -> H2Attacks.pingFlood(target, BUDGET));
-        assertEnded(o);
+        assertEnded(o, true);
     }
 
     @Test
@@ -174,7 +178,7 @@ class Http2AttacksTest extends ProxyTestBase {
         servedBackend();
         H2Wire.Target target = h2();
         H2Attacks.Outcome o = underAttack(target, () -> H2Attacks.pingFlood(target, BUDGET));
-        assertEnded(o);
+        assertEnded(o, true);
     }
 
     @Test
@@ -279,6 +283,7 @@ class Http2AttacksTest extends ProxyTestBase {
      */
     private H2Attacks.Outcome underAttack(H2Wire.Target target, H2Attacks.Attack attack) throws Exception {
         awaitGood(target);
+        closedBefore = MetricsTest.metrics();
         long before = memoryInUse();
         GoodClient good = closeLater(new GoodClient(target));
         await("the well-behaved client got a first answer", () -> good.ok.get() > 0 || !good.failures.isEmpty());
@@ -378,21 +383,53 @@ class Http2AttacksTest extends ProxyTestBase {
 
     // ---- what the server did -----------------------------------------------------------------
 
-    private static void assertGoAway(H2Attacks.Outcome o, Http2Error expected) {
-        if (!o.goAway(expected)) {
-            fail("expected GOAWAY " + expected + "; " + o);
+    /** {@code /q/metrics} before the attack. */
+    private String closedBefore;
+
+    /** weldr_http2_connections_closed_total for one reason (an error's name in lower case), or all reasons when null. */
+    private static double closedForMisbehaving(String metrics, String reason) {
+        Matcher m = Pattern.compile("^weldr_http2_connections_closed_total\\{[^}]*reason=\"([^\"]+)\"[^}]*} (\\S+)$", Pattern.MULTILINE)
+                .matcher(metrics);
+        double sum = 0;
+        while (m.find()) {
+            if (reason == null || reason.equals(m.group(1))) {
+                sum += Double.parseDouble(m.group(2));
+            }
+        }
+        return sum;
+    }
+
+    /** The connection was counted as closed for misbehaving, under this reason (any when null). */
+    private void assertCounted(H2Attacks.Outcome o, String reason) {
+        double before = closedForMisbehaving(closedBefore, reason);
+        String what = "weldr_http2_connections_closed_total{reason=" + (reason == null ? "any" : reason) + "} grew";
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (closedForMisbehaving(MetricsTest.metrics(), reason) <= before) {
+            if (System.nanoTime() > deadline) {
+                fail(what + " in " + WAIT + " (it was " + before + "); " + o);
+            }
+            H2Wire.pause();
         }
     }
 
-    /** Ended by the server: a GOAWAY with an error code, or the connection closed. */
-    private static void assertEnded(H2Attacks.Outcome o) {
-        assertTrue(o.ended(), "the server did not end the connection: " + o);
+    private void assertGoAway(H2Attacks.Outcome o, Http2Error expected) {
+        if (!o.goAway(expected)) {
+            fail("expected GOAWAY " + expected + "; " + o);
+        }
+        assertCounted(o, expected.name().toLowerCase(Locale.ROOT));
     }
 
-    private static void assertEndedWithError(H2Attacks.Outcome o) {
-        assertEnded(o);
+    /**
+     * Ended by the server, a GOAWAY with an error or the connection closed, and counted as closed
+     * for misbehaving when {@code counted}.
+     */
+    private void assertEnded(H2Attacks.Outcome o, boolean counted) {
+        assertTrue(o.ended(), "the server did not end the connection: " + o);
         if (o.goAway() != null) {
             assertNotEquals(Http2Error.NO_ERROR.code(), (long) o.goAway(), "a GOAWAY without an error: " + o);
+        }
+        if (counted) {
+            assertCounted(o, o.goAway() == null ? null : Http2Error.valueOf(o.goAway()).name().toLowerCase(Locale.ROOT));
         }
     }
 }
