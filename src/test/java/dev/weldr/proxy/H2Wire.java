@@ -26,13 +26,16 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
 
 /**
  * One HTTP/2 connection spoken frame by frame, for the attacks: an HTTP/2 client library (Netty's
@@ -51,6 +54,14 @@ final class H2Wire implements Closeable {
     static final int SETTINGS_HEADER_TABLE_SIZE = 1, SETTINGS_ENABLE_PUSH = 2, SETTINGS_MAX_CONCURRENT_STREAMS = 3,
             SETTINGS_INITIAL_WINDOW_SIZE = 4, SETTINGS_MAX_FRAME_SIZE = 5, SETTINGS_MAX_HEADER_LIST_SIZE = 6;
     private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    record GoAway(long code, int lastStream, String debug) {
+        @Override
+        public String toString() {
+            return "GOAWAY " + errorName(code) + " last-stream " + lastStream
+                    + (debug.isEmpty() ? "" : " \"" + (debug.length() > 120 ? debug.substring(0, 120) + "…" : debug) + "\"");
+        }
+    }
 
     /** Where to connect: h2c with prior knowledge when {@code tls} is null, else h2 through ALPN. */
     record Target(String host, int port, SSLContext tls) {
@@ -81,9 +92,9 @@ final class H2Wire implements Closeable {
 
     // ---- what the server did --------------------------------------------------------------
     volatile Map<Integer, Long> serverSettings;
+    /** Every GOAWAY, in order (a server may send a graceful one before or after the one naming an error). */
+    final List<GoAway> goAways = new CopyOnWriteArrayList<>();
     volatile Long goAwayCode;
-    volatile int goAwayLastStream = -1;
-    volatile String goAwayDebug = "";
     volatile boolean closed;
     volatile String closedBy = "";
     final Map<Integer, Long> resets = new ConcurrentHashMap<>();
@@ -375,9 +386,14 @@ final class H2Wire implements Closeable {
                     }
                     case GOAWAY -> {
                         ByteBuffer b = ByteBuffer.wrap(p);
-                        goAwayLastStream = b.getInt() & 0x7fffffff;
-                        goAwayDebug = new String(p, 8, length - 8, StandardCharsets.UTF_8);
-                        goAwayCode = b.getInt() & 0xffffffffL;
+                        int last = b.getInt() & 0x7fffffff;
+                        long code = b.getInt() & 0xffffffffL;
+                        String debug = new String(p, 8, length - 8, StandardCharsets.UTF_8);
+                        goAways.add(new GoAway(code, last, debug));
+                        // The first GOAWAY naming an error is the verdict; a NO_ERROR one counts only when no other came.
+                        if (goAwayCode == null || goAwayCode == 0 && code != 0) {
+                            goAwayCode = code;
+                        }
                     }
                     default -> {
                         // WINDOW_UPDATE, PRIORITY, PUSH_PROMISE: nothing an attack reports
@@ -417,15 +433,7 @@ final class H2Wire implements Closeable {
     /** One line: every server reaction this connection saw. */
     String serverDid() {
         StringBuilder s = new StringBuilder();
-        if (goAwayCode != null) {
-            s.append("GOAWAY ").append(errorName(goAwayCode)).append(" last-stream ").append(goAwayLastStream);
-            if (!goAwayDebug.isEmpty()) {
-                s.append(" \"").append(goAwayDebug.length() > 120 ? goAwayDebug.substring(0, 120) + "…" : goAwayDebug).append('"');
-            }
-            s.append("; ");
-        } else {
-            s.append("no GOAWAY; ");
-        }
+        s.append(goAways.isEmpty() ? "no GOAWAY" : goAways.stream().map(GoAway::toString).collect(Collectors.joining(", then "))).append("; ");
         if (!resets.isEmpty()) {
             s.append("RST_STREAM ").append(resetCounts()).append("; ");
         }

@@ -51,12 +51,17 @@ class Http2AttacksTest extends ProxyTestBase {
         @Override
         public Map<String, String> getConfigOverrides() {
             // Short client timeouts: a stalled reader and a header block that never ends are
-            // ended by them within the tests' deadlines. A long backend read timeout: requests held
-            // open by the attacks (more streams than allowed) stay open while they are counted.
+            // ended by them within the tests' deadlines; the send timeout longer than a flood takes
+            // to reach the limits on frames, so that it is the limit that ends a flood. A long backend
+            // read timeout: requests held open by the attacks stay open while they are counted.
+            // Health checks as patient as by default: the backends share this JVM, and a check late
+            // on a machine the attacks load would take the one backend out of the pool, turning the
+            // well-behaved client's answers into 503s for a reason other than the node's limits.
             return Map.of(
                     "weldr.timeout.client-head", "2s",
-                    "weldr.timeout.client-send", "2s",
-                    "weldr.timeout.read", "20s");
+                    "weldr.timeout.client-send", "5s",
+                    "weldr.timeout.read", "20s",
+                    "weldr.health-check.timeout", "2s");
         }
     }
 
@@ -128,7 +133,8 @@ class Http2AttacksTest extends ProxyTestBase {
         H2Wire.Target target = h2c();
         H2Attacks.Outcome o = underAttack(target, () -> H2Attacks.continuationFlood(target, BUDGET, true));
         // No size limit catches CONTINUATION frames of no bytes: a count, or the head deadline
-        // (client-head, 2 s here), has to; a deadline need not count the connection as misbehaving.
+        // (client-head, 2 s here), has to; a deadline need not count the connection as misbehaving,
+        // but a GOAWAY, if any, names an error: the client's request was never whole.
         assertEnded(o, false);
         assertEquals(0, requests(backend, "/continuation-flood"), "the endless header block reached the backend: " + o);
     }
@@ -209,13 +215,13 @@ class Http2AttacksTest extends ProxyTestBase {
             await("the node answered every stalled stream's head, or ended them",
                     () -> w.ended() || w.statuses.size() + w.resets.size() >= streams);
             stalledGrowth.set(memoryInUse() - before);
+            System.out.println("zero-window: memory in use grew by " + (stalledGrowth.get() >> 20) + " MiB while "
+                    + streams + " answers of " + (size >> 20) + " MiB were stalled");
         }));
         long streams = o.facts().get("streams");
-        System.out.println("zero-window: memory in use grew by " + (stalledGrowth.get() >> 20) + " MiB while "
-                + streams + " answers of " + (size >> 20) + " MiB were stalled");
         assertTrue(stalledGrowth.get() < SLACK, "with " + streams + " answers of " + (size >> 20)
                 + " MiB stalled, memory in use grew by " + (stalledGrowth.get() >> 20) + " MiB: " + o);
-        // No byte of an answer can be sent for longer than client-send (2 s): the node's send
+        // No byte of an answer can be sent for longer than client-send (5 s): the node's send
         // timeout ends the streams, or the connection.
         assertTrue(o.ended() || o.facts().get("streamsReset") == streams,
                 "a client that opens no window keeps its streams: " + o);
