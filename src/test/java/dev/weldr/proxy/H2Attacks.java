@@ -42,18 +42,15 @@ final class H2Attacks {
     private static final Duration STALL = Duration.ofSeconds(3);
 
     /** What one attack did and what the server did about it. */
-    record Outcome(String attack, H2Wire wire, double seconds, boolean stalled, Map<String, Long> facts, String serverDid) {
-        /** Taken before this client closes the connection, which would otherwise read as the server's doing. */
+    record Outcome(String attack, H2Wire wire, double seconds, boolean stalled, Map<String, Long> facts, boolean ended,
+                   String serverDid) {
+        /** Taken when the attack is over, before this client closes the connection. */
         Outcome(String attack, H2Wire wire, double seconds, boolean stalled, Map<String, Long> facts) {
-            this(attack, wire, seconds, stalled, facts, wire.serverDid());
+            this(attack, wire, seconds, stalled, facts, wire.ended(), wire.serverDid());
         }
 
         Long goAway() {
             return wire.goAwayCode;
-        }
-
-        boolean ended() {
-            return wire.ended();
         }
 
         boolean goAway(Http2Error error) {

@@ -177,7 +177,7 @@ final class H2Wire implements Closeable {
         return nextStream.getAndAdd(2);
     }
 
-    /** The connection ended from the server's side: a GOAWAY arrived, or it closed. */
+    /** The connection ended from the server's side: a GOAWAY arrived, or it closed (not by {@link #close}). */
     boolean ended() {
         return goAwayCode != null || closed;
     }
@@ -401,9 +401,10 @@ final class H2Wire implements Closeable {
                 }
             }
         } catch (IOException | Http2Exception | RuntimeException e) {
-            closedBy = closing ? "this client" : "the server (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")";
-            closed = true;
+            if (!closing) {
+                closedBy = "the server (" + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")";
+                closed = true;
+            }
         }
     }
 
