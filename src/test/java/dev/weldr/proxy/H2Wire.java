@@ -51,8 +51,7 @@ final class H2Wire implements Closeable {
     static final int DATA = 0, HEADERS = 1, PRIORITY = 2, RST_STREAM = 3, SETTINGS = 4, PING = 6, GOAWAY = 7,
             WINDOW_UPDATE = 8, CONTINUATION = 9;
     static final int END_STREAM = 0x1, ACK = 0x1, END_HEADERS = 0x4, PADDED = 0x8, PRIORITY_FLAG = 0x20;
-    static final int SETTINGS_HEADER_TABLE_SIZE = 1, SETTINGS_ENABLE_PUSH = 2, SETTINGS_MAX_CONCURRENT_STREAMS = 3,
-            SETTINGS_INITIAL_WINDOW_SIZE = 4, SETTINGS_MAX_FRAME_SIZE = 5, SETTINGS_MAX_HEADER_LIST_SIZE = 6;
+    static final int SETTINGS_ENABLE_PUSH = 2, SETTINGS_MAX_CONCURRENT_STREAMS = 3, SETTINGS_INITIAL_WINDOW_SIZE = 4;
     private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     record GoAway(long code, int lastStream, String debug) {
@@ -101,9 +100,6 @@ final class H2Wire implements Closeable {
     final Map<Integer, String> statuses = new ConcurrentHashMap<>();
     final Set<Integer> finished = ConcurrentHashMap.newKeySet();
     final Map<Integer, Long> bodyBytes = new ConcurrentHashMap<>();
-    final AtomicLong framesIn = new AtomicLong();
-    final AtomicLong pingAcks = new AtomicLong();
-    final AtomicLong settingsAcks = new AtomicLong();
 
     // ---- what this side did ---------------------------------------------------------------
     final AtomicLong framesOut = new AtomicLong();
@@ -319,7 +315,6 @@ final class H2Wire implements Closeable {
                 int stream = in.readInt() & 0x7fffffff;
                 byte[] p = new byte[length];
                 in.readFully(p);
-                framesIn.incrementAndGet();
                 switch (type) {
                     case DATA -> {
                         int pad = (flags & PADDED) != 0 ? 1 + (p[0] & 0xff) : 0;
@@ -363,9 +358,7 @@ final class H2Wire implements Closeable {
                     }
                     case RST_STREAM -> resets.put(stream, ByteBuffer.wrap(p).getInt() & 0xffffffffL);
                     case SETTINGS -> {
-                        if ((flags & ACK) != 0) {
-                            settingsAcks.incrementAndGet();
-                        } else {
+                        if ((flags & ACK) == 0) {
                             Map<Integer, Long> s = new TreeMap<>();
                             ByteBuffer b = ByteBuffer.wrap(p);
                             while (b.remaining() >= 6) {
@@ -378,9 +371,7 @@ final class H2Wire implements Closeable {
                         }
                     }
                     case PING -> {
-                        if ((flags & ACK) != 0) {
-                            pingAcks.incrementAndGet();
-                        } else {
+                        if ((flags & ACK) == 0) {
                             reply(PING, ACK, 0, p);
                         }
                     }
