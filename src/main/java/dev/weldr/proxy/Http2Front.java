@@ -44,7 +44,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Deadlines, the HTTP/1.1 ones in HTTP/2's terms: a connection with no stream open closes
  * (GOAWAY, NO_ERROR) after the keep-alive timeout, or the head timeout before its first request;
- * a client that takes no byte of what is written to it for the send timeout is closed.
+ * a client that takes no byte of what is written to it for the send timeout is closed. Per
+ * stream: a body that stops coming for the body timeout gets a 408 (or a reset once the answer
+ * has begun), and a stream whose client takes none of its answer for the send timeout, its
+ * window shut, is reset (nginx's {@code send_timeout} applies to such streams too).
  */
 final class Http2Front extends ChannelInboundHandlerAdapter {
 
@@ -71,6 +74,8 @@ final class Http2Front extends ChannelInboundHandlerAdapter {
     private ScheduledFuture<?> timer;
     private boolean closing;
     private final java.util.Set<Http2Front> open;
+    /** The streams with an exchange under way, whose deadlines {@link #check} looks at. */
+    private final java.util.Set<Http2Stream> streams = new java.util.HashSet<>();
 
     private Http2Front(boolean secure, ClientTimeouts timeouts, ProxyStats stats, Http2FrameCodec codec, java.util.Set<Http2Front> open) {
         this.open = open;
@@ -164,9 +169,14 @@ final class Http2Front extends ChannelInboundHandlerAdapter {
         return clientAddress;
     }
 
-    /** A stream's request arrived. */
-    void streamStarted() {
+    /** A stream's request arrived: its deadlines are watched until it ends. */
+    void streamStarted(Http2Stream stream) {
         served = true;
+        streams.add(stream);
+    }
+
+    void streamEnded(Http2Stream stream) {
+        streams.remove(stream);
     }
 
     void streamReset(Http2Error error) {
@@ -209,6 +219,11 @@ final class Http2Front extends ChannelInboundHandlerAdapter {
         if (sendStalled(now)) {
             channel.close();
             return;
+        }
+        if (!streams.isEmpty()) {
+            for (Http2Stream s : streams.toArray(new Http2Stream[0])) {
+                s.checkDeadlines(now, timeouts);
+            }
         }
         long idleLimit = served ? timeouts.keepAliveNanos() : timeouts.headNanos();
         if (idleSinceNanos != 0 && codec.connection().numActiveStreams() == 0 && now - idleSinceNanos >= idleLimit) {

@@ -56,6 +56,10 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
     private boolean inRead;
     private Channel toFlush;
     private boolean reset;
+    /** When the client last sent a part of the request (or was read again after a pause). */
+    private long lastReadNanos;
+    /** Since when the client has taken none of this stream's answer (the stream not writable); 0 while it takes it. */
+    private long sendStalledSinceNanos;
 
     Http2Stream(Loop loop, Http2Front connection) {
         this.loop = loop;
@@ -97,7 +101,8 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
             }
             endRead = frame.isEndStream();
             ex = new Exchange(loop, this, request);
-            connection.streamStarted();
+            lastReadNanos = System.nanoTime();
+            connection.streamStarted(this);
             ex.start();
             updateReading();
             return;
@@ -134,6 +139,7 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
             return;
         }
         ByteBuf content = frame.content();
+        lastReadNanos = System.nanoTime();
         bodyRead += content.readableBytes();
         long declared = ex.request.declaredLength();
         if (declared >= 0 && bodyRead > declared) {
@@ -188,7 +194,50 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
         if (want != reading && channel.isActive()) {
             reading = want;
             channel.config().setAutoRead(want);
+            if (want) {
+                // The stream was not read meanwhile: its silence was weldr's doing, not the client's.
+                lastReadNanos = System.nanoTime();
+            }
         }
+    }
+
+    /**
+     * Called by the connection's timer. The request body stopped coming while weldr read it
+     * (client-body): 408, or a reset once the answer has begun. The client took none of the
+     * answer for the send timeout (its window for this stream shut): reset.
+     */
+    void checkDeadlines(long now, ClientTimeouts timeouts) {
+        Exchange e = ex;
+        if (e == null || reset) {
+            connection.streamEnded(this);
+            return;
+        }
+        if (!endRead && reading && now - lastReadNanos >= timeouts.bodyNanos()) {
+            bodyTimedOut(e);
+            return;
+        }
+        if (channel.isWritable()) {
+            sendStalledSinceNanos = 0;
+        } else if (sendStalledSinceNanos == 0) {
+            sendStalledSinceNanos = now;
+        } else if (now - sendStalledSinceNanos >= timeouts.sendNanos()) {
+            reset(Http2Error.CANCEL);
+        }
+    }
+
+    private void bodyTimedOut(Exchange e) {
+        if (e.responseStarted) {
+            reset(Http2Error.CANCEL);
+            return;
+        }
+        // As HTTP/1.1's 408 (nginx's client_body_timeout): the backend's request is abandoned.
+        e.abandoned();
+        ex = null;
+        release();
+        sendText(e, 408, "408 Request Timeout: the request body did not come whole in time\n", null);
+        reset = true;
+        connection.streamEnded(this);
+        channel.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
     }
 
     @Override
@@ -240,6 +289,7 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
     }
 
     private void release() {
+        connection.streamEnded(this);
         if (held != null) {
             ByteBuf b;
             while ((b = held.poll()) != null) {

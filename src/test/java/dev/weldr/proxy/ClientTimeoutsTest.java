@@ -66,6 +66,30 @@ class ClientTimeoutsTest extends ProxyTestBase {
     }
 
     @Test
+    void shouldAnswer408ToAnHttp2StreamWhoseBodyStopsComing() throws Exception {
+        TestBackend backend = backend();
+        addServer(backend.port());
+        io.vertx.core.http.HttpClient client = backendVertx.createHttpClient(new io.vertx.core.http.HttpClientOptions()
+                .setProtocolVersion(io.vertx.core.http.HttpVersion.HTTP_2).setHttp2ClearTextUpgrade(false)
+                .setDefaultHost("127.0.0.1").setDefaultPort(proxyPort()));
+        closeLater(() -> client.close().toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS));
+        // Half of a 10-byte body, then nothing: the stream's body deadline (1 s) passes.
+        int status = client.request(io.vertx.core.http.HttpMethod.POST, "/stalled-upload").compose(req -> {
+            req.putHeader("content-length", "10");
+            req.write("12345");
+            return req.response();
+        }).map(io.vertx.core.http.HttpClientResponse::statusCode)
+                .toCompletionStage().toCompletableFuture().get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(408, status);
+        assertEquals(0, backend.requestCount(), "the backend never got a whole request");
+        // The connection serves its other streams.
+        int next = client.request(io.vertx.core.http.HttpMethod.GET, "/after").compose(req -> req.send())
+                .map(io.vertx.core.http.HttpClientResponse::statusCode)
+                .toCompletionStage().toCompletableFuture().get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(200, next);
+    }
+
+    @Test
     void shouldCloseAConnectionThatSendsOnlyEmptyLines() throws Exception {
         // RFC 9112 §2.2 lets empty lines precede a request line: they are part of the head, whose deadline runs on.
         RawHttp blank = connect().readTimeout(WAIT);
