@@ -230,6 +230,11 @@ public final class WeldrProcess implements AutoCloseable {
         process.destroy();
     }
 
+    /** The process's id (for benchmarks that read its CPU time). */
+    public long pid() {
+        return process.pid();
+    }
+
     /** The processes this one started that still run (hooks, the VIP guard). */
     public List<ProcessHandle> children() {
         return process == null ? List.of() : process.descendants().toList();
