@@ -119,7 +119,9 @@ final class HopByHop {
 
     /** RFC 9113 §8.2.2: the connection-specific fields an HTTP/2 message must not carry (names lower case). */
     static boolean connectionSpecific(CharSequence name) {
-        return CONNECTION_SPECIFIC.contains(name.toString());
+        int n = name.length();
+        // Only these lengths can be one (no string made for the others: every header passes here).
+        return (n == 7 || n == 10 || n == 16 || n == 17) && CONNECTION_SPECIFIC.contains(name.toString());
     }
 
     private static final Set<String> CONNECTION_SPECIFIC = Set.of("connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade");

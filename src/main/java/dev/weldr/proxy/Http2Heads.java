@@ -27,7 +27,7 @@ final class Http2Heads {
     /** The headers of a backend's HTTP/1.1 response; {@code hsts}: the route's line, which replaces the backend's. */
     static Http2Headers response(HttpHead h, byte[] hsts, HttpDate date) {
         Http2Headers out = new DefaultHttp2Headers(false, h.count + 3);
-        out.status(AsciiString.of(Integer.toString(h.status)));
+        out.status(io.netty.handler.codec.http.HttpResponseStatus.valueOf(h.status).codeAsText());
         byte[] b = h.b;
         StringBuilder via = null;
         for (int i = 0; i < h.count; i++) {
@@ -67,7 +67,7 @@ final class Http2Heads {
     /** The head of an answer of weldr's own: status, Via, Date, and the route's HSTS. */
     static Http2Headers own(int status, byte[] hsts, HttpDate date) {
         Http2Headers out = new DefaultHttp2Headers(false, 6);
-        out.status(AsciiString.of(Integer.toString(status)));
+        out.status(io.netty.handler.codec.http.HttpResponseStatus.valueOf(status).codeAsText());
         if (hsts != null) {
             out.set(STRICT_TRANSPORT_SECURITY, hstsValue(hsts));
         }
