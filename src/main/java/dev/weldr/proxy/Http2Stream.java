@@ -319,6 +319,25 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
     }
 
     @Override
+    public void sendHead(Exchange e, Http2Headers response, boolean endStream, byte[] hsts) {
+        endSent = endStream;
+        channel.write(new DefaultHttp2HeadersFrame(Http2Heads.fromBackend(response, hsts, loop.date), endStream));
+    }
+
+    @Override
+    public void sendTrailers(Http2Headers t) {
+        if (endSent) {
+            return;
+        }
+        endSent = true;
+        if (t.isEmpty()) {
+            channel.write(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
+        } else {
+            channel.write(new DefaultHttp2HeadersFrame(t, true));
+        }
+    }
+
+    @Override
     public void sendBody(ByteBuf data) {
         channel.write(new DefaultHttp2DataFrame(data, false));
     }

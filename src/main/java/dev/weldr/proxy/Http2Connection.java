@@ -1,0 +1,165 @@
+package dev.weldr.proxy;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2SettingsFrame;
+import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.ReferenceCountUtil;
+
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+
+/**
+ * An HTTP/2 connection from one event loop to one backend (h2 through ALPN, or h2c with prior
+ * knowledge): Netty's client frame codec and multiplexer, one {@link Http2Back} child channel per
+ * exchange, and this handler for the connection's capacity: at most as many streams as the backend
+ * allows (its SETTINGS_MAX_CONCURRENT_STREAMS; {@value #UNTOLD_STREAMS} until it said), the exchanges
+ * beyond that waiting here, in order, for a stream to end. Touched by its loop's thread only.
+ */
+final class Http2Connection extends ChannelInboundHandlerAdapter {
+
+    /** The streams opened before the backend's SETTINGS say how many it takes: RFC 9113 §6.5.2's recommended floor. */
+    static final int UNTOLD_STREAMS = 100;
+    /** The connection's receive window beyond RFC 9113's 64 KiB, as on the client side (see {@link Http2Front}). */
+    private static final int DEFAULT_WINDOW = 65_535;
+
+    final Backend backend;
+    final InetSocketAddress address;
+    /** The client context (with ALPN h2) the connection was made with; null for h2c. */
+    final SslContext tls;
+    private final Http2FrameCodec codec;
+    Channel channel;
+    /** Connected (and the TLS handshake done, h2 agreed): streams can be opened. */
+    private boolean ready;
+    /** The backend said GOAWAY, or the connection closed: no new stream goes on it. */
+    boolean closing;
+    /** Streams opened and not closed yet. */
+    int streams;
+    /** Since when no stream has been open (for the idle timeout); 0 while one is. */
+    long idleSinceNanos;
+    /** Exchanges waiting for a stream, oldest first. */
+    final ArrayDeque<Exchange> waiting = new ArrayDeque<>(4);
+
+    Http2Connection(Backend backend, InetSocketAddress address, SslContext tls, Http2FrameCodec codec) {
+        this.backend = backend;
+        this.address = address;
+        this.tls = tls;
+        this.codec = codec;
+        this.idleSinceNanos = System.nanoTime();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+    }
+
+    /** How many streams the backend takes at once on this connection. */
+    int capacity() {
+        int max = codec.connection().local().maxActiveStreams();
+        return max == Integer.MAX_VALUE ? UNTOLD_STREAMS : max;
+    }
+
+    /** It can take one more exchange, at once or soon (while it is still being made). */
+    boolean hasRoom() {
+        return !closing && streams + waiting.size() < capacity();
+    }
+
+    /** The exchange's stream, now when the connection is ready and has room, else once it does. */
+    void submit(Exchange ex) {
+        if (ready && streams < capacity() && waiting.isEmpty()) {
+            open(ex);
+        } else {
+            waiting.add(ex);
+        }
+    }
+
+    /** Connected (TLS and ALPN done): the connection's window opened, and the waiting exchanges served. */
+    void connected() {
+        ready = true;
+        channel.writeAndFlush(new DefaultHttp2WindowUpdateFrame(Http2Front.CONNECTION_WINDOW - DEFAULT_WINDOW));
+        serveWaiting();
+    }
+
+    /** The connection could not be made: every exchange waiting for it tries elsewhere, or fails. */
+    void failed(Throwable cause) {
+        closing = true;
+        Exchange ex;
+        while ((ex = waiting.poll()) != null) {
+            ex.connectFailed(cause);
+        }
+    }
+
+    private void open(Exchange ex) {
+        streams++;
+        idleSinceNanos = 0;
+        Http2Back back = new Http2Back(this);
+        new Http2StreamChannelBootstrap(channel).handler(back).open().addListener(f -> {
+            if (f.isSuccess()) {
+                ex.opened(back);
+            } else {
+                streamClosed();
+                ex.connectFailed(f.cause());
+            }
+        });
+    }
+
+    private void serveWaiting() {
+        while (ready && !closing && streams < capacity() && !waiting.isEmpty()) {
+            Exchange ex = waiting.poll();
+            if (!ex.done && !ex.ownAnswer) {
+                open(ex);
+            }
+        }
+        if (closing && !waiting.isEmpty()) {
+            failed(new ConnectException("the backend closed the HTTP/2 connection (GOAWAY) before the stream was opened"));
+        }
+    }
+
+    /** A stream of this connection closed: its place goes to the next exchange waiting. */
+    void streamClosed() {
+        streams--;
+        if (streams == 0) {
+            idleSinceNanos = System.nanoTime();
+            if (closing && waiting.isEmpty()) {
+                // Out of the pool (GOAWAY, or made for a setting since changed): its last stream is done.
+                channel.close();
+                return;
+            }
+        }
+        serveWaiting();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        // What the multiplexer passes on: the connection's own frames.
+        try {
+            if (msg instanceof Http2GoAwayFrame) {
+                // The streams the backend took go on; none more is opened here.
+                closing = true;
+                serveWaiting();
+            } else if (msg instanceof Http2SettingsFrame) {
+                serveWaiting();
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closing = true;
+        failed(new ConnectException("the HTTP/2 connection to " + backend.id() + " closed"));
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}
