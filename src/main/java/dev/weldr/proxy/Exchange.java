@@ -7,6 +7,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 
 import java.net.ConnectException;
@@ -95,6 +96,8 @@ final class Exchange implements RequestKey {
     long deadlineNanos;
     /** The client speaks gRPC (content-type application/grpc*): weldr's own failures are gRPC statuses. */
     private boolean grpc;
+    /** The gRPC status of weldr's failure when its HTTP status does not say it (a stream the backend reset); 0 otherwise. */
+    private int grpcFailure;
     boolean watched;
     Exchange prevWatched;
     Exchange nextWatched;
@@ -463,7 +466,7 @@ final class Exchange implements RequestKey {
         }
         countFailure();
         if (responseStarted) {
-            if (grpc && timedOut && deadlineNanos != 0) {
+            if (grpc && (timedOut || pastDeadline()) && deadlineNanos != 0) {
                 // A stream past its deadline ends as gRPC says it does: DEADLINE_EXCEEDED in its trailers.
                 front.sendTrailers(Grpc.status(Grpc.DEADLINE_EXCEEDED, "the deadline passed (grpc-timeout)"));
                 front.channel().flush();
@@ -497,6 +500,11 @@ final class Exchange implements RequestKey {
         return timedOut;
     }
 
+    /** A gRPC call's deadline passed (the server may have ended the stream at it before weldr's sweep did). */
+    private boolean pastDeadline() {
+        return deadlineNanos != 0 && System.nanoTime() - deadlineNanos >= 0;
+    }
+
     /** Counts a failed exchange with the current backend, once per backend tried. */
     private void countFailure() {
         if (backend != null && failureCounted != backend) {
@@ -511,7 +519,11 @@ final class Exchange implements RequestKey {
     }
 
     private void fail(Throwable failure) {
-        if (timedOut || failure instanceof ConnectTimeoutException) {
+        if (grpc && failure instanceof Http2Back.Reset r && r.error != Http2Error.REFUSED_STREAM && !pastDeadline()) {
+            // The server gave up on the call: gRPC's INTERNAL, not a server that could not be reached.
+            grpcFailure = Grpc.INTERNAL;
+            answer(502, "502 Bad Gateway: the backend reset the stream (" + r.error + ")\n");
+        } else if (timedOut || failure instanceof ConnectTimeoutException || pastDeadline()) {
             answer(504, "504 Gateway Timeout: the backend did not answer in time\n");
         } else {
             answer(502, "502 Bad Gateway: the backend could not be reached or closed the connection\n");
@@ -527,7 +539,7 @@ final class Exchange implements RequestKey {
         if (grpc) {
             // As Envoy does: HTTP 200 and a trailers-only answer with the gRPC status, which a
             // gRPC client reads, instead of a page it would report as a protocol error.
-            front.sendHead(this, Grpc.ownAnswer(code, text), true, hsts);
+            front.sendHead(this, Grpc.ownAnswer(grpcFailure != 0 ? grpcFailure : Grpc.statusOf(code), text), true, hsts);
             bodyBytes = 0;
         } else {
             front.sendText(this, code, text, hsts);

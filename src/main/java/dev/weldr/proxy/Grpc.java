@@ -79,9 +79,9 @@ final class Grpc {
         };
     }
 
-    /** weldr's own failure as a trailers-only gRPC answer. */
-    static Http2Headers ownAnswer(int httpStatus, String text) {
-        Http2Headers h = status(statusOf(httpStatus), text.strip());
+    /** weldr's own failure as a trailers-only gRPC answer with that status. */
+    static Http2Headers ownAnswer(int grpcStatus, String text) {
+        Http2Headers h = status(grpcStatus, text.strip());
         h.status(STATUS_200);
         h.set(CONTENT_TYPE, APPLICATION_GRPC);
         return h;

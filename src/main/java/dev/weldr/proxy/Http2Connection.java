@@ -14,6 +14,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 
 /**
  * An HTTP/2 connection from one event loop to one backend (h2 through ALPN, or h2c with prior
@@ -29,13 +30,19 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     /** The connection's receive window beyond RFC 9113's 64 KiB, as on the client side (see {@link Http2Front}). */
     private static final int DEFAULT_WINDOW = 65_535;
 
+    private final Http2Pool pool;
     final Backend backend;
     final InetSocketAddress address;
     /** The client context (with ALPN h2) the connection was made with; null for h2c. */
     final SslContext tls;
     private final Http2FrameCodec codec;
     Channel channel;
-    /** Connected (and the TLS handshake done, h2 agreed): streams can be opened. */
+    /** Connected (and the TLS handshake done, h2 agreed). */
+    private boolean connected;
+    /**
+     * The backend's first SETTINGS came: streams can be opened. Not before, or more than it allows
+     * could go out before it said how many, and be refused.
+     */
     private boolean ready;
     /** The backend said GOAWAY, or the connection closed: no new stream goes on it. */
     boolean closing;
@@ -46,7 +53,8 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     /** Exchanges waiting for a stream, oldest first. */
     final ArrayDeque<Exchange> waiting = new ArrayDeque<>(4);
 
-    Http2Connection(Backend backend, InetSocketAddress address, SslContext tls, Http2FrameCodec codec) {
+    Http2Connection(Http2Pool pool, Backend backend, InetSocketAddress address, SslContext tls, Http2FrameCodec codec) {
+        this.pool = pool;
         this.backend = backend;
         this.address = address;
         this.tls = tls;
@@ -67,7 +75,7 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
 
     /** It can take one more exchange, at once or soon (while it is still being made). */
     boolean hasRoom() {
-        return !closing && streams + waiting.size() < capacity();
+        return !closing && !full && streams + waiting.size() < capacity();
     }
 
     /** The exchange's stream, now when the connection is ready and has room, else once it does. */
@@ -79,11 +87,18 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Connected (TLS and ALPN done): the connection's window opened, and the waiting exchanges served. */
-    void connected() {
-        ready = true;
+    /**
+     * Connected (TLS and ALPN done): the connection's window opened; the waiting exchanges are
+     * served once the backend's SETTINGS come, which must be within the connect timeout.
+     */
+    void connected(long settingsTimeoutMs) {
+        connected = true;
         channel.writeAndFlush(new DefaultHttp2WindowUpdateFrame(Http2Front.CONNECTION_WINDOW - DEFAULT_WINDOW));
-        serveWaiting();
+        channel.eventLoop().schedule(() -> {
+            if (!ready) {
+                channel.close();
+            }
+        }, settingsTimeoutMs, TimeUnit.MILLISECONDS);
     }
 
     /** The connection could not be made: every exchange waiting for it tries elsewhere, or fails. */
@@ -121,6 +136,31 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * The backend's SETTINGS allow fewer streams than were queued here while it had not said:
+     * those beyond its limit go back to the pool, to another connection or a new one.
+     */
+    private void spill() {
+        int excess = streams + waiting.size() - capacity();
+        if (closing || excess <= 0) {
+            return;
+        }
+        ArrayDeque<Exchange> moved = new ArrayDeque<>(excess);
+        while (excess-- > 0 && !waiting.isEmpty()) {
+            moved.addFirst(waiting.pollLast());
+        }
+        full = true;
+        for (Exchange ex : moved) {
+            if (!ex.done && !ex.ownAnswer) {
+                pool.stream(backend, ex);
+            }
+        }
+        full = false;
+    }
+
+    /** While spilling: taken for full, so that the pool does not hand the exchanges straight back. */
+    private boolean full;
+
     /** A stream of this connection closed: its place goes to the next exchange waiting. */
     void streamClosed() {
         streams--;
@@ -144,7 +184,9 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 closing = true;
                 serveWaiting();
             } else if (msg instanceof Http2SettingsFrame) {
+                ready = connected;
                 serveWaiting();
+                spill();
             }
         } finally {
             ReferenceCountUtil.release(msg);

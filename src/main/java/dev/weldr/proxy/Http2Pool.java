@@ -99,7 +99,7 @@ final class Http2Pool {
                         .initialWindowSize(Http2Front.STREAM_WINDOW))
                 .validateHeaders(true)
                 .build();
-        Http2Connection c = new Http2Connection(backend, backend.socketAddress(), tls, codec);
+        Http2Connection c = new Http2Connection(this, backend, backend.socketAddress(), tls, codec);
         c.waiting.add(ex);
         list.add(c);
         loop.dial(backend, pool, tls, new ChannelHandler[]{codec, new Http2MultiplexHandler(REFUSE_PUSH), c}, new Loop.Dialed() {
@@ -112,7 +112,7 @@ final class Http2Pool {
                             + " did not agree to h2 in the TLS handshake (ALPN): it cannot serve an h2 pool"));
                     return;
                 }
-                c.connected();
+                c.connected(loop.connectTimeoutMs());
             }
 
             @Override

@@ -531,6 +531,10 @@ final class Loop {
         }
     }
 
+    int connectTimeoutMs() {
+        return connectTimeoutMs;
+    }
+
     /** How often {@link #sweep()} runs. */
     long sweepPeriodMs() {
         return Math.max(10, Math.min(100, readTimeoutMs / 20));
