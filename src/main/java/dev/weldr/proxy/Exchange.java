@@ -419,7 +419,11 @@ final class Exchange implements RequestKey {
             clientPaused = false;
             lastReadNanos = System.nanoTime();
             if (conn != null) {
-                conn.channel().config().setAutoRead(true);
+                Channel ch = conn.channel();
+                ch.config().setAutoRead(true);
+                // What that read wrote back (an HTTP/2 stream's WINDOW_UPDATE) goes out now: this
+                // is no read of the backend's, whose end would flush it.
+                ch.flush();
             }
         }
     }
