@@ -98,6 +98,8 @@ final class Exchange implements RequestKey {
     private boolean grpc;
     /** The gRPC status of weldr's failure when its HTTP status does not say it (a stream the backend reset); 0 otherwise. */
     private int grpcFailure;
+    /** Since when it waits for a stream of an HTTP/2 connection (see {@link Http2Connection#expireWaiting}). */
+    long queuedSinceNanos;
     boolean watched;
     Exchange prevWatched;
     Exchange nextWatched;

@@ -11,6 +11,8 @@ import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 
+import io.netty.channel.ConnectTimeoutException;
+
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -83,17 +85,17 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
         if (ready && streams < capacity() && waiting.isEmpty()) {
             open(ex);
         } else {
+            ex.queuedSinceNanos = System.nanoTime();
             waiting.add(ex);
         }
     }
 
     /**
-     * Connected (TLS and ALPN done): the connection's window opened; the waiting exchanges are
-     * served once the backend's SETTINGS come, which must be within the connect timeout.
+     * Connected (TLS and ALPN done): the waiting exchanges are served once the backend's SETTINGS
+     * come, which must be within the connect timeout.
      */
     void connected(long settingsTimeoutMs) {
         connected = true;
-        channel.writeAndFlush(new DefaultHttp2WindowUpdateFrame(Http2Front.CONNECTION_WINDOW - DEFAULT_WINDOW));
         channel.eventLoop().schedule(() -> {
             if (!ready) {
                 channel.close();
@@ -161,6 +163,25 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
     /** While spilling: taken for full, so that the pool does not hand the exchanges straight back. */
     private boolean full;
 
+    /**
+     * Fails the exchanges that waited longer than {@code limitNanos} for a stream (the connect
+     * timeout: a stream not had is a connection not made), so that none waits without end behind
+     * long-lived streams; each may try another server.
+     */
+    void expireWaiting(long now, long limitNanos) {
+        if (waiting.isEmpty() || now - waiting.peek().queuedSinceNanos <= limitNanos) {
+            return;
+        }
+        java.util.List<Exchange> late = new java.util.ArrayList<>();
+        while (!waiting.isEmpty() && now - waiting.peek().queuedSinceNanos > limitNanos) {
+            late.add(waiting.poll());
+        }
+        for (Exchange ex : late) {
+            ex.connectFailed(new ConnectTimeoutException("no free stream on the HTTP/2 connections to " + backend.id()
+                    + " within the connect timeout"));
+        }
+    }
+
     /** A stream of this connection closed: its place goes to the next exchange waiting. */
     void streamClosed() {
         streams--;
@@ -184,7 +205,11 @@ final class Http2Connection extends ChannelInboundHandlerAdapter {
                 closing = true;
                 serveWaiting();
             } else if (msg instanceof Http2SettingsFrame) {
-                ready = connected;
+                if (connected && !ready) {
+                    ready = true;
+                    // The connection's window opened, after the preface (which must come first).
+                    ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(Http2Front.CONNECTION_WINDOW - DEFAULT_WINDOW));
+                }
                 serveWaiting();
                 spill();
             }

@@ -42,11 +42,13 @@ final class Http2Pool {
 
     private final Loop loop;
     private final long idleTimeoutNanos;
+    private final long connectTimeoutNanos;
     private final Map<Backend, List<Http2Connection>> connections = new IdentityHashMap<>();
 
-    Http2Pool(Loop loop, long idleTimeoutNanos) {
+    Http2Pool(Loop loop, long idleTimeoutNanos, long connectTimeoutNanos) {
         this.loop = loop;
         this.idleTimeoutNanos = idleTimeoutNanos;
+        this.connectTimeoutNanos = connectTimeoutNanos;
     }
 
     /** A stream to the backend for this exchange, on a connection with room, a new one, or the least waited on. */
@@ -100,7 +102,7 @@ final class Http2Pool {
                 .validateHeaders(true)
                 .build();
         Http2Connection c = new Http2Connection(this, backend, backend.socketAddress(), tls, codec);
-        c.waiting.add(ex);
+        c.submit(ex);
         list.add(c);
         loop.dial(backend, pool, tls, new ChannelHandler[]{codec, new Http2MultiplexHandler(REFUSE_PUSH), c}, new Loop.Dialed() {
             @Override
@@ -145,6 +147,7 @@ final class Http2Pool {
             boolean current = e.getKey().current();
             for (Iterator<Http2Connection> it = e.getValue().iterator(); it.hasNext(); ) {
                 Http2Connection c = it.next();
+                c.expireWaiting(now, connectTimeoutNanos);
                 if (c.channel == null || !c.waiting.isEmpty() || c.streams > 0) {
                     c.closing |= !current;
                     continue;

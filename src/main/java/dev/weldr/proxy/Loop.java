@@ -99,7 +99,7 @@ final class Loop {
         this.writeTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(writeTimeoutMs);
         this.idleTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
         this.maxIdle = maxIdle;
-        this.h2 = new Http2Pool(this, idleTimeoutNanos);
+        this.h2 = new Http2Pool(this, idleTimeoutNanos, TimeUnit.MILLISECONDS.toNanos(connectTimeoutMs));
     }
 
     // ---- balancers --------------------------------------------------------------------------

@@ -17,9 +17,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -211,4 +215,68 @@ class Http2BackendTest extends ProxyTestBase {
         assertEquals(total, received.get(), "the whole body once the client reads again");
     }
 
+
+    /**
+     * A server that takes one stream per connection, and holds every answer: four requests get a
+     * connection each (the bound), the fifth waits for a stream and gives up after the connect
+     * timeout (1 s in the tests), having reached no server; the four are answered. The requests
+     * are gRPC calls with a long deadline, so that the held ones outlive the read timeout (1 s too).
+     */
+    @Test
+    void shouldOpenAtMostFourConnectionsAndFailARequestThatFindsNoStreamInTime() throws Exception {
+        List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
+        Set<Object> connections = ConcurrentHashMap.newKeySet();
+        HttpServer server = backendVertx.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
+                        .setInitialSettings(new io.vertx.core.http.Http2Settings().setMaxConcurrentStreams(1)))
+                .requestHandler(req -> {
+                    if (req.path().equals("/healthz")) {
+                        req.response().end("ok");
+                        return;
+                    }
+                    connections.add(req.connection());
+                    held.add(req);
+                })
+                .listen().toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
+        closeLater(() -> server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        given().contentType("application/json")
+                .body("{\"name\":\"h2\",\"protocol\":\"h2c\",\"healthCheck\":{\"path\":\"/healthz\",\"interval\":\"200ms\",\"timeout\":\"2s\"}}")
+                .post("/pools").then().statusCode(201);
+        given().contentType("application/json").body("{\"pathPrefix\":\"/h2/\",\"pool\":\"h2\"}").put("/routes/h2").then().statusCode(200);
+        given().contentType("application/json").body("{\"url\":\"http://127.0.0.1:" + server.actualPort() + "\"}").post("/pools/h2/servers")
+                .then().statusCode(201);
+        await("the h2c server is active", () -> "active".equals(given().get("/pools/h2/servers/127.0.0.1/" + server.actualPort())
+                .then().statusCode(200).extract().path("state")));
+
+        HttpClient client = h2c();
+        List<CompletableFuture<String>> answers = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            RequestOptions call = new RequestOptions().setMethod(HttpMethod.POST).setURI("/h2/hold/" + i)
+                    .addHeader("content-type", "application/grpc").addHeader("grpc-timeout", "20S");
+            answers.add(client.request(call)
+                    .compose(req -> req.send().compose(r -> r.body().map(b -> r.statusCode() + " " + r.getHeader("grpc-status") + " " + b)))
+                    .toCompletionStage().toCompletableFuture());
+        }
+        await("four requests reach the server", () -> held.size() >= 4);
+        String refused = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
+        while (refused == null && System.nanoTime() < deadline) {
+            for (CompletableFuture<String> a : answers) {
+                if (a.isDone()) {
+                    refused = a.get();
+                }
+            }
+            Thread.onSpinWait();
+        }
+        assertTrue(refused != null && refused.startsWith("200 14 "), "UNAVAILABLE for the request with no stream: " + refused);
+        assertEquals(4, held.size(), "no fifth request reached the server");
+        assertEquals(4, connections.size(), "one connection per stream the server allows, four at most");
+        held.forEach(r -> r.response().end("held"));
+        int answered = 0;
+        for (CompletableFuture<String> a : answers) {
+            if (a.get(WAIT_S, TimeUnit.SECONDS).equals("200 null held")) {
+                answered++;
+            }
+        }
+        assertEquals(4, answered);
+    }
 }
