@@ -279,4 +279,60 @@ class Http2BackendTest extends ProxyTestBase {
         }
         assertEquals(4, answered);
     }
+
+    /**
+     * The other way: a server that stops reading a big upload stops the client of that stream
+     * (weldr stops reading it, so its window stays shut), and the upload goes on whole once the
+     * server reads again.
+     */
+    @Test
+    void shouldStopAnUploadWhileTheServerDoesNotReadAndFinishItWhenItDoes() throws Exception {
+        long total = 32L * 1024 * 1024;
+        AtomicLong received = new AtomicLong();
+        AtomicReference<HttpServerRequest> paused = new AtomicReference<>();
+        backend(req -> {
+            req.pause();
+            paused.set(req);
+            req.handler(b -> received.addAndGet(b.length()));
+            req.endHandler(v -> req.response().end("got " + received.get()));
+        });
+        HttpClient client = h2c();
+        AtomicLong sent = new AtomicLong();
+        java.util.concurrent.atomic.AtomicBoolean blocked = new java.util.concurrent.atomic.AtomicBoolean();
+        CompletableFuture<String> answer = new CompletableFuture<>();
+        client.request(HttpMethod.POST, "/h2/upload").onSuccess(req -> {
+            req.response().compose(r -> r.body().map(b -> r.statusCode() + " " + b)).onComplete(ar -> {
+                if (ar.succeeded()) {
+                    answer.complete(ar.result());
+                } else {
+                    answer.completeExceptionally(ar.cause());
+                }
+            });
+            req.setChunked(true);
+            Buffer chunk = Buffer.buffer(new byte[16 * 1024]);
+            Runnable[] pump = new Runnable[1];
+            pump[0] = () -> {
+                while (sent.get() < total && !req.writeQueueFull()) {
+                    req.write(chunk);
+                    sent.addAndGet(chunk.length());
+                }
+                if (sent.get() >= total) {
+                    req.end();
+                } else {
+                    blocked.set(true);
+                    req.drainHandler(v -> {
+                        blocked.set(false);
+                        pump[0].run();
+                    });
+                }
+            };
+            pump[0].run();
+        }).onFailure(answer::completeExceptionally);
+        await("the server has the request", () -> paused.get() != null);
+        // Without back-pressure weldr would take it all (and hold it): the client would never block.
+        await("the client is stopped, or has sent everything", () -> blocked.get() || sent.get() >= total);
+        assertTrue(blocked.get() && sent.get() < 16L * 1024 * 1024, "the client could send " + sent.get() + " bytes nobody read");
+        paused.get().resume();
+        assertEquals("200 got " + total, answer.get(WAIT_S * 4, TimeUnit.SECONDS));
+    }
 }
