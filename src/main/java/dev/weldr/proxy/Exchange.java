@@ -334,6 +334,9 @@ final class Exchange implements RequestKey {
         if (writable && stalledSinceNanos != 0) {
             stalledSinceNanos = 0;
             front.resume();
+            // What reading the client again wrote back to it (an HTTP/2 stream's WINDOW_UPDATE)
+            // goes out now: this is no read of the client's, whose end would flush it.
+            front.channel().flush();
         }
     }
 
