@@ -17,7 +17,7 @@ import java.net.InetSocketAddress;
  * framing (see {@link BodyReader}), handing both to the exchange. What a read produced for the
  * client is flushed at its end.
  */
-final class BackendConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink {
+final class BackendConnection extends ChannelInboundHandlerAdapter implements BodyReader.Sink, Back {
 
     final Loop loop;
     final Backend backend;
@@ -71,8 +71,32 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
         ctx.write(msg, ctx.voidPromise());
     }
 
+    @Override
+    public Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public void sendHead(Exchange ex, boolean upgrade) {
+        Request request = ex.request;
+        String client = ex.front.clientAddress();
+        request.writeHttp1(loop.writing(request.http1Bound(client)), client, upgrade, ex.front.secure());
+        write(loop.written());
+    }
+
+    @Override
+    public void finish(boolean reusable) {
+        exchange = null;
+        if (reusable) {
+            loop.offerIdle(this);
+        } else {
+            channel.close();
+        }
+    }
+
     /** A part of the request body, in a chunk of its own when the request goes out in chunks. */
-    void sendBody(ByteBuf data, boolean chunked) {
+    @Override
+    public void sendBody(ByteBuf data, boolean chunked) {
         if (chunked) {
             write(loop.chunkStart(data.readableBytes()));
             write(data);
@@ -83,7 +107,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
     }
 
     /** The request body's end: the last chunk, with the trailers (lines ending CR LF, or null), when it goes in chunks. */
-    void sendEnd(ByteBuf trailers, boolean chunked) {
+    @Override
+    public void sendEnd(ByteBuf trailers, boolean chunked) {
         if (chunked) {
             write(loop.lastChunk(trailers));
         }
@@ -93,7 +118,8 @@ final class BackendConnection extends ChannelInboundHandlerAdapter implements Bo
     }
 
     /** The exchange's request goes out on this connection: its response is read next. */
-    void expect(Exchange ex) {
+    @Override
+    public void expect(Exchange ex) {
         exchange = ex;
         inBody = false;
         heads.reset();

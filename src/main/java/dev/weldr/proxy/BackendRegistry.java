@@ -8,6 +8,7 @@ import dev.weldr.pool.Pool;
 import dev.weldr.pool.Server;
 import dev.weldr.pool.ServerKey;
 import dev.weldr.pool.Topology;
+import dev.weldr.pool.BackendProtocol;
 import dev.weldr.tls.BackendTrust;
 import io.netty.handler.ssl.SslContext;
 import io.quarkus.runtime.Startup;
@@ -59,7 +60,11 @@ public class BackendRegistry implements StatusSetter {
      * servers, built here (where Raft applies, never on an event loop) when a setting appears and
      * shared by every event loop; a setting no pool uses any more is dropped with its context.
      */
-    private Map<BackendTls, SslContext> clientContexts = Map.of();
+    private Map<ContextKey, SslContext> clientContexts = Map.of();
+
+    /** A client context is made per TLS setting, and per protocol: an h2 pool's offers h2 in ALPN, and only it. */
+    private record ContextKey(BackendTls tls, boolean h2) {
+    }
 
     /** How often servers given by host name are looked up again (Envoy's strict DNS refreshes every 5 s). */
     static final long RESOLVE_EVERY_MS = 5000;
@@ -187,8 +192,8 @@ public class BackendRegistry implements StatusSetter {
      * The contexts the pools of {@code next} need, those of {@code built} reused; and one warning
      * per pool whose verification was just turned off (each node says it once, when it applies it).
      */
-    private static Map<BackendTls, SslContext> clientContexts(Topology next, Topology previous, Map<BackendTls, SslContext> built) {
-        Map<BackendTls, SslContext> contexts = new HashMap<>();
+    private static Map<ContextKey, SslContext> clientContexts(Topology next, Topology previous, Map<ContextKey, SslContext> built) {
+        Map<ContextKey, SslContext> contexts = new HashMap<>();
         for (Pool pool : next.pools()) {
             BackendTls tls = pool.settings().tls();
             Pool before = previous.pool(pool.name());
@@ -196,18 +201,19 @@ public class BackendRegistry implements StatusSetter {
                 LOG.warnf("pool %s: the TLS certificates of its https:// servers are not verified (tls.verify false):"
                         + " anyone on the way to them can read and change its traffic; give the pool its CA (tls.ca) instead", pool.name());
             }
-            if (contexts.containsKey(tls) || pool.servers().stream().noneMatch(s -> "https".equals(s.scheme()))) {
+            ContextKey key = new ContextKey(tls, pool.settings().protocol() == BackendProtocol.H2);
+            if (contexts.containsKey(key) || pool.servers().stream().noneMatch(s -> "https".equals(s.scheme()))) {
                 continue;
             }
-            SslContext context = built.get(tls);
+            SslContext context = built.get(key);
             if (context == null) {
                 try {
-                    context = BackendTrust.clientContext(tls);
+                    context = BackendTrust.clientContext(tls, key.h2());
                 } catch (SSLException e) {
                     LOG.errorf("pool %s: no TLS connection to its https:// servers can be made: %s", pool.name(), e.getMessage());
                 }
             }
-            contexts.put(tls, context);
+            contexts.put(key, context);
         }
         return contexts;
     }
@@ -355,7 +361,7 @@ public class BackendRegistry implements StatusSetter {
                 }
             }
             PoolTable previous = old.pool(pool.name());
-            SslContext tls = clientContexts.get(pool.settings().tls());
+            SslContext tls = clientContexts.get(new ContextKey(pool.settings().tls(), pool.settings().protocol() == BackendProtocol.H2));
             tables.put(pool.name(), previous != null && previous.sameAs(pool.settings(), routable, all.size(), tls)
                     ? previous : new PoolTable(pool.name(), pool.settings(), routable, all.size(), tls));
         }

@@ -7,6 +7,8 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Headers;
 
 import java.net.ConnectException;
 import java.util.ArrayList;
@@ -41,8 +43,8 @@ final class Exchange implements RequestKey {
     Backend backend;
     /** The backend whose in-flight count this exchange holds. */
     private Backend holding;
-    /** The backend connection of the current try, once it is ready. */
-    BackendConnection conn;
+    /** The backend connection (HTTP/1.1) or stream (HTTP/2) of the current try, once it is ready. */
+    Back conn;
     int attempts;
     /** The backend whose failure was last counted, so that one failure is counted once. */
     private Backend failureCounted;
@@ -86,6 +88,18 @@ final class Exchange implements RequestKey {
     boolean clientPaused;
     /** The backend stayed silent past the read timeout (or did not take the body in time). */
     private boolean timedOut;
+    /**
+     * A gRPC client's deadline ({@code grpc-timeout}, to an HTTP/2 pool), as {@link System#nanoTime}:
+     * it replaces the read timeout, so that a stream quiet for longer than that but within its
+     * deadline is not cut, and ends the call when it passes. 0 for none.
+     */
+    long deadlineNanos;
+    /** The client speaks gRPC (content-type application/grpc*): weldr's own failures are gRPC statuses. */
+    private boolean grpc;
+    /** The gRPC status of weldr's failure when its HTTP status does not say it (a stream the backend reset); 0 otherwise. */
+    private int grpcFailure;
+    /** Since when it waits for a stream of an HTTP/2 connection (see {@link Http2Connection#expireWaiting}). */
+    long queuedSinceNanos;
     boolean watched;
     Exchange prevWatched;
     Exchange nextWatched;
@@ -123,6 +137,16 @@ final class Exchange implements RequestKey {
             return;
         }
         upgrade = request.wantsWebSocket();
+        if (pool.settings.protocol().http2()) {
+            // Read only for HTTP/2 pools: the HTTP/1.1 path looks up no header it does not need.
+            grpc = Grpc.is(request);
+            deadlineNanos = grpc ? Grpc.deadline(request, startNanos) : 0;
+            if (upgrade) {
+                closeAfter = true;
+                answer(501, "501 Not Implemented: no WebSocket upgrade to a pool that speaks HTTP/2\n");
+                return;
+            }
+        }
         if (upgrade && hasBody) {
             // The bytes after a WebSocket handshake are the new protocol's: a body there would
             // be taken for frames by one side and for the body by the other.
@@ -140,7 +164,7 @@ final class Exchange implements RequestKey {
             data.release();
             return;
         }
-        Channel ch = conn.channel;
+        Channel ch = conn.channel();
         if (headHeld) {
             writeHead();
         }
@@ -165,7 +189,7 @@ final class Exchange implements RequestKey {
             writeHead();
         }
         conn.sendEnd(trailers, request.chunkedToHttp1());
-        front.flushLater(conn.channel);
+        front.flushLater(conn.channel());
         sentWhole();
     }
 
@@ -187,6 +211,10 @@ final class Exchange implements RequestKey {
     private void connect(Backend exclude) {
         Backend b = choose(exclude);
         if (b == null) {
+            return;
+        }
+        if (pool.settings.protocol().http2()) {
+            loop.h2.stream(b, this);
             return;
         }
         BackendConnection c = loop.takeIdle(b, pool);
@@ -243,14 +271,14 @@ final class Exchange implements RequestKey {
     }
 
     /** A new connection is ready (TLS handshake done). */
-    void opened(BackendConnection c) {
+    void opened(Back c) {
         if (done || ownAnswer || conn != null) {
             // The client went away (or weldr answered) while it was being made: cached for the next one.
-            loop.offerIdle(c);
+            c.finish(true);
             return;
         }
         send(c);
-        c.channel.flush();
+        c.channel().flush();
     }
 
     /** Nothing reached the backend: any request may be tried on another server, within the pool's retries. */
@@ -268,9 +296,8 @@ final class Exchange implements RequestKey {
 
     // ---- the request on its way out ---------------------------------------------------------
 
-    private void send(BackendConnection c) {
+    private void send(Back c) {
         conn = c;
-        c.exchange = this;
         c.expect(this);
         if (request.headWaitsForBody()) {
             headHeld = true;
@@ -293,10 +320,8 @@ final class Exchange implements RequestKey {
 
     private void writeHead() {
         headHeld = false;
-        String client = front.clientAddress();
-        request.writeHttp1(loop.writing(request.http1Bound(client)), client, upgrade, front.secure());
-        conn.write(loop.written());
-        front.flushLater(conn.channel);
+        conn.sendHead(this, upgrade);
+        front.flushLater(conn.channel());
     }
 
     private void sentWhole() {
@@ -309,6 +334,9 @@ final class Exchange implements RequestKey {
         if (writable && stalledSinceNanos != 0) {
             stalledSinceNanos = 0;
             front.resume();
+            // What reading the client again wrote back to it (an HTTP/2 stream's WINDOW_UPDATE)
+            // goes out now: this is no read of the client's, whose end would flush it.
+            front.channel().flush();
         }
     }
 
@@ -326,6 +354,16 @@ final class Exchange implements RequestKey {
             upgraded(resp);
             return;
         }
+        headCame();
+        backendKeepAlive = resp.keepAlive() && !upgrade;
+        responseStarted = true;
+        front.sendHead(this, resp, bodyMode, in, wholeBody, hsts);
+        if (wholeBody > 0) {
+            bodyBytes += wholeBody;
+        }
+    }
+
+    private void headCame() {
         if (status >= 500) {
             // A 5xx is the server's failure as soon as its head arrives; anything else is its
             // success once the body has come whole (a body cut short is a failure).
@@ -336,12 +374,29 @@ final class Exchange implements RequestKey {
         } else {
             loop.registry.succeeded(backend);
         }
-        backendKeepAlive = resp.keepAlive() && !upgrade;
+    }
+
+    /**
+     * An HTTP/2 backend's response head ({@code status}: its {@code :status}); {@code endStream}: it is
+     * the whole response (no body; for gRPC, a trailers-only answer, its status in these headers).
+     */
+    void respond(Http2Headers headers, int status, boolean endStream) {
+        lastReadNanos = System.nanoTime();
+        this.status = status;
+        headCame();
+        backendKeepAlive = true;
         responseStarted = true;
-        front.sendHead(this, resp, bodyMode, in, wholeBody, hsts);
-        if (wholeBody > 0) {
-            bodyBytes += wholeBody;
+        front.sendHead(this, headers, endStream, hsts);
+        if (endStream) {
+            responseComplete();
         }
+    }
+
+    /** An HTTP/2 backend's trailers, which end its response (gRPC's grpc-status and grpc-message). */
+    void responseTrailers(Http2Headers trailers) {
+        lastReadNanos = System.nanoTime();
+        front.sendTrailers(trailers);
+        responseComplete();
     }
 
     /** A part of the backend's body. */
@@ -352,7 +407,7 @@ final class Exchange implements RequestKey {
         if (!front.channel().isWritable() && conn != null) {
             // Back-pressure: the backend is not read while the client does not take the body.
             clientPaused = true;
-            conn.channel.config().setAutoRead(false);
+            conn.channel().config().setAutoRead(false);
         }
     }
 
@@ -369,25 +424,24 @@ final class Exchange implements RequestKey {
             clientPaused = false;
             lastReadNanos = System.nanoTime();
             if (conn != null) {
-                conn.channel.config().setAutoRead(true);
+                Channel ch = conn.channel();
+                ch.config().setAutoRead(true);
+                // What that read wrote back (an HTTP/2 stream's WINDOW_UPDATE) goes out now: this
+                // is no read of the backend's, whose end would flush it.
+                ch.flush();
             }
         }
     }
 
     private void responseComplete() {
         loop.unwatch(this);
-        BackendConnection c = conn;
+        Back c = conn;
         conn = null;
-        c.exchange = null;
         if (clientPaused) {
             clientPaused = false;
-            c.channel.config().setAutoRead(true);
+            c.channel().config().setAutoRead(true);
         }
-        if (backendKeepAlive && requestSent) {
-            loop.offerIdle(c);
-        } else {
-            c.channel.close();
-        }
+        c.finish(backendKeepAlive && requestSent);
         if (status < 500) {
             loop.stats.backendAnswered(loop.index, backend, status);
         }
@@ -401,7 +455,7 @@ final class Exchange implements RequestKey {
         loop.stats.backendAnswered(loop.index, backend, 101);
         loop.registry.succeeded(backend);
         responseStarted = true;
-        front.tunnel(resp, conn, this);
+        front.tunnel(resp, (BackendConnection) conn, this);
     }
 
     /** The tunnel of an upgraded connection closed: the exchange is over. */
@@ -421,6 +475,14 @@ final class Exchange implements RequestKey {
         }
         countFailure();
         if (responseStarted) {
+            if (grpc && (timedOut || pastDeadline()) && deadlineNanos != 0) {
+                // A stream past its deadline ends as gRPC says it does: DEADLINE_EXCEEDED in its trailers.
+                front.sendTrailers(Grpc.status(Grpc.DEADLINE_EXCEEDED, "the deadline passed (grpc-timeout)"));
+                front.channel().flush();
+                finished(false);
+                front.answered(this);
+                return;
+            }
             // Cut or stalled mid-body: the client can only learn it from a broken connection.
             finished(false);
             front.cut();
@@ -439,12 +501,17 @@ final class Exchange implements RequestKey {
     void timeOut() {
         if (conn != null) {
             timedOut = true;
-            conn.channel.close();
+            conn.channel().close();
         }
     }
 
     boolean timedOut() {
         return timedOut;
+    }
+
+    /** A gRPC call's deadline passed (the server may have ended the stream at it before weldr's sweep did). */
+    private boolean pastDeadline() {
+        return deadlineNanos != 0 && System.nanoTime() - deadlineNanos >= 0;
     }
 
     /** Counts a failed exchange with the current backend, once per backend tried. */
@@ -461,7 +528,11 @@ final class Exchange implements RequestKey {
     }
 
     private void fail(Throwable failure) {
-        if (timedOut || failure instanceof ConnectTimeoutException) {
+        if (grpc && failure instanceof Http2Back.Reset r && r.error != Http2Error.REFUSED_STREAM && !pastDeadline()) {
+            // The server gave up on the call: gRPC's INTERNAL, not a server that could not be reached.
+            grpcFailure = Grpc.INTERNAL;
+            answer(502, "502 Bad Gateway: the backend reset the stream (" + r.error + ")\n");
+        } else if (timedOut || failure instanceof ConnectTimeoutException || pastDeadline()) {
             answer(504, "504 Gateway Timeout: the backend did not answer in time\n");
         } else {
             answer(502, "502 Bad Gateway: the backend could not be reached or closed the connection\n");
@@ -474,8 +545,15 @@ final class Exchange implements RequestKey {
             return;
         }
         status = code;
-        front.sendText(this, code, text, hsts);
-        bodyBytes = head ? 0 : text.length();
+        if (grpc) {
+            // As Envoy does: HTTP 200 and a trailers-only answer with the gRPC status, which a
+            // gRPC client reads, instead of a page it would report as a protocol error.
+            front.sendHead(this, Grpc.ownAnswer(grpcFailure != 0 ? grpcFailure : Grpc.statusOf(code), text), true, hsts);
+            bodyBytes = 0;
+        } else {
+            front.sendText(this, code, text, hsts);
+            bodyBytes = head ? 0 : text.length();
+        }
         answered();
     }
 
@@ -571,17 +649,12 @@ final class Exchange implements RequestKey {
             done = true;
             release();
         }
-        BackendConnection c = conn;
+        Back c = conn;
         if (c != null) {
             conn = null;
-            c.exchange = null;
-            if (headHeld) {
-                // Nothing was written to it: as good as idle.
-                loop.offerIdle(c);
-            } else {
-                // Mid-exchange: the connection cannot serve anyone else.
-                c.channel.close();
-            }
+            // Nothing was written to it (the head held): as good as idle. Else, mid-exchange,
+            // the connection cannot serve anyone else.
+            c.finish(headHeld);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.weldr.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http2.Http2Headers;
 
 /**
  * Where an {@link Exchange} answers its client: the encoder of the protocol the request came in.
@@ -34,6 +35,15 @@ interface Front {
      * {@code hsts}: the route's Strict-Transport-Security line, or null.
      */
     void sendHead(Exchange ex, HttpHead response, int bodyMode, ByteBuf in, int wholeBody, byte[] hsts);
+
+    /**
+     * An HTTP/2 backend's response head; {@code endStream}: the whole answer (no body, or a gRPC
+     * trailers-only answer, which must reach the client as such). Also weldr's own gRPC answers.
+     */
+    void sendHead(Exchange ex, Http2Headers response, boolean endStream, byte[] hsts);
+
+    /** An HTTP/2 backend's trailers, which end the answer (HTTP/1.1: in the last chunk, RFC 9112 §7.1.2). */
+    void sendTrailers(Http2Headers trailers);
 
     /** A part of the response body. */
     void sendBody(ByteBuf data);

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
@@ -354,6 +355,33 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
             out.writeBytes(in, wholeBody);
         }
         write(loop.written());
+    }
+
+    @Override
+    public void sendHead(Exchange ex, Http2Headers response, boolean endStream, byte[] hsts) {
+        int status = response.status() == null ? 502 : Integer.parseInt(response.status().toString());
+        boolean close = !ex.keepAlive;
+        boolean noBody = endStream || ex.head || status == 204 || status == 304;
+        chunkedOut = false;
+        if (!noBody && !response.contains("content-length")) {
+            if (ex.http10) {
+                close = true;
+            } else {
+                // gRPC answers have no length, and may end with trailers: chunks carry both.
+                chunkedOut = true;
+            }
+        }
+        ex.closeAfter |= close;
+        write(Http2Heads.http1Response(channel.alloc(), response, status, chunkedOut, endStream && !ex.head, connectionHeader(ex, close),
+                hsts, loop.date));
+    }
+
+    @Override
+    public void sendTrailers(Http2Headers trailers) {
+        if (chunkedOut) {
+            write(Http2Heads.lastChunk(channel.alloc(), trailers));
+        }
+        // A body with a length ends with its last byte: trailers have no place in it.
     }
 
     @Override

@@ -134,4 +134,186 @@ final class Http2Heads {
         }
         return out;
     }
+
+    // ---- to and from HTTP/2 backends ------------------------------------------------------------
+
+    private static final AsciiString TE = AsciiString.cached("te");
+    private static final AsciiString TRAILERS = AsciiString.cached("trailers");
+    private static final AsciiString HOST = AsciiString.cached("host");
+    private static final AsciiString EXPECT = AsciiString.cached("expect");
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    private static final AsciiString HTTP = AsciiString.cached("http");
+    private static final AsciiString HTTPS = AsciiString.cached("https");
+    private static final String VIA_HTTP2 = "2.0 weldr";
+
+    /**
+     * A client's request as headers for an HTTP/2 backend (RFC 9113 §8.3.1): the pseudo-headers
+     * from its method, target and host ({@code :scheme} the backend's), its fields with the names
+     * lower case and the connection-specific ones left out ({@code te: trailers} kept, which gRPC
+     * needs), Via and X-Forwarded-* as for an HTTP/1.1 backend.
+     */
+    static Http2Headers request(Request r, String clientAddress, boolean secure, boolean backendTls) {
+        Http2Headers out = new DefaultHttp2Headers(false, 16);
+        byte[] b = r.bytes();
+        out.method(AsciiString.of(r.methodName()));
+        out.scheme(backendTls ? HTTPS : HTTP);
+        AsciiString target = new AsciiString(b, r.targetStart(), r.targetEnd() - r.targetStart(), true);
+        out.path(r.targetNeedsSlash() ? AsciiString.of("/").concat(target) : target);
+        AsciiString authority = new AsciiString(b, r.hostStart(), r.hostEnd() - r.hostStart(), true);
+        out.authority(authority);
+        StringBuilder via = null;
+        StringBuilder forwardedFor = null;
+        if (r instanceof HttpHead h) {
+            for (int i = 0; i < h.count; i++) {
+                int kind = h.kinds[i];
+                int ns = h.at[4 * i];
+                int ne = h.at[4 * i + 1];
+                int vs = h.at[4 * i + 2];
+                int ve = h.at[4 * i + 3];
+                switch (kind) {
+                    case HopByHop.FORWARD, HopByHop.DATE, HopByHop.CONTENT_LENGTH ->
+                            out.add(new AsciiString(h.b, ns, ne - ns, true).toLowerCase(), new AsciiString(h.b, vs, ve - vs, true));
+                    case HopByHop.VIA -> via = append(via, h.value(i));
+                    case HopByHop.X_FORWARDED_FOR -> forwardedFor = append(forwardedFor, h.value(i));
+                    case HopByHop.EXPECT -> {
+                        if (!h.equalsIgnoreCase(vs, ve, "100-continue")) {
+                            out.add(EXPECT, new AsciiString(h.b, vs, ve - vs, true));
+                        }
+                    }
+                    case HopByHop.HOP -> {
+                        if (ne - ns == 2 && h.equalsIgnoreCase(vs, ve, "trailers")) {
+                            out.add(TE, TRAILERS);
+                        }
+                    }
+                    default -> {
+                        // Host (now :authority), the body's framing, hop-by-hop, and what weldr sets itself.
+                    }
+                }
+            }
+        } else {
+            for (Map.Entry<CharSequence, CharSequence> e : ((Http2Request) r).headers) {
+                CharSequence name = e.getKey();
+                CharSequence value = e.getValue();
+                if (name.length() == 0 || name.charAt(0) == ':' || HOST.contentEquals(name) || X_FORWARDED_PROTO.contentEquals(name)
+                        || X_FORWARDED_HOST.contentEquals(name) || HopByHop.connectionSpecific(name)
+                        || EXPECT.contentEquals(name) && AsciiString.contentEqualsIgnoreCase(value, "100-continue")) {
+                    continue;
+                }
+                if (VIA.contentEquals(name)) {
+                    via = append(via, value);
+                } else if (X_FORWARDED_FOR.contentEquals(name)) {
+                    forwardedFor = append(forwardedFor, value);
+                } else {
+                    out.add(name, value);
+                }
+            }
+        }
+        String received = r instanceof Http2Request ? VIA_HTTP2 : r.http10() ? "1.0 weldr" : Heads.VIA;
+        out.add(VIA, via == null ? received : via.append(", ").append(received).toString());
+        out.add(X_FORWARDED_FOR, forwardedFor == null ? clientAddress : forwardedFor.append(", ").append(clientAddress).toString());
+        out.add(X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
+        out.add(X_FORWARDED_HOST, authority);
+        return out;
+    }
+
+    private static StringBuilder append(StringBuilder list, CharSequence value) {
+        return (list == null ? new StringBuilder() : list.append(", ")).append(value);
+    }
+
+    /**
+     * An HTTP/2 backend's response head made ready for an HTTP/2 client: as it came (the codec
+     * checked it), with Via appended, Date when it had none, and the route's HSTS in place of its own.
+     */
+    static Http2Headers fromBackend(Http2Headers h, byte[] hsts, HttpDate date) {
+        CharSequence via = h.get(VIA);
+        h.set(VIA, via == null ? AsciiString.of(VIA_HTTP2) : via + ", " + VIA_HTTP2);
+        if (!h.contains(DATE)) {
+            h.set(DATE, new AsciiString(date.bytes(), true));
+        }
+        if (hsts != null) {
+            h.set(STRICT_TRANSPORT_SECURITY, hstsValue(hsts));
+        }
+        return h;
+    }
+
+    /**
+     * An HTTP/2 head (a backend's, or weldr's own gRPC answer) as an HTTP/1.1 status line and
+     * header lines: {@code chunked}, the body goes out in chunks; {@code emptyLength}, the answer
+     * ends with its head, which says so (content-length: 0) when it did not; {@code connection}
+     * as {@link Heads#response}.
+     */
+    static ByteBuf http1Response(ByteBufAllocator alloc, Http2Headers h, int status, boolean chunked, boolean emptyLength,
+                                 int connection, byte[] hsts, HttpDate date) {
+        ByteBuf out = alloc.directBuffer(512);
+        out.writeCharSequence("HTTP/1.1 " + status + " " + io.netty.handler.codec.http.HttpResponseStatus.valueOf(status).reasonPhrase()
+                + "\r\n", StandardCharsets.ISO_8859_1);
+        boolean dated = false;
+        boolean length = false;
+        CharSequence via = null;
+        for (Map.Entry<CharSequence, CharSequence> e : h) {
+            CharSequence name = e.getKey();
+            if (name.length() == 0 || name.charAt(0) == ':' || HopByHop.connectionSpecific(name)
+                    || hsts != null && STRICT_TRANSPORT_SECURITY.contentEquals(name)) {
+                continue;
+            }
+            if (VIA.contentEquals(name)) {
+                via = via == null ? e.getValue() : via + ", " + e.getValue();
+                continue;
+            }
+            if (CONTENT_LENGTH.contentEquals(name)) {
+                if (chunked) {
+                    continue;
+                }
+                length = true;
+            }
+            dated |= DATE.contentEquals(name);
+            header(out, name, e.getValue());
+        }
+        if (emptyLength && !length && status != 204 && status != 304) {
+            out.writeCharSequence("content-length: 0\r\n", StandardCharsets.ISO_8859_1);
+        }
+        header(out, VIA, via == null ? VIA_HTTP2 : via + ", " + VIA_HTTP2);
+        if (!dated) {
+            header(out, DATE, new AsciiString(date.bytes(), true));
+        }
+        if (hsts != null) {
+            out.writeBytes(hsts);
+        }
+        if (chunked) {
+            out.writeCharSequence("transfer-encoding: chunked\r\n", StandardCharsets.ISO_8859_1);
+        }
+        if (connection == Heads.CONNECTION_CLOSE) {
+            out.writeCharSequence("connection: close\r\n", StandardCharsets.ISO_8859_1);
+        } else if (connection == Heads.CONNECTION_KEEP_ALIVE) {
+            out.writeCharSequence("connection: keep-alive\r\n", StandardCharsets.ISO_8859_1);
+        }
+        out.writeByte('\r').writeByte('\n');
+        return out;
+    }
+
+    /** The last chunk with an HTTP/2 backend's trailers as its trailer lines (RFC 9112 §7.1.2). */
+    static ByteBuf lastChunk(ByteBufAllocator alloc, Http2Headers trailers) {
+        ByteBuf out = alloc.directBuffer(256);
+        out.writeByte('0').writeByte('\r').writeByte('\n');
+        for (Map.Entry<CharSequence, CharSequence> e : trailers) {
+            CharSequence name = e.getKey();
+            if (name.length() == 0 || name.charAt(0) == ':' || HopByHop.forbiddenInTrailers(name.toString())) {
+                continue;
+            }
+            header(out, name, e.getValue());
+        }
+        out.writeByte('\r').writeByte('\n');
+        return out;
+    }
+
+    private static void header(ByteBuf out, CharSequence name, CharSequence value) {
+        out.writeCharSequence(name, StandardCharsets.ISO_8859_1);
+        out.writeByte(':').writeByte(' ');
+        out.writeCharSequence(value, StandardCharsets.ISO_8859_1);
+        out.writeByte('\r').writeByte('\n');
+    }
+
+    private static final AsciiString CONTENT_LENGTH = AsciiString.cached("content-length");
 }

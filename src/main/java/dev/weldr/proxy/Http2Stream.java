@@ -381,6 +381,25 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
     }
 
     @Override
+    public void sendHead(Exchange e, Http2Headers response, boolean endStream, byte[] hsts) {
+        endSent = endStream;
+        write(new DefaultHttp2HeadersFrame(Http2Heads.fromBackend(response, hsts, loop.date), endStream));
+    }
+
+    @Override
+    public void sendTrailers(Http2Headers t) {
+        if (endSent) {
+            return;
+        }
+        endSent = true;
+        if (t.isEmpty()) {
+            write(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
+        } else {
+            write(new DefaultHttp2HeadersFrame(t, true));
+        }
+    }
+
+    @Override
     public void sendBody(ByteBuf data) {
         write(new DefaultHttp2DataFrame(data, false));
     }

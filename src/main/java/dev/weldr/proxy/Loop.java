@@ -8,6 +8,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -75,6 +76,9 @@ final class Loop {
 
     /** Every open HTTP/2 client connection of every loop, to be told to go away (see {@link ProxyServer}). Set before the loop serves. */
     java.util.Set<Http2Front> http2Connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** This loop's HTTP/2 connections to the servers of h2 and h2c pools. */
+    final Http2Pool h2;
+
     /** Where each request is logged; null when the access log is off (the default). Set before the loop serves. */
     AccessLog accessLog;
     /**
@@ -97,6 +101,7 @@ final class Loop {
         this.writeTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(writeTimeoutMs);
         this.idleTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
         this.maxIdle = maxIdle;
+        this.h2 = new Http2Pool(this, idleTimeoutNanos, TimeUnit.MILLISECONDS.toNanos(connectTimeoutMs));
     }
 
     // ---- balancers --------------------------------------------------------------------------
@@ -213,17 +218,8 @@ final class Loop {
      * {@code proxy_connect_timeout} for the handshake; one bound is what a client waits at most).
      */
     void open(Backend backend, Exchange ex) {
-        InetSocketAddress to = backend.socketAddress();
-        if (to.isUnresolved()) {
-            // Netty would look the name up here, blocking the loop: the registry's resolver thread
-            // does it, and the connection is tried again on this loop once it is done.
-            registry.lookUp(backend).whenComplete((done, failure) -> eventLoop.execute(() -> {
-                if (backend.socketAddress().isUnresolved()) {
-                    ex.connectFailed(new UnknownHostException(backend.server().host() + " does not resolve"));
-                } else {
-                    open(backend, ex);
-                }
-            }));
+        if (backend.socketAddress().isUnresolved()) {
+            resolveThen(backend, ex, () -> open(backend, ex));
             return;
         }
         PoolTable pool = ex.pool;
@@ -232,6 +228,48 @@ final class Loop {
             ex.connectFailed(new SSLException("pool " + pool.name + " has no TLS client context (see the log)"));
             return;
         }
+        BackendConnection c = new BackendConnection(this, backend, backend.socketAddress(), tls);
+        dial(backend, pool, tls, new ChannelHandler[]{c}, new Dialed() {
+            @Override
+            public void dialed(Channel ch) {
+                ex.opened(c);
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+                ex.connectFailed(cause);
+            }
+        });
+    }
+
+    /**
+     * Netty would look a name up as it connects, blocking the loop: the registry's resolver thread
+     * does it, and {@code then} runs on this loop once it is done (the exchange fails when the name
+     * does not resolve).
+     */
+    void resolveThen(Backend backend, Exchange ex, Runnable then) {
+        registry.lookUp(backend).whenComplete((done, failure) -> eventLoop.execute(() -> {
+            if (backend.socketAddress().isUnresolved()) {
+                ex.connectFailed(new UnknownHostException(backend.server().host() + " does not resolve"));
+            } else {
+                then.run();
+            }
+        }));
+    }
+
+    /** How a connection being made ends: made (TLS done) or not. */
+    interface Dialed {
+        void dialed(Channel ch);
+
+        void failed(Throwable cause);
+    }
+
+    /**
+     * Connects to the backend's resolved address with {@code handlers} on the pipeline, behind TLS
+     * with {@code tls} when it is not null.
+     */
+    void dial(Backend backend, PoolTable pool, SslContext tls, ChannelHandler[] handlers, Dialed done) {
+        InetSocketAddress to = backend.socketAddress();
         String peer = BackendTrust.peerName(pool.settings.tls(), backend.server().host());
         ChannelFuture connecting = new Bootstrap()
                 .group(eventLoop)
@@ -245,21 +283,21 @@ final class Loop {
                         if (tls != null) {
                             p.addLast(handler(tls, ch, peer, backend.server().port()));
                         }
-                        p.addLast(new BackendConnection(Loop.this, backend, to, tls));
+                        p.addLast(handlers);
                     }
                 })
                 .connect(to);
         if (tls == null) {
             connecting.addListener((ChannelFuture f) -> {
                 if (f.isSuccess()) {
-                    ex.opened(f.channel().pipeline().get(BackendConnection.class));
+                    done.dialed(f.channel());
                 } else {
-                    ex.connectFailed(f.cause());
+                    done.failed(f.cause());
                 }
             });
             return;
         }
-        Handshake h = new Handshake(backend, pool, ex, connecting);
+        Handshake h = new Handshake(backend, pool, done, connecting);
         h.deadline = eventLoop.schedule(h::expire, connectTimeoutMs, TimeUnit.MILLISECONDS);
         connecting.addListener(h);
     }
@@ -293,15 +331,15 @@ final class Loop {
     private final class Handshake implements ChannelFutureListener {
         final Backend backend;
         final PoolTable pool;
-        final Exchange ex;
+        final Dialed done;
         final ChannelFuture connecting;
         ScheduledFuture<?> deadline;
         private boolean settled;
 
-        Handshake(Backend backend, PoolTable pool, Exchange ex, ChannelFuture connecting) {
+        Handshake(Backend backend, PoolTable pool, Dialed done, ChannelFuture connecting) {
             this.backend = backend;
             this.pool = pool;
-            this.ex = ex;
+            this.done = done;
             this.connecting = connecting;
         }
 
@@ -311,16 +349,16 @@ final class Loop {
                 settle(null, f.cause());
                 return;
             }
-            f.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(done -> {
+            f.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(handshake -> {
                 if (settled) {
                     // Timed out: the close that ended the handshake was ours.
                     return;
                 }
-                if (done.isSuccess()) {
-                    settle(f.channel().pipeline().get(BackendConnection.class), null);
+                if (handshake.isSuccess()) {
+                    settle(f.channel(), null);
                 } else {
-                    tlsFailed(backend, pool, done.cause());
-                    settle(null, done.cause());
+                    tlsFailed(backend, pool, handshake.cause());
+                    settle(null, handshake.cause());
                 }
             });
         }
@@ -337,18 +375,18 @@ final class Loop {
                     + " not done within the connect timeout (" + connectTimeoutMs + " ms)"));
         }
 
-        private void settle(BackendConnection c, Throwable failure) {
+        private void settle(Channel ch, Throwable failure) {
             if (settled) {
                 return;
             }
             settled = true;
             deadline.cancel(false);
-            if (c != null) {
-                ex.opened(c);
+            if (ch != null) {
+                done.dialed(ch);
                 return;
             }
             connecting.channel().close();
-            ex.connectFailed(failure);
+            done.failed(failure);
         }
     }
 
@@ -459,7 +497,9 @@ final class Loop {
         Exchange ex = watching;
         while (ex != null) {
             Exchange next = ex.nextWatched;
-            boolean readLate = ex.requestSent && !ex.clientPaused && now - ex.lastReadNanos > readTimeoutNanos;
+            // A gRPC call's deadline stands in for the read timeout (see Exchange#deadlineNanos).
+            boolean readLate = ex.deadlineNanos != 0 ? now - ex.deadlineNanos > 0
+                    : ex.requestSent && !ex.clientPaused && now - ex.lastReadNanos > readTimeoutNanos;
             boolean writeLate = ex.stalledSinceNanos != 0 && now - ex.stalledSinceNanos > writeTimeoutNanos;
             if (readLate || writeLate) {
                 unwatch(ex);
@@ -470,6 +510,7 @@ final class Loop {
         while (oldestIdle != null && now - oldestIdle.idleSinceNanos > idleTimeoutNanos) {
             closeIdle(oldestIdle);
         }
+        h2.sweep(now);
         long retirements = registry.retirements();
         if (retirements != seenRetirements) {
             seenRetirements = retirements;
@@ -490,6 +531,10 @@ final class Loop {
             }
             c = next;
         }
+    }
+
+    int connectTimeoutMs() {
+        return connectTimeoutMs;
     }
 
     /** How often {@link #sweep()} runs. */

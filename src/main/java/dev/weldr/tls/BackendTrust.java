@@ -1,6 +1,8 @@
 package dev.weldr.tls;
 
 import dev.weldr.pool.BackendTls;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
@@ -129,11 +131,21 @@ public final class BackendTrust {
      * the engine (HTTPS endpoint identification) against the name each connection is opened for.
      */
     public static SslContext clientContext(BackendTls tls) throws SSLException {
+        return clientContext(tls, false);
+    }
+
+    /** {@code h2}: the context offers h2 alone in ALPN (a pool of protocol h2); none is offered otherwise. */
+    public static SslContext clientContext(BackendTls tls, boolean h2) throws SSLException {
         try {
-            return SslContextBuilder.forClient()
+            SslContextBuilder builder = SslContextBuilder.forClient()
                     .trustManager(trust(tls))
-                    .endpointIdentificationAlgorithm(tls.verify() ? "HTTPS" : null)
-                    .build();
+                    .endpointIdentificationAlgorithm(tls.verify() ? "HTTPS" : null);
+            if (h2) {
+                builder.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_2));
+            }
+            return builder.build();
         } catch (GeneralSecurityException e) {
             throw new SSLException("cannot build the backend trust store: " + e.getMessage(), e);
         }
