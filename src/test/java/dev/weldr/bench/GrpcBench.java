@@ -40,7 +40,7 @@ class GrpcBench {
         int rounds = Integer.getInteger("bench.rounds", 3);
         try (GrpcFixture server = GrpcFixture.plain();
              WeldrProcess node = WeldrProcess.create("grpc-bench", data, Map.of()).start()) {
-            var patched = node.request("PATCH", "/pools/default", "{\"protocol\":\"h2c\"}");
+            var patched = node.request("PATCH", "/pools/default", "{\"protocol\":\"h2c\",\"healthCheck\":{\"mode\":\"grpc\"}}");
             if (patched.statusCode() != 200) {
                 throw new AssertionError("pool protocol: " + patched.statusCode() + " " + patched.body());
             }
@@ -97,6 +97,7 @@ class GrpcBench {
         Semaphore slots = new Semaphore(IN_FLIGHT);
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
+        java.util.concurrent.atomic.AtomicReference<Throwable> firstFailure = new java.util.concurrent.atomic.AtomicReference<>();
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() - end < 0) {
             slots.acquire();
@@ -107,13 +108,15 @@ class GrpcBench {
                     done.incrementAndGet();
                 } catch (Exception e) {
                     failed.incrementAndGet();
+                    firstFailure.compareAndSet(null, e);
                 }
                 slots.release();
             }, Runnable::run);
         }
         slots.acquire(IN_FLIGHT);
         if (failed.get() > 0) {
-            throw new AssertionError(failed.get() + " unary calls failed");
+            throw new AssertionError(failed.get() + " of " + (done.get() + failed.get()) + " unary calls failed, the first with "
+                    + firstFailure.get());
         }
         return done.get() / (double) seconds;
     }
