@@ -70,6 +70,8 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     private boolean reading = true;
     /** The current answer's body goes to the client in chunks. */
     private boolean chunkedOut;
+    /** The current answer has no body (HEAD, 204, 304): whatever an HTTP/2 backend still sends is dropped. */
+    private boolean noBodyOut;
     /** After a WebSocket upgrade: the backend connection bytes go to and come from. */
     private Channel tunnelPeer;
     private Exchange tunnelExchange;
@@ -337,6 +339,7 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
     public void sendHead(Exchange ex, HttpHead resp, int bodyMode, ByteBuf in, int wholeBody, byte[] hsts) {
         boolean close = !ex.keepAlive;
         chunkedOut = false;
+        noBodyOut = false;
         if (bodyMode == BodyReader.CHUNKED || bodyMode == BodyReader.UNTIL_CLOSE) {
             if (ex.http10) {
                 // An HTTP/1.0 client cannot take chunks: the body is streamed and its end is the
@@ -362,6 +365,7 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
         int status = response.status() == null ? 502 : Integer.parseInt(response.status().toString());
         boolean close = !ex.keepAlive;
         boolean noBody = endStream || ex.head || status == 204 || status == 304;
+        noBodyOut = noBody;
         chunkedOut = false;
         if (!noBody && !response.contains("content-length")) {
             if (ex.http10) {
@@ -378,7 +382,7 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
 
     @Override
     public void sendTrailers(Http2Headers trailers) {
-        if (chunkedOut) {
+        if (chunkedOut && !noBodyOut) {
             write(Http2Heads.lastChunk(channel.alloc(), trailers));
         }
         // A body with a length ends with its last byte: trailers have no place in it.
@@ -386,6 +390,11 @@ final class FrontConnection extends ChannelInboundHandlerAdapter implements Body
 
     @Override
     public void sendBody(ByteBuf data) {
+        if (noBodyOut) {
+            // Bytes after a head that says there are none would be read as the next response.
+            data.release();
+            return;
+        }
         if (chunkedOut) {
             write(loop.chunkStart(data.readableBytes()));
             write(data);

@@ -69,7 +69,8 @@ final class Http2Back extends ChannelInboundHandlerAdapter implements Back {
 
     @Override
     public void sendHead(Exchange ex, boolean upgrade) {
-        Http2Headers headers = Http2Heads.request(ex.request, ex.front.clientAddress(), ex.front.secure(), connection.tls != null);
+        Http2Headers headers = Http2Heads.request(ex.request, ex.front.clientAddress(), ex.front.secure(), connection.tls != null,
+                ex.backend.id());
         channel.write(new DefaultHttp2HeadersFrame(headers, !ex.hasBody));
     }
 
@@ -121,6 +122,10 @@ final class Http2Back extends ChannelInboundHandlerAdapter implements Back {
 
     private void headers(Exchange ex, Http2HeadersFrame frame) {
         Http2Headers h = frame.headers();
+        if (!wellFormed(h, !headRead)) {
+            protocolError();
+            return;
+        }
         if (!headRead) {
             int status = status(h);
             if (status < 100) {
@@ -157,6 +162,28 @@ final class Http2Back extends ChannelInboundHandlerAdapter implements Back {
         if (frame.isEndStream() && exchange == ex) {
             ended = true;
             ex.responseEnded(null);
+        }
+    }
+
+    /**
+     * Netty checks the names of a backend's fields, not their values: a CR, LF or NUL in one would
+     * split a line once written for an HTTP/1.1 client. Only a response head has a pseudo-header, :status.
+     */
+    private static boolean wellFormed(Http2Headers h, boolean head) {
+        try {
+            for (java.util.Map.Entry<CharSequence, CharSequence> e : h) {
+                CharSequence name = e.getKey();
+                if (name.length() > 0 && name.charAt(0) == ':') {
+                    if (!head || !Http2Headers.PseudoHeaderName.STATUS.value().contentEquals(name)) {
+                        return false;
+                    }
+                    continue;
+                }
+                Http2Request.checkField(name, e.getValue());
+            }
+            return true;
+        } catch (Http2Request.Malformed bad) {
+            return false;
         }
     }
 

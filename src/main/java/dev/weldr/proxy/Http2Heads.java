@@ -154,14 +154,16 @@ final class Http2Heads {
      * lower case and the connection-specific ones left out ({@code te: trailers} kept, which gRPC
      * needs), Via and X-Forwarded-* as for an HTTP/1.1 backend.
      */
-    static Http2Headers request(Request r, String clientAddress, boolean secure, boolean backendTls) {
+    static Http2Headers request(Request r, String clientAddress, boolean secure, boolean backendTls, String server) {
         Http2Headers out = new DefaultHttp2Headers(false, 16);
         byte[] b = r.bytes();
         out.method(AsciiString.of(r.methodName()));
         out.scheme(backendTls ? HTTPS : HTTP);
         AsciiString target = new AsciiString(b, r.targetStart(), r.targetEnd() - r.targetStart(), true);
         out.path(r.targetNeedsSlash() ? AsciiString.of("/").concat(target) : target);
-        AsciiString authority = new AsciiString(b, r.hostStart(), r.hostEnd() - r.hostStart(), true);
+        // An HTTP/1.0 request may name no host: HTTP/2 needs an authority, the server's own.
+        AsciiString authority = r.hostStart() < 0 ? AsciiString.of(server)
+                : new AsciiString(b, r.hostStart(), r.hostEnd() - r.hostStart(), true);
         out.authority(authority);
         StringBuilder via = null;
         StringBuilder forwardedFor = null;

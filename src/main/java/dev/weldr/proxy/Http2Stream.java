@@ -212,7 +212,9 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
             connection.streamEnded(this);
             return;
         }
-        if (!endRead && reading && now - lastReadNanos >= timeouts.bodyNanos()) {
+        // A gRPC stream may stay quiet as long as its deadline allows (a client-streaming call's
+        // client may send nothing for minutes): the body deadline is HTTP's, not gRPC's.
+        if (!endRead && reading && now - lastReadNanos >= timeouts.bodyNanos() && !Grpc.is(e.request)) {
             bodyTimedOut(e);
             return;
         }
@@ -276,7 +278,9 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Http2Exception h2 = Http2CodecUtil.getEmbeddedHttp2Exception(cause);
-        reset(h2 != null ? h2.error() : Http2Error.INTERNAL_ERROR);
+        // CANCEL for weldr's own trouble: unlike INTERNAL_ERROR it does not count toward the
+        // resets Netty allows weldr to send (MadeYouReset's limit), which would end the connection.
+        reset(h2 != null ? h2.error() : Http2Error.CANCEL);
     }
 
     private void gone() {
@@ -471,7 +475,9 @@ final class Http2Stream extends ChannelInboundHandlerAdapter implements Front {
     @Override
     public void cut() {
         // The backend's body was cut short: the client must not take what it got for the whole.
-        reset(Http2Error.INTERNAL_ERROR);
+        // CANCEL, not INTERNAL_ERROR: a flaky backend must not use up the resets Netty lets
+        // weldr send on this connection (the MadeYouReset limit), which would end its other streams.
+        reset(Http2Error.CANCEL);
     }
 
     @Override

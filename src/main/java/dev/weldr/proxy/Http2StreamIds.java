@@ -31,7 +31,7 @@ final class Http2StreamIds extends Http2FrameLogger {
     private final int[] skippedTo = new int[RANGES];
     private int ranges;
     /** Streams weldr reset, most recent ones (a ring). */
-    private final int[] resets = new int[32];
+    private final int[] resets = new int[128];
     private int resetCount;
 
     Http2StreamIds() {

@@ -118,7 +118,7 @@ public class ProxyStats {
     /** weldr reset a client's HTTP/2 stream (a malformed request, a body of the wrong length, a cut answer). */
     void http2StreamReset(String error) {
         http2Resets.computeIfAbsent(error, k -> Counter.builder("weldr.http2.streams.reset")
-                .description("HTTP/2 streams weldr reset, by error: protocol_error (malformed request), internal_error (answer cut), ...")
+                .description("HTTP/2 streams weldr reset, by error: protocol_error (malformed request), cancel (answer cut, a body that stopped coming), ...")
                 .tag("reason", error)
                 .register(target())).increment();
     }

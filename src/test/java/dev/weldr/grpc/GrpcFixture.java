@@ -241,4 +241,35 @@ public final class GrpcFixture implements AutoCloseable {
             }
         }
     }
+
+    /** The answers of a streaming call as they come; {@link #done} completes true when the call ends well. */
+    public static final class Answers implements StreamObserver<String> {
+        private static final long WAIT_S = 30;
+        public final java.util.concurrent.LinkedBlockingQueue<String> received = new java.util.concurrent.LinkedBlockingQueue<>();
+        public final CompletableFuture<Boolean> done = new CompletableFuture<>();
+
+        /** The next answer, waited for at most 30 s. */
+        public String next() throws InterruptedException {
+            String next = received.poll(WAIT_S, TimeUnit.SECONDS);
+            if (next == null) {
+                throw new AssertionError("no answer within " + WAIT_S + " s; call ended: " + done);
+            }
+            return next;
+        }
+
+        @Override
+        public void onNext(String value) {
+            received.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            done.completeExceptionally(t);
+        }
+
+        @Override
+        public void onCompleted() {
+            done.complete(true);
+        }
+    }
 }

@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -138,7 +137,7 @@ class GrpcFixtureTest {
                 .forEachRemaining(parts::add);
         assertEquals(List.of("a", "b", "c"), parts);
 
-        Answers joined = new Answers();
+        GrpcFixture.Answers joined = new GrpcFixture.Answers();
         StreamObserver<String> requests = ClientCalls.asyncClientStreamingCall(
                 channel.newCall(GrpcFixture.CLIENT_STREAMING, CallOptions.DEFAULT), joined);
         requests.onNext("x");
@@ -149,7 +148,7 @@ class GrpcFixtureTest {
         assertTrue(joined.done.get(WAIT_S, TimeUnit.SECONDS));
 
         // Each answer is awaited before the next request is sent: the two directions really interleave.
-        Answers chat = new Answers();
+        GrpcFixture.Answers chat = new GrpcFixture.Answers();
         StreamObserver<String> said = ClientCalls.asyncBidiStreamingCall(channel.newCall(GrpcFixture.BIDI, CallOptions.DEFAULT), chat);
         for (String word : List.of("one", "two", "three")) {
             said.onNext(word);
@@ -157,34 +156,5 @@ class GrpcFixtureTest {
         }
         said.onCompleted();
         assertTrue(chat.done.get(WAIT_S, TimeUnit.SECONDS));
-    }
-
-    /** The answers of a streaming call as they come; {@link #done} completes true when the call ends well. */
-    private static final class Answers implements StreamObserver<String> {
-        final LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
-        final CompletableFuture<Boolean> done = new CompletableFuture<>();
-
-        String next() throws InterruptedException {
-            String next = received.poll(WAIT_S, TimeUnit.SECONDS);
-            if (next == null) {
-                throw new AssertionError("no answer within " + WAIT_S + " s; call ended: " + done);
-            }
-            return next;
-        }
-
-        @Override
-        public void onNext(String value) {
-            received.add(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            done.completeExceptionally(t);
-        }
-
-        @Override
-        public void onCompleted() {
-            done.complete(true);
-        }
     }
 }

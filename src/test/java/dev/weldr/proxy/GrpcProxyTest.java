@@ -1,6 +1,7 @@
 package dev.weldr.proxy;
 
 import dev.weldr.grpc.GrpcFixture;
+import dev.weldr.grpc.GrpcFixture.Answers;
 import dev.weldr.tls.TestCertificates;
 import io.grpc.CallOptions;
 import io.grpc.Grpc;
@@ -30,7 +31,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static io.restassured.RestAssured.given;
@@ -324,33 +324,5 @@ class GrpcProxyTest extends ProxyTestBase {
 
     private static String json(String s) {
         return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
-    }
-
-    private static final class Answers implements StreamObserver<String> {
-        final LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
-        final CompletableFuture<Boolean> done = new CompletableFuture<>();
-
-        String next() throws InterruptedException {
-            String next = received.poll(WAIT_S, TimeUnit.SECONDS);
-            if (next == null) {
-                throw new AssertionError("no answer within " + WAIT_S + " s; call ended: " + done);
-            }
-            return next;
-        }
-
-        @Override
-        public void onNext(String value) {
-            received.add(value);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            done.completeExceptionally(t);
-        }
-
-        @Override
-        public void onCompleted() {
-            done.complete(true);
-        }
     }
 }

@@ -150,6 +150,21 @@ class Http2BackendTest extends ProxyTestBase {
         assertEquals("1.1 weldr", s.headers().get("via"));
     }
 
+    @Test
+    void shouldGiveAnHttp10RequestWithoutHostTheServerAsItsAuthority() throws Exception {
+        AtomicReference<String> authority = new AtomicReference<>();
+        HttpServer server = backend(req -> {
+            authority.set(req.authority().toString());
+            req.response().end("old but served");
+        });
+        RawHttp client = connect();
+        client.sendHead("GET /h2/old HTTP/1.0");
+        RawHttp.Response r = client.read(false);
+        assertEquals(200, r.status(), r.text());
+        assertEquals("old but served", r.text());
+        assertEquals("127.0.0.1:" + server.actualPort(), authority.get(), "HTTP/2 needs an authority: the server's");
+    }
+
     /**
      * A client that stops reading one stream: the backend of that stream is stopped by its window
      * (weldr holds at most a few windows of it), and another stream of the same client connection
