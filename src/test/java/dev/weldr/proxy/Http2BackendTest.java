@@ -61,6 +61,12 @@ class Http2BackendTest extends ProxyTestBase {
                 })
                 .listen().toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
         closeLater(() -> server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+        poolOf(server);
+        return server;
+    }
+
+    /** Pool "h2" (h2c, health checks on /healthz) with this server, routed from /h2/, once the server is active. */
+    private static void poolOf(HttpServer server) {
         given().contentType("application/json")
                 .body("{\"name\":\"h2\",\"protocol\":\"h2c\",\"healthCheck\":{\"path\":\"/healthz\",\"interval\":\"200ms\",\"timeout\":\"2s\"}}")
                 .post("/pools").then().statusCode(201);
@@ -69,7 +75,6 @@ class Http2BackendTest extends ProxyTestBase {
                 .then().statusCode(201);
         await("the h2c server is active", () -> "active".equals(given().get("/pools/h2/servers/127.0.0.1/" + server.actualPort())
                 .then().statusCode(200).extract().path("state")));
-        return server;
     }
 
     private HttpClient h2c() {
@@ -253,14 +258,7 @@ class Http2BackendTest extends ProxyTestBase {
                 })
                 .listen().toCompletionStage().toCompletableFuture().get(WAIT_S, TimeUnit.SECONDS);
         closeLater(() -> server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
-        given().contentType("application/json")
-                .body("{\"name\":\"h2\",\"protocol\":\"h2c\",\"healthCheck\":{\"path\":\"/healthz\",\"interval\":\"200ms\",\"timeout\":\"2s\"}}")
-                .post("/pools").then().statusCode(201);
-        given().contentType("application/json").body("{\"pathPrefix\":\"/h2/\",\"pool\":\"h2\"}").put("/routes/h2").then().statusCode(200);
-        given().contentType("application/json").body("{\"url\":\"http://127.0.0.1:" + server.actualPort() + "\"}").post("/pools/h2/servers")
-                .then().statusCode(201);
-        await("the h2c server is active", () -> "active".equals(given().get("/pools/h2/servers/127.0.0.1/" + server.actualPort())
-                .then().statusCode(200).extract().path("state")));
+        poolOf(server);
 
         HttpClient client = h2c();
         List<CompletableFuture<String>> answers = new ArrayList<>();
