@@ -1,10 +1,14 @@
 package dev.weldr.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weldr.acme.AcmeNames;
+import dev.weldr.acme.AcmeOrders;
 import dev.weldr.cluster.PoolService;
 import dev.weldr.pool.Certificate;
+import dev.weldr.pool.ManagedCertificate;
 import dev.weldr.pool.Outcome;
 import dev.weldr.pool.PoolCommand;
+import dev.weldr.pool.Topology;
 import dev.weldr.tls.CertificateBundle;
 import dev.weldr.tls.CertificateName;
 import dev.weldr.tls.CertificateStore;
@@ -29,7 +33,9 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -43,7 +49,7 @@ import java.util.concurrent.CompletionStage;
 @Tag(name = "certificates", description = "Certificates the HTTPS listener serves, chosen by the client's server name (SNI)")
 public class CertificatesResource {
 
-    private static final Set<String> FIELDS = Set.of("chain", "key");
+    private static final Set<String> FIELDS = Set.of("chain", "key", "acme");
 
     @Inject
     PoolService service;
@@ -51,9 +57,26 @@ public class CertificatesResource {
     LeaderRoute route;
     @Inject
     CertificateStore store;
+    @Inject
+    AcmeOrders acme;
 
-    public record CertificateView(String name, List<String> names, String subject, String issuer, Instant notBefore,
-                                  Instant notAfter, String fingerprint, String keyType, boolean served, List<Link> links) {
+    /**
+     * A certificate as shown: {@code source} is {@code upload} or {@code acme}; for a managed one,
+     * {@code acme} says where its order stands, and the other fields describe the certificate
+     * issued last (null before the first is).
+     */
+    public record CertificateView(String name, String source, List<String> names, String subject, String issuer, Instant notBefore,
+                                  Instant notAfter, String fingerprint, String keyType, boolean served, AcmeView acme,
+                                  List<Link> links) {
+    }
+
+    /**
+     * A managed certificate's ACME side: the names asked for, {@code state} ({@code pending},
+     * {@code valid}, {@code renewing}, {@code failed}), the order under way, the CA's last error
+     * and when the next attempt is, and when renewal is due.
+     */
+    public record AcmeView(List<String> names, String state, String order, String error, int failures, Instant nextAttempt,
+                           Instant renewAt) {
     }
 
     public record CertificateList(List<CertificateView> certificates) {
@@ -62,9 +85,12 @@ public class CertificatesResource {
     @GET
     @Operation(summary = "List the certificates (never their keys)")
     public CertificateList list() {
+        Topology t = service.current();
+        Set<String> names = new TreeSet<>(t.certificates().keySet());
+        names.addAll(t.managed().keySet());
         List<CertificateView> views = new ArrayList<>();
-        for (Certificate c : service.current().certificates().values()) {
-            views.add(view(c));
+        for (String name : names) {
+            views.add(view(t, name));
         }
         return new CertificateList(views);
     }
@@ -74,11 +100,11 @@ public class CertificatesResource {
     @Operation(summary = "One certificate: the names it covers, issuer, validity, SHA-256 fingerprint (never the key)")
     @APIResponse(responseCode = "404", description = "No such certificate")
     public CertificateView get(@PathParam("name") String name) {
-        Certificate c = service.current().certificates().get(name);
-        if (c == null) {
+        Topology t = service.current();
+        if (!t.certificates().containsKey(name) && !t.managed().containsKey(name)) {
             throw new ApiException(404, "not_found", "certificate " + name + " does not exist");
         }
-        return view(c);
+        return view(t, name);
     }
 
     @PUT
@@ -86,8 +112,13 @@ public class CertificatesResource {
     @Blocking
     @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Add or replace a certificate: {\"chain\": \"<PEM, leaf first>\", \"key\": \"<PEM private key>\"}."
-            + " RSA of 2048 bits or more, or ECDSA P-256/P-384; PKCS#8, PKCS#1 or SEC1 keys. The next handshake on every node uses it.")
-    @APIResponse(responseCode = "200", description = "The certificate as stored (without its key)")
+            + " RSA of 2048 bits or more, or ECDSA P-256/P-384; PKCS#8, PKCS#1 or SEC1 keys. The next handshake on every node uses it."
+            + " Or have weldr obtain and renew it through ACME: {\"acme\": {\"names\": [\"shop.example\", \"www.shop.example\"]}}"
+            + " (needs weldr.acme.directory and weldr.acme.agree-tos=true); a certificate stored under that name is served until"
+            + " the new one is issued.")
+    @APIResponse(responseCode = "200", description = "The certificate as stored (without its key); for ACME, the same names as before: nothing changed")
+    @APIResponse(responseCode = "202", description = "ACME: the certificate is to be ordered (state pending); GET it to follow")
+    @APIResponse(responseCode = "409", description = "ACME asked for, but the leader has no ACME account settings")
     @APIResponse(responseCode = "400", description = "Bad JSON, bad PEM, a key that does not match the leaf, a chain out of order,"
             + " a leaf expired or not valid yet, or a name that is not a DNS name; nothing is stored")
     @APIResponse(responseCode = "413", description = "Body over 64 KiB")
@@ -100,7 +131,10 @@ public class CertificatesResource {
         return route.run(new LeaderRoute.Call("PUT", LeaderRoute.path("certificates", name), body, authorization, forwardedBy), () -> {
             // Checked on the leader, which seals the key with its store key.
             JsonNode node = Bodies.object(body, "{\"chain\": \"-----BEGIN CERTIFICATE-----...\", \"key\": \"-----BEGIN PRIVATE KEY-----...\"}",
-                    FIELDS, "a certificate has a chain and a key");
+                    FIELDS, "a certificate has a chain and a key, or acme");
+            if (node.has("acme")) {
+                return putManaged(name, node);
+            }
             String chain = Bodies.text(node, "chain", true);
             String key = Bodies.text(node, "key", true);
             try {
@@ -112,8 +146,56 @@ public class CertificatesResource {
             store.prepare(c);
             return service.submit(new PoolCommand.PutCertificate(c))
                     .whenComplete((outcome, e) -> store.forget(c))
-                    .thenApply(outcome -> Response.ok(view(c)).build());
+                    .thenApply(outcome -> Response.ok(view(outcome.topology(), name)).build());
         });
+    }
+
+    private CompletionStage<Response> putManaged(String name, JsonNode node) {
+        if (node.has("chain") || node.has("key")) {
+            throw ApiException.badRequest("a certificate has either a chain and a key (uploaded) or acme (managed), not both");
+        }
+        JsonNode spec = node.get("acme");
+        if (!spec.isObject()) {
+            throw ApiException.badRequest("acme: must be an object: {\"names\": [\"shop.example\"]}");
+        }
+        spec.fieldNames().forEachRemaining(f -> {
+            if (!f.equals("names")) {
+                throw ApiException.badRequest("acme." + f + ": unknown field; acme has names");
+            }
+        });
+        JsonNode namesNode = spec.get("names");
+        if (namesNode == null || !namesNode.isArray()) {
+            throw ApiException.badRequest("acme.names: must be a list of DNS names");
+        }
+        if (namesNode.size() > 4 * AcmeNames.MAX) {
+            throw ApiException.badRequest("acme.names: " + namesNode.size() + " names, more than the " + AcmeNames.MAX
+                    + " a certificate may have");
+        }
+        List<String> requested = new ArrayList<>();
+        for (JsonNode n : namesNode) {
+            if (!n.isTextual()) {
+                throw ApiException.badRequest("acme.names: must be a list of DNS names (strings), not " + n);
+            }
+            requested.add(n.asText());
+        }
+        List<String> names;
+        try {
+            names = AcmeNames.check(requested);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+        String unusable = acme.unusable();
+        if (unusable != null) {
+            throw new ApiException(409, "acme_not_configured", "ACME is not set up on the leader: " + unusable);
+        }
+        return service.submit(new PoolCommand.PutManagedCertificate(ManagedCertificate.requested(name, names)))
+                .thenApply(outcome -> {
+                    if (outcome.result() == Outcome.Result.TOO_MANY) {
+                        throw new ApiException(400, "too_many", "a cluster manages at most " + Topology.MAX_MANAGED + " certificates");
+                    }
+                    int status = outcome.result() == Outcome.Result.APPLIED ? 202 : 200;
+                    return Response.status(status).entity(view(outcome.topology(), name)).build();
+                });
     }
 
     @DELETE
@@ -136,17 +218,26 @@ public class CertificatesResource {
                 }));
     }
 
-    private CertificateView view(Certificate c) {
-        String href = "/certificates/" + c.name();
+    private CertificateView view(Topology t, String name) {
+        String href = "/certificates/" + name;
         List<Link> links = List.of(new Link("self", href, "GET"), new Link("replace", href, "PUT"), new Link("remove", href, "DELETE"));
-        boolean served = store.table().served(c.name());
-        try {
-            CertificateBundle.Info i = CertificateBundle.describe(c.chain());
-            return new CertificateView(c.name(), i.names(), i.subject(), i.issuer(), i.notBefore(), i.notAfter(),
-                    i.fingerprint(), i.keyType(), served, links);
-        } catch (InvalidCertificateException e) {
-            // Checked before it was stored: only a newer weldr's format could get here.
-            return new CertificateView(c.name(), List.of(), null, null, null, null, null, null, served, links);
+        boolean served = store.table().served(name);
+        ManagedCertificate m = t.managed().get(name);
+        AcmeView acmeView = m == null ? null : new AcmeView(m.names(), m.state().name().toLowerCase(Locale.ROOT), m.order(), m.error(),
+                m.failures(), m.nextAttempt() == 0 ? null : Instant.ofEpochMilli(m.nextAttempt()),
+                m.renewAt() == 0 ? null : Instant.ofEpochMilli(m.renewAt()));
+        String source = m == null ? "upload" : "acme";
+        Certificate c = t.certificates().get(name);
+        if (c != null) {
+            try {
+                CertificateBundle.Info i = CertificateBundle.describe(c.chain());
+                return new CertificateView(name, source, i.names(), i.subject(), i.issuer(), i.notBefore(), i.notAfter(),
+                        i.fingerprint(), i.keyType(), served, acmeView, links);
+            } catch (InvalidCertificateException e) {
+                // Checked before it was stored: only a newer weldr's format could get here.
+            }
         }
+        return new CertificateView(name, source, m != null ? m.names() : List.of(), null, null, null, null, null, null, served,
+                acmeView, links);
     }
 }

@@ -1,6 +1,7 @@
 package dev.weldr.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.weldr.cluster.PoolHolder;
 import dev.weldr.cluster.ClusterService;
 import dev.weldr.cluster.Leadership;
 import dev.weldr.config.WeldrConfig;
@@ -31,6 +32,8 @@ import java.util.concurrent.CompletionStage;
 public class ClusterResource {
 
     @Inject
+    PoolHolder holder;
+    @Inject
     ClusterService cluster;
     @Inject
     Leadership leadership;
@@ -42,7 +45,8 @@ public class ClusterResource {
     public record Peer(String id, String role, String admin) {
     }
 
-    public record ClusterView(String cluster, String self, String leader, long term, String mode, List<Peer> peers) {
+    /** {@code appliedIndex}: the Raft index of the last change this node applied (and serves). */
+    public record ClusterView(String cluster, String self, String leader, long term, String mode, long appliedIndex, List<Peer> peers) {
     }
 
     @GET
@@ -53,7 +57,7 @@ public class ClusterResource {
                 .map(id -> new Peer(id, id.equals(state.leaderId()) ? "leader" : "follower", cluster.adminUrlOf(id)))
                 .toList();
         return new ClusterView(cluster.clusterId(), cluster.selfId(), state.leaderId(), state.term(),
-                config.ha().mode().name().toLowerCase().replace('_', '-'), peers);
+                config.ha().mode().name().toLowerCase().replace('_', '-'), holder.current().appliedIndex(), peers);
     }
 
     @POST

@@ -34,6 +34,53 @@ public interface WeldrConfig {
 
     Tls tls();
 
+    Acme acme();
+
+    /**
+     * The cluster's ACME account, for certificates weldr obtains and renews itself. Only the
+     * leader talks to the CA; every node of a cluster should have the same settings, since any
+     * of them may lead.
+     */
+    interface Acme {
+        /**
+         * The CA's ACME directory URL (HTTPS), e.g. Let's Encrypt's
+         * {@code https://acme-v02.api.letsencrypt.org/directory}. Unset: no managed certificates.
+         */
+        Optional<String> directory();
+
+        /** Contact address given to the CA (expiry and policy mail). */
+        Optional<String> email();
+
+        /** Agreement to the CA's terms of service; without it weldr does not register an account. */
+        @WithName("agree-tos")
+        @WithDefault("false")
+        boolean agreeTos();
+
+        /**
+         * PEM file of the CA certificates trusted for the directory's HTTPS, instead of the JDK's:
+         * for a private CA (step-ca, Pebble). Unset: the JDK's trust store.
+         */
+        @WithName("ca-bundle")
+        Optional<String> caBundle();
+
+        /** The challenge the leader answers: {@code http-01} (plain listener) or {@code tls-alpn-01} (HTTPS listener). */
+        @WithDefault("http-01")
+        String challenge();
+
+        /**
+         * Renew when this share of a certificate's lifetime remains (Caddy's
+         * {@code renewal_window_ratio}): a third of 90 days is 30 days before expiry.
+         */
+        @WithName("renewal-window-ratio")
+        @WithDefault("0.3333")
+        double renewalWindowRatio();
+
+        /** The wait after a first failure; it doubles with each failure in a row, up to six hours. */
+        @WithName("retry-backoff")
+        @WithDefault("1m")
+        Duration retryBackoff();
+    }
+
     interface Proxy {
         /** Address the data plane listens on. */
         @WithDefault("0.0.0.0")

@@ -37,11 +37,35 @@ public sealed interface PoolCommand {
     record RegisterNode(String nodeId, String adminUrl) implements PoolCommand {
     }
 
-    /** Adds a certificate, or replaces the certificate of the same name. */
+    /**
+     * Adds a certificate, or replaces the certificate of the same name; a certificate managed
+     * through ACME under that name becomes an uploaded one (its order is dropped).
+     */
     record PutCertificate(Certificate certificate) implements PoolCommand {
     }
 
+    /** Removes a certificate, uploaded or managed, with its order. */
     record DeleteCertificate(String name) implements PoolCommand {
+    }
+
+    /**
+     * Makes a certificate managed through ACME for these names, or changes its names. The same
+     * names again change nothing (an order under way goes on). A certificate already stored under
+     * that name is served until the new one is issued.
+     */
+    record PutManagedCertificate(ManagedCertificate managed) implements PoolCommand {
+    }
+
+    /**
+     * The leader's progress on a managed certificate: its next state, and the certificate when
+     * one was issued. Applied only while the certificate is managed for the same names, so a
+     * change or removal committed in between wins over work done for the old request.
+     */
+    record AcmeProgress(ManagedCertificate managed, Certificate issued) implements PoolCommand {
+    }
+
+    /** Records the cluster's ACME account (made by the leader when the first managed certificate needs it). */
+    record PutAcmeAccount(AcmeAccount account) implements PoolCommand {
     }
 
     /** Puts a new session-ticket key first, the one that encrypts; the oldest past {@link Topology#MAX_TICKET_KEYS} goes. */

@@ -6,11 +6,13 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 
 /**
  * The desired state every replica holds: named pools of servers, routes to them, and where each
- * node's admin API answers, the certificates the HTTPS listener serves and its session-ticket keys. Every replica builds the same sequence of topologies by applying the
+ * node's admin API answers, the certificates the HTTPS listener serves and its session-ticket keys, and
+ * the ACME account and managed certificates. Every replica builds the same sequence of topologies by applying the
  * same commands through {@link #apply(PoolCommand)}, the one pure function shared by the leader
  * and the followers. Immutable; the default pool always exists.
  */
@@ -29,8 +31,12 @@ public final class Topology {
      */
     public static final int MAX_TICKET_KEYS = 3;
 
+    /** Certificates managed through ACME, like routes: a script gone wrong cannot grow them, nor the CA's orders, without bound. */
+    public static final int MAX_MANAGED = 1000;
+
     public static final Topology EMPTY = new Topology(0,
-            Map.of(Pool.DEFAULT, Pool.of(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of())), List.of(), Map.of(), Map.of(), List.of());
+            Map.of(Pool.DEFAULT, Pool.of(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of())), List.of(), Map.of(), Map.of(), List.of(),
+            null, Map.of());
 
     private final long appliedIndex;
     private final Map<String, Pool> pools;
@@ -38,15 +44,20 @@ public final class Topology {
     private final Map<String, String> nodes;
     private final Map<String, Certificate> certificates;
     private final List<TicketKey> ticketKeys;
+    private final AcmeAccount acmeAccount;
+    private final Map<String, ManagedCertificate> managed;
 
     private Topology(long appliedIndex, Map<String, Pool> pools, List<Route> routes, Map<String, String> nodes,
-                     Map<String, Certificate> certificates, List<TicketKey> ticketKeys) {
+                     Map<String, Certificate> certificates, List<TicketKey> ticketKeys, AcmeAccount acmeAccount,
+                     Map<String, ManagedCertificate> managed) {
         this.appliedIndex = appliedIndex;
         this.pools = Collections.unmodifiableMap(pools);
         this.routes = List.copyOf(routes);
         this.nodes = Collections.unmodifiableMap(nodes);
         this.certificates = Collections.unmodifiableMap(certificates);
         this.ticketKeys = ticketKeys;
+        this.acmeAccount = acmeAccount;
+        this.managed = Collections.unmodifiableMap(managed);
     }
 
     /** A topology as a snapshot holds it. */
@@ -63,6 +74,13 @@ public final class Topology {
     /** A topology as a snapshot holds it, with its certificates and session-ticket keys (newest first). */
     public static Topology of(long appliedIndex, Collection<Pool> pools, List<Route> routes, Map<String, String> nodes,
                               Collection<Certificate> certificates, List<TicketKey> ticketKeys) {
+        return of(appliedIndex, pools, routes, nodes, certificates, ticketKeys, null, List.of());
+    }
+
+    /** A topology as a snapshot holds it, with its ACME account (or null) and managed certificates. */
+    public static Topology of(long appliedIndex, Collection<Pool> pools, List<Route> routes, Map<String, String> nodes,
+                              Collection<Certificate> certificates, List<TicketKey> ticketKeys, AcmeAccount acmeAccount,
+                              Collection<ManagedCertificate> managed) {
         Map<String, Pool> map = new LinkedHashMap<>();
         for (Pool p : pools) {
             map.put(p.name(), p);
@@ -72,8 +90,12 @@ public final class Topology {
         for (Certificate c : certificates) {
             certs.put(c.name(), c);
         }
+        Map<String, ManagedCertificate> acme = new TreeMap<>();
+        for (ManagedCertificate m : managed) {
+            acme.put(m.name(), m);
+        }
         return new Topology(appliedIndex, map, routes, new TreeMap<>(nodes), certs,
-                List.copyOf(ticketKeys.subList(0, Math.min(ticketKeys.size(), MAX_TICKET_KEYS))));
+                List.copyOf(ticketKeys.subList(0, Math.min(ticketKeys.size(), MAX_TICKET_KEYS))), acmeAccount, acme);
     }
 
     /** The Raft log index of the last command applied (0 for the empty topology). */
@@ -116,8 +138,18 @@ public final class Topology {
         return ticketKeys;
     }
 
+    /** The cluster's ACME account, or null before the first managed certificate needed one. */
+    public AcmeAccount acmeAccount() {
+        return acmeAccount;
+    }
+
+    /** The certificates managed through ACME, by name; the same map object until an ACME command changes it. */
+    public Map<String, ManagedCertificate> managed() {
+        return managed;
+    }
+
     public Topology withIndex(long index) {
-        return new Topology(index, pools, routes, nodes, certificates, ticketKeys);
+        return new Topology(index, pools, routes, nodes, certificates, ticketKeys, acmeAccount, managed);
     }
 
     /** Applies one command; never throws for a well-formed command, and never changes this topology. */
@@ -193,7 +225,7 @@ public final class Topology {
             }
             Map<String, Pool> next = new LinkedHashMap<>(pools);
             next.remove(c.name());
-            return new Outcome(new Topology(appliedIndex, next, routes, nodes, certificates, ticketKeys), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, next, routes, nodes, certificates, ticketKeys, acmeAccount, managed), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.PutRoute c) {
             if (!pools.containsKey(c.route().pool())) {
@@ -204,38 +236,75 @@ public final class Topology {
                 return refused(Outcome.Result.TOO_MANY);
             }
             next.add(c.route());
-            return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates, ticketKeys), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates, ticketKeys, acmeAccount, managed), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.DeleteRoute c) {
             List<Route> next = new ArrayList<>(routes);
             if (!next.removeIf(r -> r.name().equals(c.name()))) {
                 return refused(Outcome.Result.NOT_FOUND);
             }
-            return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates, ticketKeys), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates, ticketKeys, acmeAccount, managed), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.RegisterNode c) {
             Map<String, String> next = new TreeMap<>(nodes);
             next.put(c.nodeId(), c.adminUrl());
-            return new Outcome(new Topology(appliedIndex, pools, routes, next, certificates, ticketKeys), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, pools, routes, next, certificates, ticketKeys, acmeAccount, managed), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.PutCertificate c) {
             Map<String, Certificate> next = new TreeMap<>(certificates);
             next.put(c.certificate().name(), c.certificate());
-            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, next, ticketKeys), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, next, ticketKeys, acmeAccount,
+                    withoutManaged(c.certificate().name())), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.DeleteCertificate c) {
-            if (!certificates.containsKey(c.name())) {
+            if (!certificates.containsKey(c.name()) && !managed.containsKey(c.name())) {
                 return refused(Outcome.Result.NOT_FOUND);
             }
-            Map<String, Certificate> next = new TreeMap<>(certificates);
-            next.remove(c.name());
-            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, next, ticketKeys), Outcome.Result.APPLIED, null);
+            Map<String, Certificate> next = certificates;
+            if (certificates.containsKey(c.name())) {
+                next = new TreeMap<>(certificates);
+                next.remove(c.name());
+            }
+            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, next, ticketKeys, acmeAccount,
+                    withoutManaged(c.name())), Outcome.Result.APPLIED, null);
+        }
+        if (command instanceof PoolCommand.PutManagedCertificate c) {
+            ManagedCertificate existing = managed.get(c.managed().name());
+            if (existing != null && existing.names().equals(c.managed().names())) {
+                return new Outcome(this, Outcome.Result.ALREADY_EXISTS, null);
+            }
+            if (existing == null && managed.size() >= MAX_MANAGED) {
+                return refused(Outcome.Result.TOO_MANY);
+            }
+            Map<String, ManagedCertificate> next = new TreeMap<>(managed);
+            next.put(c.managed().name(), c.managed());
+            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certificates, ticketKeys, acmeAccount, next),
+                    Outcome.Result.APPLIED, null);
+        }
+        if (command instanceof PoolCommand.AcmeProgress c) {
+            ManagedCertificate existing = managed.get(c.managed().name());
+            if (existing == null || !existing.names().equals(c.managed().names())) {
+                return refused(Outcome.Result.NOT_FOUND);
+            }
+            Map<String, ManagedCertificate> next = new TreeMap<>(managed);
+            next.put(c.managed().name(), c.managed());
+            Map<String, Certificate> certs = certificates;
+            if (c.issued() != null) {
+                certs = new TreeMap<>(certificates);
+                certs.put(c.issued().name(), c.issued());
+            }
+            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certs, ticketKeys, acmeAccount, next),
+                    Outcome.Result.APPLIED, null);
+        }
+        if (command instanceof PoolCommand.PutAcmeAccount c) {
+            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certificates, ticketKeys, c.account(), managed),
+                    Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.AddTicketKey c) {
             List<TicketKey> next = new ArrayList<>(MAX_TICKET_KEYS);
             next.add(c.key());
             next.addAll(ticketKeys.subList(0, Math.min(ticketKeys.size(), MAX_TICKET_KEYS - 1)));
-            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certificates, List.copyOf(next)),
+            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certificates, List.copyOf(next), acmeAccount, managed),
                     Outcome.Result.APPLIED, null);
         }
         throw new IllegalArgumentException("unknown command " + command);
@@ -245,10 +314,19 @@ public final class Topology {
         return new Outcome(this, result, null);
     }
 
+    private Map<String, ManagedCertificate> withoutManaged(String name) {
+        if (!managed.containsKey(name)) {
+            return managed;
+        }
+        Map<String, ManagedCertificate> next = new TreeMap<>(managed);
+        next.remove(name);
+        return next;
+    }
+
     private Topology withPool(Pool pool) {
         Map<String, Pool> next = new LinkedHashMap<>(pools);
         next.put(pool.name(), pool);
-        return new Topology(appliedIndex, next, routes, nodes, certificates, ticketKeys);
+        return new Topology(appliedIndex, next, routes, nodes, certificates, ticketKeys, acmeAccount, managed);
     }
 
     @Override
@@ -256,7 +334,8 @@ public final class Topology {
         return o instanceof Topology t && t.appliedIndex == appliedIndex
                 && List.copyOf(t.pools.values()).equals(List.copyOf(pools.values()))
                 && t.routes.equals(routes) && t.nodes.equals(nodes) && t.certificates.equals(certificates)
-                && t.ticketKeys.equals(ticketKeys);
+                && t.ticketKeys.equals(ticketKeys) && Objects.equals(t.acmeAccount, acmeAccount)
+                && t.managed.equals(managed);
     }
 
     @Override
@@ -267,6 +346,6 @@ public final class Topology {
     @Override
     public String toString() {
         return "Topology{index=" + appliedIndex + ", pools=" + pools.values() + ", routes=" + routes + ", nodes=" + nodes
-                + ", certificates=" + certificates.keySet() + ", ticketKeys=" + ticketKeys + "}";
+                + ", certificates=" + certificates.keySet() + ", ticketKeys=" + ticketKeys + ", managed=" + managed.values() + "}";
     }
 }

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
 
 import java.net.ConnectException;
+import java.util.concurrent.CompletableFuture;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -132,6 +133,13 @@ final class Exchange implements RequestKey {
         // connection is ready for the body, or a final answer (and a closed connection) instead.
         // RFC 9110 §10.1.1: an HTTP/1.0 client's expectation is ignored (it sends its body anyway).
         expectsContinue = hasBody && request.expectsContinue() && !http10;
+        if (!front.secure() && acmeChallenge(route)) {
+            return;
+        }
+        route(route);
+    }
+
+    private void route(RoutingTable.Target route) {
         if (route.httpsRedirect && !front.secure() && HttpsRedirect.applies(request)) {
             redirect();
             return;
@@ -555,6 +563,45 @@ final class Exchange implements RequestKey {
             bodyBytes = head ? 0 : text.length();
         }
         answered();
+    }
+
+    /**
+     * Answers the CA's HTTP-01 request with the replicated key authorization, before routing:
+     * every node answers for the leader's orders, whatever the routes say. A follower that does
+     * not know the token yet first catches up with the leader (the request waits, off the event
+     * loop). A token this cluster did not ask for goes its usual way (a backend may run its own
+     * ACME client).
+     */
+    private boolean acmeChallenge(RoutingTable.Target route) {
+        String token = HttpsRedirect.acmeToken(request);
+        if (token == null) {
+            return false;
+        }
+        String authorization = loop.acme.http01(token);
+        if (authorization != null) {
+            answerChallenge(authorization);
+            return true;
+        }
+        CompletableFuture<String> later = loop.acme.http01AfterCatchUp(token);
+        if (later == null) {
+            return false;
+        }
+        later.whenComplete((a, e) -> loop.eventLoop.execute(() -> {
+            if (done || responseStarted || !front.channel().isActive()) {
+                return;
+            }
+            if (a != null) {
+                answerChallenge(a);
+            } else {
+                route(route);
+            }
+        }));
+        return true;
+    }
+
+    private void answerChallenge(String authorization) {
+        closeAfter = closeAfter || hasBody;
+        answer(200, authorization);
     }
 
     /**

@@ -43,6 +43,31 @@ final class HttpsRedirect {
     }
 
     /**
+     * The token of an ACME HTTP-01 challenge request ({@code GET /.well-known/acme-challenge/{token}}),
+     * or null for any other request. A token is Base64url (RFC 8555 §8.3); anything else in its
+     * place is no token weldr could have, and goes its usual way.
+     */
+    static String acmeToken(Request h) {
+        int method = h.methodKind();
+        if (method != HttpHead.GET && method != HttpHead.HEAD || h.targetNeedsSlash()) {
+            return null;
+        }
+        byte[] b = h.bytes();
+        int start = h.targetStart() + ACME_CHALLENGE.length;
+        int end = h.targetEnd();
+        if (end <= start || !Arrays.equals(b, h.targetStart(), start, ACME_CHALLENGE, 0, ACME_CHALLENGE.length)) {
+            return null;
+        }
+        for (int i = start; i < end; i++) {
+            byte c = b[i];
+            if (!(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
+                return null;
+            }
+        }
+        return new String(b, start, end - start, StandardCharsets.US_ASCII);
+    }
+
+    /**
      * Where the host to redirect to ends in the request's bytes (from {@code hostStart}): before
      * the port, after an IPv6 address's closing bracket; -1 when the request has no host or one
      * that is neither a host name (a route's rule: {@link HostName}) nor an IP address, optionally

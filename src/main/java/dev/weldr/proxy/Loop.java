@@ -1,5 +1,6 @@
 package dev.weldr.proxy;
 
+import dev.weldr.acme.AcmeChallenges;
 import dev.weldr.proxy.lb.LoadBalancer;
 import dev.weldr.tls.BackendTrust;
 import io.netty.bootstrap.Bootstrap;
@@ -86,6 +87,8 @@ final class Loop {
      * that listener is bound (with {@code tls-port} 0), after the plain one already serves.
      */
     volatile int httpsPort;
+    /** The challenges of the cluster's ACME orders, answered on the plain listener. */
+    AcmeChallenges acme;
 
     Loop(int index, EventLoop eventLoop, Class<? extends Channel> channelType, BackendRegistry registry, ProxyStats stats,
          long connectTimeoutMs, long readTimeoutMs, long writeTimeoutMs, long idleTimeoutMs, int maxIdle) {

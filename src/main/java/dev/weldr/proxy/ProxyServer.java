@@ -1,5 +1,6 @@
 package dev.weldr.proxy;
 
+import dev.weldr.acme.AcmeChallenges;
 import dev.weldr.cluster.Leadership;
 import dev.weldr.config.ListenFailure;
 import dev.weldr.config.WeldrConfig;
@@ -70,6 +71,8 @@ public class ProxyServer {
     @Inject
     CertificateStore certificates;
     @Inject
+    AcmeChallenges acme;
+    @Inject
     MeterRegistry meters;
     @Inject
     TlsMetrics tlsMetrics;
@@ -115,6 +118,7 @@ public class ProxyServer {
             Loop loop = new Loop(index++, (EventLoop) executor, socketType, registry, stats,
                     timeout.connect().toMillis(), timeout.read().toMillis(), timeout.write().toMillis(), BACKEND_IDLE_MS, maxIdle);
             loop.accessLog = accessLog;
+            loop.acme = ClientProxy.unwrap(acme);
             loop.http2Connections = http2Connections;
             loops.put(executor, loop);
             executor.scheduleAtFixedRate(loop::sweep, loop.sweepPeriodMs(), loop.sweepPeriodMs(), TimeUnit.MILLISECONDS);

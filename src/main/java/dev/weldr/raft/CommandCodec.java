@@ -49,6 +49,15 @@ public final class CommandCodec {
             n.put("op", "put-certificate").set("certificate", TopologyJson.certificate(c.certificate()));
         } else if (command instanceof PoolCommand.DeleteCertificate c) {
             n.put("op", "delete-certificate").put("name", c.name());
+        } else if (command instanceof PoolCommand.PutManagedCertificate c) {
+            n.put("op", "put-managed-certificate").set("managed", TopologyJson.managed(c.managed()));
+        } else if (command instanceof PoolCommand.AcmeProgress c) {
+            n.put("op", "acme-progress").set("managed", TopologyJson.managed(c.managed()));
+            if (c.issued() != null) {
+                n.set("issued", TopologyJson.certificate(c.issued()));
+            }
+        } else if (command instanceof PoolCommand.PutAcmeAccount c) {
+            n.put("op", "put-acme-account").set("account", TopologyJson.acmeAccount(c.account()));
         } else if (command instanceof PoolCommand.AddTicketKey c) {
             n.put("op", "add-ticket-key").set("ticketKey", TopologyJson.ticketKey(c.key()));
         } else {
@@ -81,6 +90,10 @@ public final class CommandCodec {
                 case "register-node" -> new PoolCommand.RegisterNode(text(n, "node"), text(n, "admin"));
                 case "put-certificate" -> new PoolCommand.PutCertificate(TopologyJson.certificate(n.required("certificate")));
                 case "delete-certificate" -> new PoolCommand.DeleteCertificate(text(n, "name"));
+                case "put-managed-certificate" -> new PoolCommand.PutManagedCertificate(TopologyJson.managed(n.required("managed")));
+                case "acme-progress" -> new PoolCommand.AcmeProgress(TopologyJson.managed(n.required("managed")),
+                        n.hasNonNull("issued") ? TopologyJson.certificate(n.get("issued")) : null);
+                case "put-acme-account" -> new PoolCommand.PutAcmeAccount(TopologyJson.acmeAccount(n.required("account")));
                 case "add-ticket-key" -> new PoolCommand.AddTicketKey(TopologyJson.ticketKey(n.required("ticketKey")));
                 default -> throw new CorruptEntryException("unknown op '" + op + "'");
             };

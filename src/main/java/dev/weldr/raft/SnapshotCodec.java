@@ -3,7 +3,9 @@ package dev.weldr.raft;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weldr.pool.AcmeAccount;
 import dev.weldr.pool.Certificate;
+import dev.weldr.pool.ManagedCertificate;
 import dev.weldr.pool.Pool;
 import dev.weldr.pool.Route;
 import dev.weldr.pool.Server;
@@ -56,6 +58,12 @@ public final class SnapshotCodec {
         // Absent from snapshots written before session-ticket keys were replicated: those load with none.
         ArrayNode ticketKeys = root.putArray("ticketKeys");
         topology.ticketKeys().forEach(k -> ticketKeys.add(TopologyJson.ticketKey(k)));
+        // Both absent from snapshots written before ACME: those load with no account and nothing managed.
+        if (topology.acmeAccount() != null) {
+            root.set("acmeAccount", TopologyJson.acmeAccount(topology.acmeAccount()));
+        }
+        ArrayNode managed = root.putArray("managed");
+        topology.managed().values().forEach(m -> managed.add(TopologyJson.managed(m)));
         try {
             return JSON.writeValueAsBytes(root);
         } catch (IOException e) {
@@ -84,7 +92,10 @@ public final class SnapshotCodec {
             root.path("certificates").forEach(c -> certificates.add(TopologyJson.certificate(c)));
             List<TicketKey> ticketKeys = new ArrayList<>();
             root.path("ticketKeys").forEach(k -> ticketKeys.add(TopologyJson.ticketKey(k)));
-            return Topology.of(root.required("appliedIndex").asLong(), pools, routes, nodes, certificates, ticketKeys);
+            List<ManagedCertificate> managed = new ArrayList<>();
+            root.path("managed").forEach(m -> managed.add(TopologyJson.managed(m)));
+            AcmeAccount account = root.hasNonNull("acmeAccount") ? TopologyJson.acmeAccount(root.get("acmeAccount")) : null;
+            return Topology.of(root.required("appliedIndex").asLong(), pools, routes, nodes, certificates, ticketKeys, account, managed);
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new IOException("the snapshot cannot be read: " + e.getMessage(), e);
         }

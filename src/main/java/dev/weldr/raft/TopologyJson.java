@@ -2,10 +2,14 @@ package dev.weldr.raft;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.weldr.pool.BackendProtocol;
 import dev.weldr.pool.BackendTls;
+import dev.weldr.pool.AcmeAccount;
+import dev.weldr.pool.AcmeChallenge;
 import dev.weldr.pool.Certificate;
+import dev.weldr.pool.ManagedCertificate;
 import dev.weldr.pool.TicketKey;
 import dev.weldr.pool.HealthCheckSpec;
 import dev.weldr.pool.Hsts;
@@ -17,6 +21,8 @@ import dev.weldr.pool.Route;
 import dev.weldr.pool.Server;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The log and snapshot form of the domain's values: small JSON objects, durations in milliseconds. */
 final class TopologyJson {
@@ -78,6 +84,55 @@ final class TopologyJson {
 
     static Certificate certificate(JsonNode n) {
         return new Certificate(n.required("name").asText(), n.required("chain").asText(), n.required("key").asText());
+    }
+
+    static ObjectNode acmeAccount(AcmeAccount a) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("directory", a.directory());
+        n.put("email", a.email());
+        n.put("location", a.location());
+        n.put("key", a.key());
+        return n;
+    }
+
+    static AcmeAccount acmeAccount(JsonNode n) {
+        return new AcmeAccount(n.required("directory").asText(), textOrNull(n, "email"), textOrNull(n, "location"),
+                n.required("key").asText());
+    }
+
+    static ObjectNode managed(ManagedCertificate m) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("name", m.name());
+        ArrayNode names = n.putArray("names");
+        m.names().forEach(names::add);
+        n.put("state", m.state().name());
+        n.put("order", m.order());
+        n.put("orderKey", m.orderKey());
+        ArrayNode challenges = n.putArray("challenges");
+        for (AcmeChallenge c : m.challenges()) {
+            challenges.addObject().put("type", c.type()).put("host", c.host()).put("token", c.token()).put("response", c.response());
+        }
+        n.put("error", m.error());
+        n.put("nextAttempt", m.nextAttempt());
+        n.put("failures", m.failures());
+        n.put("renewAt", m.renewAt());
+        return n;
+    }
+
+    static ManagedCertificate managed(JsonNode n) {
+        List<String> names = new ArrayList<>();
+        n.required("names").forEach(x -> names.add(x.asText()));
+        List<AcmeChallenge> challenges = new ArrayList<>();
+        n.path("challenges").forEach(c -> challenges.add(new AcmeChallenge(c.required("type").asText(), c.required("host").asText(),
+                c.required("token").asText(), c.required("response").asText())));
+        return new ManagedCertificate(n.required("name").asText(), names, ManagedCertificate.State.valueOf(n.required("state").asText()),
+                textOrNull(n, "order"), textOrNull(n, "orderKey"), challenges, textOrNull(n, "error"),
+                n.path("nextAttempt").asLong(0), n.path("failures").asInt(0), n.path("renewAt").asLong(0));
+    }
+
+    private static String textOrNull(JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? null : v.asText();
     }
 
     static ObjectNode ticketKey(TicketKey k) {

@@ -125,7 +125,7 @@ public record CertificateBundle(List<X509Certificate> chain, PrivateKey key, Inf
     }
 
     /** A DNS name of two labels or more, or {@code *.} followed by one (a wildcard covers one label). */
-    static boolean validName(String name) {
+    public static boolean validName(String name) {
         String rest = name.startsWith("*.") ? name.substring(2) : name;
         if (rest.isEmpty() || rest.length() > 253) {
             return false;

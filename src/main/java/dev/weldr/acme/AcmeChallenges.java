@@ -1,0 +1,125 @@
+package dev.weldr.acme;
+
+import dev.weldr.cluster.Leadership;
+import dev.weldr.cluster.PoolHolder;
+import dev.weldr.cluster.PoolService;
+import dev.weldr.pool.AcmeChallenge;
+import dev.weldr.pool.ManagedCertificate;
+import dev.weldr.pool.Topology;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The challenges every node answers while the leader's orders are validated, from the replicated
+ * state: whichever node the CA's request reaches (a follower, or the node the VIP just moved to)
+ * has the same answers. Rebuilt on the applying thread when the managed certificates change and
+ * published with one volatile write; the proxy's event loops only read it.
+ */
+@ApplicationScoped
+public class AcmeChallenges {
+
+    /** How long a challenge request waits for this node to catch up with the leader before it goes its usual way. */
+    static final Duration CATCH_UP = Duration.ofSeconds(2);
+
+    @Inject
+    PoolHolder holder;
+    @Inject
+    PoolService pool;
+    @Inject
+    Leadership leadership;
+
+    private volatile Map<String, String> http01 = Map.of();
+    private final Object reads = new Object();
+    /** The read of the leader's commit index under way, and the one the requests that came during it wait for. */
+    private CompletableFuture<Void> reading;
+    private CompletableFuture<Void> queued;
+    /** What the last tables were built from; only the applying thread touches it. */
+    private Map<String, ManagedCertificate> built;
+
+    void start(@Observes @Priority(6) StartupEvent event) {
+        holder.subscribe(this::applied);
+    }
+
+    /** The key authorization to answer at {@code /.well-known/acme-challenge/{token}}, or null. */
+    public String http01(String token) {
+        return http01.get(token);
+    }
+
+    /**
+     * For a token this node does not know: completes with its key authorization once this node
+     * has applied everything the leader had committed when the call was made (a Raft ReadIndex),
+     * or with null if it is still unknown then. The leader commits a challenge before it asks
+     * the CA to validate, so a follower that lags by a heartbeat still answers. Null when there
+     * is nothing to wait for (this node is the leader: it applied the challenge before it was
+     * acknowledged). Reads are coalesced: one under way and one queued at most, however many
+     * requests name unknown tokens, so a flood of them costs the leader two reads at a time.
+     */
+    public CompletableFuture<String> http01AfterCatchUp(String token) {
+        if (leadership.isLeader()) {
+            return null;
+        }
+        return caughtUp().handle((v, e) -> e == null ? http01(token) : null);
+    }
+
+    private CompletableFuture<Void> caughtUp() {
+        synchronized (reads) {
+            if (reading == null) {
+                reading = read();
+                return reading;
+            }
+            // A read already under way may have started before the request's challenge was committed.
+            if (queued == null) {
+                queued = new CompletableFuture<>();
+            }
+            return queued;
+        }
+    }
+
+    private CompletableFuture<Void> read() {
+        CompletableFuture<Void> f = pool.consistent().toCompletableFuture()
+                .orTimeout(CATCH_UP.toMillis(), TimeUnit.MILLISECONDS).thenApply(t -> (Void) null);
+        f.whenComplete((v, e) -> {
+            CompletableFuture<Void> waiting;
+            synchronized (reads) {
+                waiting = queued;
+                queued = null;
+                reading = waiting == null ? null : read();
+                if (waiting != null) {
+                    reading.whenComplete((v2, e2) -> {
+                        if (e2 != null) {
+                            waiting.completeExceptionally(e2);
+                        } else {
+                            waiting.complete(null);
+                        }
+                    });
+                }
+            }
+        });
+        return f;
+    }
+
+    private synchronized void applied(Topology topology) {
+        if (topology.managed() == built) {
+            return;
+        }
+        Map<String, String> tokens = new HashMap<>();
+        for (ManagedCertificate m : topology.managed().values()) {
+            for (AcmeChallenge c : m.challenges()) {
+                if (c.type().equals(AcmeChallenge.HTTP_01)) {
+                    tokens.put(c.token(), c.response());
+                }
+            }
+        }
+        http01 = Map.copyOf(tokens);
+        built = topology.managed();
+    }
+}

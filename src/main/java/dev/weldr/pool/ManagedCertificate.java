@@ -1,0 +1,57 @@
+package dev.weldr.pool;
+
+import java.util.List;
+
+/**
+ * A certificate weldr obtains and renews itself through ACME, as replicated: the names asked for,
+ * where the work stands, and the order in progress. The certificate itself, once issued, is the
+ * {@link Certificate} of the same name, served like an uploaded one. Only the leader changes
+ * this record after it is created, and it writes the order's URL and key here before it asks the
+ * CA for anything that depends on them, so that a new leader resumes that order instead of
+ * placing a second one. Times are Unix milliseconds (0: none).
+ *
+ * @param order      the order in progress at the CA, or null
+ * @param orderKey   the private key the order's certificate is for (PEM, sealed under the
+ *                   certificate's name), or null; it becomes the certificate's key when issued
+ * @param challenges what every node answers while the order is validated
+ * @param error      why the last attempt failed, or null
+ * @param nextAttempt when the leader may try again after a failure, or 0
+ * @param failures   failed attempts in a row (the backoff's exponent)
+ * @param renewAt    when the issued certificate is due for renewal, or 0 before one is issued
+ */
+public record ManagedCertificate(String name, List<String> names, State state, String order, String orderKey,
+                                 List<AcmeChallenge> challenges, String error, long nextAttempt, int failures,
+                                 long renewAt) {
+
+    public enum State {
+        /** Not issued yet for these names: being ordered. */
+        PENDING,
+        /** Issued and served; nothing to do before {@code renewAt}. */
+        VALID,
+        /** Due for renewal: a new certificate is being ordered while the current one is served. */
+        RENEWING,
+        /** The last attempt failed: {@code error} says why, {@code nextAttempt} when the next one is. */
+        FAILED
+    }
+
+    public ManagedCertificate {
+        names = List.copyOf(names);
+        challenges = List.copyOf(challenges);
+    }
+
+    /** What {@code PUT /certificates/{name}} with ACME asks for: an order as soon as the leader can. */
+    public static ManagedCertificate requested(String name, List<String> names) {
+        return new ManagedCertificate(name, names, State.PENDING, null, null, List.of(), null, 0, 0, 0);
+    }
+
+    public ManagedCertificate withState(State next) {
+        return new ManagedCertificate(name, names, next, order, orderKey, challenges, error, nextAttempt, failures, renewAt);
+    }
+
+    /** Never prints the order's key. */
+    @Override
+    public String toString() {
+        return "ManagedCertificate{" + name + " " + names + " " + state + (order != null ? " " + order : "")
+                + (error != null ? " error=" + error : "") + "}";
+    }
+}
