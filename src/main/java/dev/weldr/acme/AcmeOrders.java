@@ -40,10 +40,8 @@ import org.shredzone.acme4j.exception.AcmeException;
 import org.shredzone.acme4j.exception.AcmeNetworkException;
 import org.shredzone.acme4j.exception.AcmeRateLimitedException;
 import org.shredzone.acme4j.exception.AcmeServerException;
-import org.shredzone.acme4j.util.KeyPairUtils;
 
 import java.io.IOException;
-import java.io.StringReader;
 import java.io.StringWriter;
 import java.net.URI;
 import java.net.URL;
@@ -283,10 +281,10 @@ public class AcmeOrders {
                     throw new OrderFailed(problem(order), true);
                 }
             } else {
-                KeyPair key = KeyPairUtils.createECKeyPair("secp256r1");
+                KeyPair key = KeyPems.newKey();
                 order = login.newOrder().domains(m.names()).create();
                 current = new ManagedCertificate(m.name(), m.names(), working, order.getLocation().toString(),
-                        certificates.seal().seal(m.name(), pem(key)), challenges(order), m.error(), 0, m.failures(), m.renewAt());
+                        certificates.seal().seal(m.name(), KeyPems.pem(key)), challenges(order), m.error(), 0, m.failures(), m.renewAt());
                 // Committed before the CA is asked to validate: every node then answers the challenge,
                 // and a new leader finds the order and its key instead of placing another.
                 Outcome o = commit(new PoolCommand.AcmeProgress(current, null));
@@ -300,7 +298,7 @@ public class AcmeOrders {
             }
             validate(order);
             if (order.getStatus() == Status.READY) {
-                KeyPair key = readKeyPair(certificates.seal().open(m.name(), current.orderKey()));
+                KeyPair key = KeyPems.read(certificates.seal().open(m.name(), current.orderKey()));
                 order.execute(key, csr -> {
                 });
             }
@@ -461,15 +459,15 @@ public class AcmeOrders {
         }
         AcmeAccount account = topology.acmeAccount();
         if (account != null && account.directory().equals(directory) && account.location() != null) {
-            KeyPair key = readKeyPair(certificates.seal().open(AcmeAccount.SEAL_NAME, account.key()));
+            KeyPair key = KeyPems.read(certificates.seal().open(AcmeAccount.SEAL_NAME, account.key()));
             return session.login(URI.create(account.location()).toURL(), key);
         }
         KeyPair key;
         if (account != null && account.directory().equals(directory)) {
-            key = readKeyPair(certificates.seal().open(AcmeAccount.SEAL_NAME, account.key()));
+            key = KeyPems.read(certificates.seal().open(AcmeAccount.SEAL_NAME, account.key()));
         } else {
-            key = KeyPairUtils.createECKeyPair("secp256r1");
-            account = new AcmeAccount(directory, settings.email(), null, certificates.seal().seal(AcmeAccount.SEAL_NAME, pem(key)));
+            key = KeyPems.newKey();
+            account = new AcmeAccount(directory, settings.email(), null, certificates.seal().seal(AcmeAccount.SEAL_NAME, KeyPems.pem(key)));
             commit(new PoolCommand.PutAcmeAccount(account));
         }
         AccountBuilder builder = new AccountBuilder().agreeToTermsOfService().useKeyPair(key);
@@ -484,16 +482,6 @@ public class AcmeOrders {
     }
 
     // ---- helpers --------------------------------------------------------------------------------
-
-    private static String pem(KeyPair key) throws IOException {
-        StringWriter w = new StringWriter();
-        KeyPairUtils.writeKeyPair(key, w);
-        return w.toString();
-    }
-
-    private static KeyPair readKeyPair(String pem) throws IOException {
-        return KeyPairUtils.readKeyPair(new StringReader(pem));
-    }
 
     /** The CA's reason for an invalid order: the order's error, else the first failed challenge's. */
     private static String problem(Order order) {
