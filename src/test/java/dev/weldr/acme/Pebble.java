@@ -13,6 +13,7 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -115,8 +116,10 @@ public final class Pebble implements AutoCloseable {
         }
 
         /**
-         * Pebble's VA sleeps a random 0..seconds before each validation ({@code PEBBLE_VA_SLEEPTIME}),
-         * so an order stays pending for a while; without it the VA does not sleep.
+         * Pebble's VA sleeps a random whole 0..seconds-1 s before each of its three validation
+         * requests ({@code PEBBLE_VA_SLEEPTIME}); without this option it does not sleep. It can
+         * draw 0 every time: a test that needs an authorization to stay pending must hold its
+         * answer back rather than count on this.
          */
         public Options vaSleepSeconds(int seconds) {
             vaSleepSeconds = seconds;
@@ -286,6 +289,8 @@ public final class Pebble implements AutoCloseable {
                 // Empty: AAAA queries get no address, so Pebble's VA can only dial IPv4 loopback.
                 "-defaultIPv6", ""), Map.of(), dnsLog, "pebble-challtestsrv");
         awaitAnswer(dns, dnsLog, URI.create("http://127.0.0.1:" + dnsManagementPort + "/"), "pebble-challtestsrv");
+        // The DNS listeners start in goroutines of their own: a validation must not race them.
+        awaitListening(dns, dnsLog, dnsPort, "pebble-challtestsrv");
     }
 
     private void startPebble() {
@@ -361,16 +366,37 @@ public final class Pebble implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted waiting for " + name, e);
             }
-            try {
-                // Polling interval, not synchronisation: the answer above is the condition waited for.
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted waiting for " + name, e);
-            }
+            pause(name);
         }
         throw new IllegalStateException(name + " did not answer " + uri + " within " + READY + " (" + last + "):\n"
                 + String.join("\n", log));
+    }
+
+    private static void awaitListening(Process p, List<String> log, int port, String name) {
+        long deadline = System.nanoTime() + READY.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException(name + " exited with " + p.exitValue() + " before listening on " + port
+                        + ":\n" + String.join("\n", log));
+            }
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+                return;
+            } catch (IOException notYet) {
+                pause(name);
+            }
+        }
+        throw new IllegalStateException(name + " did not listen on " + port + " within " + READY + ":\n" + String.join("\n", log));
+    }
+
+    /** Polling interval, not synchronisation: callers loop until their condition holds. */
+    private static void pause(String name) {
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for " + name, e);
+        }
     }
 
     private static int freeTcpPort() {

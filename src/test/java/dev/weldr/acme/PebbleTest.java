@@ -15,9 +15,12 @@ import org.shredzone.acme4j.exception.AcmeServerException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.cert.CertPathValidator;
@@ -169,6 +172,28 @@ class PebbleTest {
     void shouldRefuseToPointANameOutsideLoopback() {
         assertThrows(IllegalArgumentException.class, () -> pebble.addA("out.weldr.test", "10.0.0.1"));
         assertThrows(IllegalArgumentException.class, () -> pebble.addA("out.weldr.test", "127.0.0.1.example"));
+    }
+
+    @Test
+    void shouldRunBesideAnotherPebbleAndStopBothOfItsProgramsOnClose() throws Exception {
+        Pebble second = Pebble.start(Pebble.Options.defaults());
+        List<Integer> ports = List.of(second.port(), second.managementPort());
+        try {
+            assertTrue(!ports.contains(pebble.port()) && !ports.contains(pebble.managementPort()), ports::toString);
+            new AccountBuilder().agreeToTermsOfService().useKeyPair(ecKey())
+                    .create(AcmeTestClient.session(second.directory(), second.trustFile()));
+        } finally {
+            long t0 = System.nanoTime();
+            second.close();
+            System.out.printf("second Pebble stopped in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+        }
+        for (int port : ports) {
+            try (Socket s = new Socket()) {
+                assertThrows(ConnectException.class, () -> s.connect(new InetSocketAddress("127.0.0.1", port), 5_000),
+                        "port " + port + " still open after close");
+            }
+        }
+        assertTrue(!Files.exists(second.trustFile()), "temporary files removed");
     }
 
     /** Publishes the HTTP-01 answer of each pending authorization and tells the CA to validate it. */
