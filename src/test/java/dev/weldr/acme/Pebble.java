@@ -71,8 +71,8 @@ public final class Pebble implements AutoCloseable {
     /**
      * How to run Pebble. {@link #defaults()} validates at full speed ({@code PEBBLE_VA_NOSLEEP=1}),
      * keeps Pebble's own 5% rejection of good nonces (acme4j retries {@code badNonce}) and its 50%
-     * reuse of valid authorizations, issues certificates valid for Pebble's default (5 years) and
-     * refuses no name.
+     * reuse of valid authorizations, issues certificates for Pebble's default lifetime and refuses no
+     * name.
      */
     public static final class Options {
         private int httpPort = 5002;
@@ -286,7 +286,8 @@ public final class Pebble implements AutoCloseable {
                 "-http01", "", "-https01", "", "-tlsalpn01", "",
                 "-management", "127.0.0.1:" + dnsManagementPort,
                 "-defaultIPv4", "127.0.0.1",
-                // Empty: AAAA queries get no address, so Pebble's VA can only dial IPv4 loopback.
+                // Empty: AAAA queries get no address. Pebble's VA asks AAAA first and dials the first address, so the
+                // default (::1) would send every validation to ::1, where weldr's IPv4 listener is not.
                 "-defaultIPv6", ""), Map.of(), dnsLog, "pebble-challtestsrv");
         awaitAnswer(dns, dnsLog, URI.create("http://127.0.0.1:" + dnsManagementPort + "/"), "pebble-challtestsrv");
         // The DNS listeners start in goroutines of their own: a validation must not race them.
