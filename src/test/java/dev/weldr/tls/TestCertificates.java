@@ -24,6 +24,7 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
@@ -124,8 +125,25 @@ public final class TestCertificates {
                 List.of(dnsNames)), keys, issuer);
     }
 
+    /** A leaf valid from yesterday for 30 days naming these hosts and IP addresses, as a server reached by address needs. */
+    public static Issued server(Issued issuer, List<String> dnsNames, List<String> ipAddresses) {
+        KeyPair keys = ec("secp256r1");
+        List<GeneralName> names = new ArrayList<>();
+        dnsNames.forEach(n -> names.add(new GeneralName(GeneralName.dNSName, n)));
+        ipAddresses.forEach(a -> names.add(new GeneralName(GeneralName.iPAddress, a)));
+        return new Issued(buildNamed(dnsNames.isEmpty() ? ipAddresses.get(0) : dnsNames.get(0), keys, issuer,
+                Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(30)), false, names), keys, issuer);
+    }
+
     private static X509Certificate build(String cn, KeyPair keys, Issued issuer, Instant notBefore, Instant notAfter,
                                          boolean ca, List<String> dnsNames) {
+        List<GeneralName> names = new ArrayList<>();
+        dnsNames.forEach(n -> names.add(new GeneralName(GeneralName.dNSName, n)));
+        return buildNamed(cn, keys, issuer, notBefore, notAfter, ca, names);
+    }
+
+    private static X509Certificate buildNamed(String cn, KeyPair keys, Issued issuer, Instant notBefore, Instant notAfter,
+                                              boolean ca, Collection<GeneralName> names) {
         try {
             X500Name subject = new X500Name("CN=" + cn.replace("*", "wildcard"));
             X500Name issuerName = issuer == null ? subject
@@ -136,9 +154,7 @@ public final class TestCertificates {
             if (ca) {
                 b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             }
-            if (!dnsNames.isEmpty()) {
-                List<GeneralName> names = new ArrayList<>();
-                dnsNames.forEach(n -> names.add(new GeneralName(GeneralName.dNSName, n)));
+            if (!names.isEmpty()) {
                 b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(new GeneralName[0])));
             }
             KeyPair signer = issuer == null ? keys : issuer.keys();
