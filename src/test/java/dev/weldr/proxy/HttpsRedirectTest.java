@@ -64,4 +64,17 @@ class HttpsRedirectTest {
                 StandardCharsets.ISO_8859_1));
         assertFalse(HttpsRedirect.applies(options), "OPTIONS * names no resource to redirect to");
     }
+
+    @Test
+    void shouldReadTheTokenOfAnAcmeChallengeOnly() {
+        assertEquals("t0k3n-_A", HttpsRedirect.acmeToken(request("/.well-known/acme-challenge/t0k3n-_A", "a")));
+        assertEquals(null, HttpsRedirect.acmeToken(request("/.well-known/acme-challenge/", "a")));
+        assertEquals(null, HttpsRedirect.acmeToken(request("/.well-known/acme-challenge/a/b", "a")), "a token has no slash");
+        assertEquals(null, HttpsRedirect.acmeToken(request("/.well-known/acme-challenge/a?x", "a")), "nor a query");
+        assertEquals(null, HttpsRedirect.acmeToken(request("/.well-known/acme-challenge/a%2e", "a")), "nor an escape");
+        assertEquals(null, HttpsRedirect.acmeToken(request("/x/.well-known/acme-challenge/a", "a")));
+        HttpHead post = new HeadScanner(true).next(Unpooled.copiedBuffer(
+                "POST /.well-known/acme-challenge/t HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", StandardCharsets.ISO_8859_1));
+        assertEquals(null, HttpsRedirect.acmeToken(post), "a CA fetches the token with GET");
+    }
 }
