@@ -425,7 +425,7 @@ public class AcmeOrders {
         }
         failed.increment();
         int failures = m.failures() + 1;
-        long next = System.currentTimeMillis() + backoff(failures);
+        long next = System.currentTimeMillis() + backoff(settings.retryBackoff().toMillis(), failures);
         if (retryAfter != null) {
             next = Math.max(next, retryAfter.toEpochMilli());
         }
@@ -438,8 +438,7 @@ public class AcmeOrders {
     }
 
     /** {@code weldr.acme.retry-backoff} doubled with each failure in a row, up to {@link #MAX_BACKOFF}. */
-    long backoff(int failures) {
-        long base = settings.retryBackoff().toMillis();
+    static long backoff(long base, int failures) {
         long wait = failures >= 31 ? Long.MAX_VALUE : base << Math.min(failures - 1, 30);
         return Math.min(wait < 0 ? Long.MAX_VALUE : wait, Math.max(MAX_BACKOFF.toMillis(), base));
     }

@@ -1,5 +1,6 @@
 package dev.weldr.config;
 
+import dev.weldr.acme.AcmeSettings;
 import dev.weldr.tls.CertificateName;
 import io.netty.handler.ssl.OpenSsl;
 import io.quarkus.runtime.StartupEvent;
@@ -56,7 +57,7 @@ public class ConfigCheck {
             throw new InvalidConfigException("weldr.tls.provider", "openssl does not load on this machine ("
                     + firstLine(String.valueOf(OpenSsl.unavailabilityCause())) + "); use auto or jdk");
         }
-        dev.weldr.acme.AcmeSettings.of(config.acme());
+        AcmeSettings.of(config.acme());
         if (config.proxy().eventLoops() < 0 || config.proxy().eventLoops() > 1024) {
             throw new InvalidConfigException("weldr.proxy.event-loops",
                     "must be 0 (one per core) or a number of event loops up to 1024, not " + config.proxy().eventLoops());

@@ -35,6 +35,11 @@ final class ExpiryWarnings {
     }
 
     void check(Collection<SniTable.Served> served) {
+        check(served, Set.of());
+    }
+
+    /** {@code managed}: the names of certificates weldr renews through ACME, whose lines say where to look instead. */
+    void check(Collection<SniTable.Served> served, Set<String> managed) {
         Instant now = clock.instant();
         Set<String> current = new HashSet<>();
         for (SniTable.Served s : served) {
@@ -44,9 +49,8 @@ final class ExpiryWarnings {
             String names = info.names().isEmpty() ? "no host name" : String.join(", ", info.names());
             if (!now.isBefore(info.notAfter())) {
                 if (expired.add(key)) {
-                    LOG.errorf("certificate %s (%s) expired on %s, %s ago: clients refuse it; upload its renewal"
-                                    + " (PUT /certificates/%s)", s.name(), names, info.notAfter(),
-                            human(Duration.between(info.notAfter(), now)), s.name());
+                    LOG.errorf("certificate %s (%s) expired on %s, %s ago: clients refuse it; %s", s.name(), names,
+                            info.notAfter(), human(Duration.between(info.notAfter(), now)), advice(s.name(), managed));
                 }
                 continue;
             }
@@ -54,12 +58,18 @@ final class ExpiryWarnings {
             Instant last = warned.get(key);
             if (left.compareTo(WARN_BEFORE) < 0 && (last == null || !now.isBefore(last.plus(WARN_EVERY)))) {
                 warned.put(key, now);
-                LOG.warnf("certificate %s (%s) expires in %s, on %s: upload its renewal (PUT /certificates/%s)",
-                        s.name(), names, human(left), info.notAfter(), s.name());
+                LOG.warnf("certificate %s (%s) expires in %s, on %s: %s", s.name(), names, human(left), info.notAfter(),
+                        advice(s.name(), managed));
             }
         }
         warned.keySet().retainAll(current);
         expired.retainAll(current);
+    }
+
+    private static String advice(String name, Set<String> managed) {
+        return managed.contains(name)
+                ? "its ACME renewal has not succeeded yet: GET /certificates/" + name + " says why"
+                : "upload its renewal (PUT /certificates/" + name + ")";
     }
 
     /** "9 days 23 hours", "5 hours 12 minutes", "42 minutes": enough to act on, no more. */

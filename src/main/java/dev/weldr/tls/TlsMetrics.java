@@ -1,5 +1,6 @@
 package dev.weldr.tls;
 
+import dev.weldr.cluster.PoolHolder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
@@ -53,6 +54,8 @@ public class TlsMetrics {
     MeterRegistry registry;
     @Inject
     CertificateStore certificates;
+    @Inject
+    PoolHolder holder;
     @Inject
     Vertx vertx;
 
@@ -117,7 +120,7 @@ public class TlsMetrics {
         }
         if (changed || now - lastExpiryCheckMs >= EXPIRY_CHECK_PERIOD_MS) {
             lastExpiryCheckMs = now;
-            warnings.check(table.all());
+            warnings.check(table.all(), holder.current().managed().keySet());
         }
     }
 }

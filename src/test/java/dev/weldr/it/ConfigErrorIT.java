@@ -57,6 +57,11 @@ class ConfigErrorIT {
             "weldr.tls.default-certificate, Not A Name",
             "weldr.tls.provider, boringssl",
             "weldr.tls.ticket-key-rotation, 500ms",
+            "weldr.acme.directory, http://acme.test/directory",
+            "weldr.acme.email, nobody",
+            "weldr.acme.ca-bundle, /nonexistent/ca.pem",
+            "weldr.acme.challenge, dns-01",
+            "weldr.acme.renewal-window-ratio, 1.5",
     })
     void shouldRefuseToStartWithOneLineNamingTheKey(String key, String value) throws Exception {
         try (WeldrProcess node = WeldrProcess.create("bad-config", data, Map.of(key, value))) {

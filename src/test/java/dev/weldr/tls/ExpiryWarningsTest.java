@@ -82,4 +82,15 @@ class ExpiryWarningsTest {
                     log.lines().get(3));
         }
     }
+
+    @Test
+    void shouldPointAManagedCertificateToItsAcmeState() {
+        MovingClock clock = new MovingClock(NOT_AFTER.minus(Duration.ofDays(3)));
+        ExpiryWarnings warnings = new ExpiryWarnings(clock);
+        try (LogCapture log = LogCapture.of(ExpiryWarnings.class)) {
+            warnings.check(List.of(served("shop", "AA", NOT_AFTER)), java.util.Set.of("shop"));
+            assertEquals(List.of("WARN certificate shop (shop.example, *.shop.example) expires in 3 days 0 hours, on 2026-12-13T12:00:00Z:"
+                    + " its ACME renewal has not succeeded yet: GET /certificates/shop says why"), log.lines());
+        }
+    }
 }
