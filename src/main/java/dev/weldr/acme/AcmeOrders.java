@@ -103,6 +103,9 @@ public class AcmeOrders {
     private ScheduledExecutorService worker;
     /** The check under way or scheduled next; cancelled (interrupted) when leadership goes. */
     private Future<?> pending;
+    /** A check is running; {@code again}: something changed meanwhile, check once more when it ends. */
+    private boolean running;
+    private boolean again;
     private Session session;
     private boolean warnedUnusable;
     private Map<String, ManagedCertificate> seen;
@@ -172,17 +175,19 @@ public class AcmeOrders {
         }
     }
 
+    /** Work to do now: a check soon, or, when one is running, another right after it (it may have read the state too early). */
     private synchronized void soon() {
-        schedule(0);
+        if (running) {
+            again = true;
+        } else {
+            schedule(0);
+        }
     }
 
+    /** The next check in {@code delayMs}, unless one is scheduled sooner. */
     private synchronized void schedule(long delayMs) {
-        if (pending != null && !pending.isDone()) {
-            if (!(pending instanceof ScheduledFuture<?> s) || s.getDelay(TimeUnit.MILLISECONDS) <= delayMs) {
-                return;
-            }
-            // A wake-up sooner than the one scheduled: a running check is never cancelled here.
-            if (s.getDelay(TimeUnit.MILLISECONDS) > 0 && !s.cancel(false)) {
+        if (pending instanceof ScheduledFuture<?> s && !s.isDone()) {
+            if (s.getDelay(TimeUnit.MILLISECONDS) <= delayMs || !s.cancel(false)) {
                 return;
             }
         }
@@ -198,25 +203,31 @@ public class AcmeOrders {
             pending.cancel(true);
             pending = null;
         }
+        again = false;
     }
 
     /** A throw out of here would end the schedule for good: every failure becomes a retry. */
     private void check() {
+        synchronized (this) {
+            running = true;
+            again = false;
+        }
         long next = IDLE_CHECK_MS;
         try {
             next = checkAll();
         } catch (InterruptedException | CancellationException e) {
             Thread.currentThread().interrupt();
-            return;
         } catch (RuntimeException | ExecutionException | TimeoutException e) {
             LOG.debugf("ACME check ended early: %s", e);
             next = settings.retryBackoff().toMillis();
-        }
-        synchronized (this) {
-            pending = null;
-        }
-        if (leadership.isLeader() && !Thread.currentThread().isInterrupted()) {
-            schedule(next);
+        } finally {
+            synchronized (this) {
+                running = false;
+                pending = null;
+                if (leadership.isLeader() && !Thread.currentThread().isInterrupted()) {
+                    schedule(again ? 0 : next);
+                }
+            }
         }
     }
 
