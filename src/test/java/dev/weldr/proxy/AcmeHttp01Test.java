@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The plain listener answers the HTTP-01 challenges of the cluster's ACME orders from the
@@ -81,5 +82,13 @@ class AcmeHttp01Test extends ProxyTestBase {
         client.sendHead("GET /.well-known/acme-challenge/T0k-3n_x HTTP/1.1", "Host: shop.example");
         RawHttp.Response r = client.read(false);
         assertNotEquals(200, r.status(), r.text());
+    }
+
+    @Test
+    void shouldCountManagedCertificatesByState() {
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.contains("weldr_acme_certificates{state=\"pending\"} 1.0"), metrics);
+        assertTrue(metrics.contains("weldr_acme_certificates{state=\"valid\"} 0.0"), metrics);
+        assertTrue(metrics.contains("weldr_acme_orders_total{result=\"failed\"} 0.0"), metrics);
     }
 }
