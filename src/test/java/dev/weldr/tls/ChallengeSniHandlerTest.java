@@ -4,14 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,24 +19,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ChallengeSniHandlerTest {
 
     private static final byte[] ACME = "acme-tls/1".getBytes(StandardCharsets.US_ASCII);
-
-    /** The first ClientHello the JDK's client sends, as a TLS record. */
-    public static byte[] jdkClientHello(String host, String... alpn) throws Exception {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, null, null);
-        SSLEngine engine = context.createSSLEngine(host, 443);
-        engine.setUseClientMode(true);
-        SSLParameters p = engine.getSSLParameters();
-        p.setServerNames(List.of(new SNIHostName(host)));
-        p.setApplicationProtocols(alpn);
-        engine.setSSLParameters(p);
-        ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
-        engine.wrap(ByteBuffer.allocate(0), out);
-        out.flip();
-        byte[] record = new byte[out.remaining()];
-        out.get(record);
-        return record;
-    }
 
     /** The ClientHello's body (from legacy_version on), as the handler is given it. */
     private static byte[] body(byte[] record) {
@@ -58,36 +34,18 @@ class ChallengeSniHandlerTest {
         return ChallengeSniHandler.offers(b, ACME);
     }
 
-    /** Where the ALPN extension's data starts in a body: after its type (16) and length. */
-    static int alpnData(byte[] body) {
-        int i = 2 + 32;
-        i += 1 + (body[i] & 0xff);
-        i += 2 + ((body[i] & 0xff) << 8 | body[i + 1] & 0xff);
-        i += 1 + (body[i] & 0xff);
-        int end = i + 2 + ((body[i] & 0xff) << 8 | body[i + 1] & 0xff);
-        for (i += 2; i < end; ) {
-            int type = (body[i] & 0xff) << 8 | body[i + 1] & 0xff;
-            int length = (body[i + 2] & 0xff) << 8 | body[i + 3] & 0xff;
-            if (type == 16) {
-                return i + 4;
-            }
-            i += 4 + length;
-        }
-        throw new AssertionError("no ALPN extension");
-    }
-
     @Test
     void shouldSeeAcmeTls1OfferedAloneOrAmongOthersAndNothingElse() throws Exception {
-        assertTrue(offers(body(jdkClientHello("shop.example", "acme-tls/1"))), "a CA's offer");
-        assertTrue(offers(body(jdkClientHello("shop.example", "h2", "acme-tls/1"))), "among others");
-        assertFalse(offers(body(jdkClientHello("shop.example", "h2", "http/1.1"))), "a browser's offer");
-        assertFalse(offers(body(jdkClientHello("shop.example"))), "no ALPN at all");
-        assertFalse(offers(body(jdkClientHello("shop.example", "acme-tls/10", "acme-tls/"))), "names that only start alike");
+        assertTrue(offers(body(ClientHellos.jdk("shop.example", "acme-tls/1"))), "a CA's offer");
+        assertTrue(offers(body(ClientHellos.jdk("shop.example", "h2", "acme-tls/1"))), "among others");
+        assertFalse(offers(body(ClientHellos.jdk("shop.example", "h2", "http/1.1"))), "a browser's offer");
+        assertFalse(offers(body(ClientHellos.jdk("shop.example"))), "no ALPN at all");
+        assertFalse(offers(body(ClientHellos.jdk("shop.example", "acme-tls/10", "acme-tls/"))), "names that only start alike");
     }
 
     @Test
     void shouldReadNoOfferFromAClientHelloCutShortAnywhere() throws Exception {
-        byte[] body = body(jdkClientHello("shop.example", "acme-tls/1"));
+        byte[] body = body(ClientHellos.jdk("shop.example", "acme-tls/1"));
         for (int n = 0; n < body.length; n++) {
             assertFalse(offers(Arrays.copyOf(body, n)), "cut at " + n + " of " + body.length);
         }
@@ -95,8 +53,8 @@ class ChallengeSniHandlerTest {
 
     @Test
     void shouldReadNoOfferFromAMalformedAlpnExtension() throws Exception {
-        byte[] body = body(jdkClientHello("shop.example", "acme-tls/1"));
-        int data = alpnData(body);
+        byte[] body = body(ClientHellos.jdk("shop.example", "acme-tls/1"));
+        int data = ClientHellos.alpnData(body);
         // list length, then 10 "acme-tls/1"
         assertEquals(11, (body[data] & 0xff) << 8 | body[data + 1] & 0xff);
 
@@ -119,7 +77,7 @@ class ChallengeSniHandlerTest {
 
     @Test
     void shouldNeverReadOutsideTheClientHelloWhateverItsBytes() throws Exception {
-        byte[] body = body(jdkClientHello("shop.example", "h2", "acme-tls/1"));
+        byte[] body = body(ClientHellos.jdk("shop.example", "h2", "acme-tls/1"));
         Random random = new Random(17);
         for (int round = 0; round < 20_000; round++) {
             byte[] mutated = Arrays.copyOf(body, random.nextInt(body.length + 1));
