@@ -181,6 +181,15 @@ class TlsAlpnChallengeTest extends ProxyTestBase {
             assertEquals("acme-tls/1", validation.getApplicationProtocol());
             assertChallengeCertificate(leafOf(validation), "new.example", digest);
         }
+        if (java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/openssl"))) {
+            // Another client than the JDK's: OpenSSL's, as certbot's and most CAs' tools are built on.
+            Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + tlsPort(), "-servername", "new.example",
+                    "-alpn", "acme-tls/1").redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "openssl s_client did not finish");
+            assertTrue(out.contains("ALPN protocol: acme-tls/1"), out);
+            assertTrue(out.contains("subject=CN = acme.invalid"), out);
+        }
         // No certificate names it and there is no default: refused with unrecognized_name, as before.
         assertThrows(SSLException.class, () -> handshake(CLIENT, "new.example", "h2", "http/1.1").close());
 
