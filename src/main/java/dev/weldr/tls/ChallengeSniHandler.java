@@ -17,8 +17,8 @@ import java.nio.charset.StandardCharsets;
  * challenge gets that challenge's context ({@link TlsAlpnChallenges}); every other one gets what
  * the store maps its server name to, as a plain {@code SniHandler} would. A client that offers
  * {@code acme-tls/1} for a host with no challenge is one of those: it gets the host's certificate
- * (or the refusal) and no protocol in ALPN, and so fails a validation as RFC 8737 wants, without
- * weldr inventing an answer. Netty reads the server name (so the {@code SniCompletionEvent} names
+ * (or the refusal) and no protocol in ALPN, so a CA's validation of that host fails, as it should:
+ * there is nothing to prove. Netty reads the server name (so the {@code SniCompletionEvent} names
  * the host that decided); this class reads the ALPN extension of the same ClientHello.
  */
 public final class ChallengeSniHandler extends SniHandler {
