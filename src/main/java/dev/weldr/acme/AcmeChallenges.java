@@ -6,13 +6,16 @@ import dev.weldr.cluster.PoolService;
 import dev.weldr.pool.AcmeChallenge;
 import dev.weldr.pool.ManagedCertificate;
 import dev.weldr.pool.Topology;
+import dev.weldr.tls.TlsAlpnChallenges;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -27,6 +30,8 @@ import java.util.concurrent.TimeUnit;
 @ApplicationScoped
 public class AcmeChallenges {
 
+    private static final Logger LOG = Logger.getLogger(AcmeChallenges.class);
+
     /** How long a challenge request waits for this node to catch up with the leader before it goes its usual way. */
     static final Duration CATCH_UP = Duration.ofSeconds(2);
 
@@ -36,6 +41,8 @@ public class AcmeChallenges {
     PoolService pool;
     @Inject
     Leadership leadership;
+    @Inject
+    TlsAlpnChallenges tlsAlpn;
 
     private volatile Map<String, String> http01 = Map.of();
     private final Object reads = new Object();
@@ -46,6 +53,7 @@ public class AcmeChallenges {
     private Map<String, ManagedCertificate> built;
 
     void start(@Observes @Priority(6) StartupEvent event) {
+        tlsAlpn.catchUpWith(() -> leadership.isLeader() ? null : caughtUp());
         holder.subscribe(this::applied);
     }
 
@@ -112,14 +120,24 @@ public class AcmeChallenges {
             return;
         }
         Map<String, String> tokens = new HashMap<>();
+        Map<String, byte[]> validations = new HashMap<>();
         for (ManagedCertificate m : topology.managed().values()) {
             for (AcmeChallenge c : m.challenges()) {
                 if (c.type().equals(AcmeChallenge.HTTP_01)) {
                     tokens.put(c.token(), c.response());
+                } else if (c.type().equals(AcmeChallenge.TLS_ALPN_01)) {
+                    try {
+                        validations.put(c.host(), Base64.getDecoder().decode(c.response()));
+                    } catch (IllegalArgumentException e) {
+                        LOG.errorf("certificate %s: the tls-alpn-01 challenge for %s is damaged and not answered", m.name(), c.host());
+                    }
                 }
             }
         }
         http01 = Map.copyOf(tokens);
+        // Built here, before the change is acknowledged: the leader asks the CA to validate only
+        // once it is, so its own node answers by then (a few tens of ms per host with OpenSSL).
+        tlsAlpn.update(validations);
         built = topology.managed();
     }
 }

@@ -5,7 +5,9 @@ import dev.weldr.cluster.Leadership;
 import dev.weldr.config.ListenFailure;
 import dev.weldr.config.WeldrConfig;
 import dev.weldr.tls.CertificateStore;
+import dev.weldr.tls.ChallengeSniHandler;
 import dev.weldr.tls.HandshakeWatch;
+import dev.weldr.tls.TlsAlpnChallenges;
 import dev.weldr.tls.TlsMetrics;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -24,7 +26,6 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.ssl.SniHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -72,6 +73,8 @@ public class ProxyServer {
     CertificateStore certificates;
     @Inject
     AcmeChallenges acme;
+    @Inject
+    TlsAlpnChallenges tlsAlpnChallenges;
     @Inject
     MeterRegistry meters;
     @Inject
@@ -149,10 +152,12 @@ public class ProxyServer {
         }
         port = ((InetSocketAddress) listener.localAddress()).getPort();
         // The HTTPS listener: the same loops and exchanges behind Netty's SNI handler, which picks
-        // the certificate's context from the ClientHello and puts that context's SslHandler in its place.
+        // the certificate's context from the ClientHello and puts that context's SslHandler in its place
+        // (or a TLS-ALPN-01 challenge's, for a CA that validates: ChallengeSniHandler).
         // Its own gate (a handler of one listener), counting against the same cap. Around the SNI
         // handler, a watch that answers plain HTTP and counts how each handshake ends, then leaves.
         CertificateStore sni = ClientProxy.unwrap(certificates);
+        TlsAlpnChallenges challenges = ClientProxy.unwrap(tlsAlpnChallenges);
         TlsMetrics handshakes = ClientProxy.unwrap(tlsMetrics);
         long handshakeMs = config.tls().handshakeTimeout().toMillis();
         ServerBootstrap tls = bootstrap.clone().handler(new Gate()).childHandler(new ChannelInitializer<>() {
@@ -161,7 +166,7 @@ public class ProxyServer {
                 HandshakeWatch watch = new HandshakeWatch(handshakes, sni);
                 ch.pipeline().addLast(
                         watch.plainHttpAnswer(),
-                        new SniHandler(sni, MAX_CLIENT_HELLO, handshakeMs),
+                        new ChallengeSniHandler(sni, challenges, MAX_CLIENT_HELLO, handshakeMs),
                         watch,
                         new FrontConnection(loops.get(ch.eventLoop()), clientTimeouts, true));
             }

@@ -22,8 +22,8 @@ import java.util.Locale;
 
 /**
  * Counts how each connection's handshake on the HTTPS listener ends, from the events Netty's
- * {@code SniHandler} and {@code SslHandler} fire (not from their log messages), then leaves the
- * pipeline. It sits after the {@code SniHandler}; {@link #plainHttpAnswer} goes before it.
+ * {@code SniHandler} (the {@link ChallengeSniHandler}) and {@code SslHandler} fire (not from their
+ * log messages), then leaves the pipeline. It sits after the {@code SniHandler}; {@link #plainHttpAnswer} goes before it.
  */
 public final class HandshakeWatch extends ChannelInboundHandlerAdapter {
 
@@ -87,7 +87,9 @@ public final class HandshakeWatch extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof SniCompletionEvent sni) {
             if (sni.isSuccess()) {
-                nameUnknown = certificates.table().find(sni.hostname()) == null;
+                // A TLS-ALPN-01 validation for a host with no certificate yet is answered: its name is known.
+                nameUnknown = certificates.table().find(sni.hostname()) == null
+                        && ctx.pipeline().get(ChallengeSniHandler.Validation.class) == null;
             } else {
                 count(classify(sni.cause()));
             }

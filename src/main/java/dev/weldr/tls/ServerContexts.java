@@ -23,6 +23,7 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.StandardConstants;
 import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Locale;
@@ -62,6 +63,16 @@ public final class ServerContexts {
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             // HTTP/2 first: the server's preference decides, as nginx's and HAProxy's do.
             ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1);
+    /**
+     * A TLS-ALPN-01 challenge's: {@code acme-tls/1} alone (RFC 8737 §3). Only a client that
+     * offered it gets such a context, so the failure behaviours never come into play; they are
+     * the ones both providers accept.
+     */
+    private static final ApplicationProtocolConfig ACME_ALPN = new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            TlsAlpnChallenges.ACME_TLS_1);
 
     private ServerContexts() {
     }
@@ -106,6 +117,18 @@ public final class ServerContexts {
                 .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                 .applicationProtocolConfig(ALPN)
                 .sessionTimeout(SESSION_TIMEOUT_SECONDS)
+                .build();
+        return new Tuned(context, handshakeTimeoutMs, false);
+    }
+
+    /** The context that answers one TLS-ALPN-01 challenge: its self-signed certificate, the listener's TLS settings, {@code acme-tls/1} in ALPN. */
+    static SslContext challenge(PrivateKey key, X509Certificate certificate, long handshakeTimeoutMs, SslProvider provider)
+            throws SSLException {
+        SslContext context = SslContextBuilder.forServer(key, certificate)
+                .sslProvider(provider)
+                .protocols(PROTOCOLS)
+                .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+                .applicationProtocolConfig(ACME_ALPN)
                 .build();
         return new Tuned(context, handshakeTimeoutMs, false);
     }
