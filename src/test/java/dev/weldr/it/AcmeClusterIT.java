@@ -57,7 +57,8 @@ class AcmeClusterIT {
         pebble = Pebble.start(Pebble.Options.defaults().httpPort(validatorPort));
         tls = new AcmeFixture(pebble);
         Map<String, String> settings = new LinkedHashMap<>(AcmeFixture.settings(pebble, Map.of()));
-        settings.put("weldr.raft.election-timeout", "500ms");
+        // Short, so the new leader comes well within the 15 s Pebble waits for the held validation request.
+        settings.put("weldr.raft.election-timeout", "1s");
         settings.put("weldr.proxy.access-log", "stdout");
         cluster = new TestCluster(dir, List.of(validatorPort, 0, 0), settings).start();
         validator = cluster.nodes.get(0);
