@@ -15,9 +15,19 @@ public final class TestCluster implements AutoCloseable {
     public final List<WeldrProcess> nodes = new ArrayList<>();
 
     public TestCluster(Path dir, int n, Map<String, String> extra) {
+        this(dir, java.util.Collections.nCopies(n, 0), extra);
+    }
+
+    /**
+     * A node for each of {@code proxyPorts}, listening there (0: a free port): for a test whose
+     * other parts (a CA's validation requests) must know a node's port before the nodes start.
+     */
+    public TestCluster(Path dir, List<Integer> proxyPorts, Map<String, String> extra) {
+        int n = proxyPorts.size();
         List<int[]> ports = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            ports.add(new int[]{WeldrProcess.freePort(), WeldrProcess.freePort(), WeldrProcess.freePort()});
+            int proxy = proxyPorts.get(i) == 0 ? WeldrProcess.freePort() : proxyPorts.get(i);
+            ports.add(new int[]{WeldrProcess.freePort(), proxy, WeldrProcess.freePort()});
         }
         String peers = ports.stream().map(p -> "127.0.0.1:" + p[2]).collect(Collectors.joining(","));
         for (int i = 0; i < n; i++) {
