@@ -178,6 +178,26 @@ class AcmeIT {
         assertOthersUntouched(node, uploaded, "steady", steady);
     }
 
+    @Test
+    void shouldValidateOverTlsAlpnOnTheHttpsListener() throws Exception {
+        int tlsPort = WeldrProcess.freePort();
+        // Pebble's HTTP-01 port is one nothing listens on: only the HTTPS listener can prove the name.
+        try (Pebble alpn = Pebble.start(Pebble.Options.defaults().httpPort(WeldrProcess.freePort()).tlsPort(tlsPort))) {
+            Map<String, String> extra = new java.util.HashMap<>(AcmeFixture.settings(alpn, Map.of("weldr.acme.challenge", "tls-alpn-01")));
+            extra.put("weldr.proxy.tls-port", Integer.toString(tlsPort));
+            WeldrProcess n = WeldrProcess.create("acme-alpn", dir.resolve("alpn"), extra).start();
+            closing.add(n);
+            WeldrProcess.await(WAIT, n::ready, "the node to lead");
+            HttpResponse<String> r = TlsIT.put(n, "/certificates/alpn", acme("alpn.weldr.test", "www.alpn.weldr.test"));
+            assertEquals(202, r.statusCode(), r.body());
+            awaitState(n, "alpn", "valid", WAIT);
+            assertTrue(alpn.validations().containsAll(List.of(new Pebble.Validation("dns", "alpn.weldr.test"),
+                    new Pebble.Validation("dns", "www.alpn.weldr.test"))), alpn::logs);
+            List<X509Certificate> chain = new AcmeFixture(alpn).chain(n, "www.alpn.weldr.test");
+            assertEquals(Set.of("alpn.weldr.test", "www.alpn.weldr.test"), AcmeFixture.dnsNames(chain.get(0)));
+        }
+    }
+
     private static List<String> names(JsonNode array) {
         List<String> out = new ArrayList<>();
         array.forEach(n -> out.add(n.asText()));
