@@ -53,7 +53,7 @@ public class AcmeChallenges {
     private Map<String, ManagedCertificate> built;
 
     void start(@Observes @Priority(6) StartupEvent event) {
-        tlsAlpn.catchUpWith(() -> leadership.isLeader() ? null : caughtUp());
+        tlsAlpn.catchUpWith(this::catchUp);
         holder.subscribe(this::applied);
     }
 
@@ -72,47 +72,56 @@ public class AcmeChallenges {
      * requests name unknown tokens, so a flood of them costs the leader two reads at a time.
      */
     public CompletableFuture<String> http01AfterCatchUp(String token) {
-        if (leadership.isLeader()) {
+        CompletableFuture<Void> later = catchUp();
+        return later == null ? null : later.handle((v, e) -> e == null ? http01(token) : null);
+    }
+
+    /**
+     * Completes once this node has applied what the leader had committed when it was called;
+     * null when there is nothing to wait for: on the leader, and on a node whose state manages no
+     * certificate (a cluster without ACME, whose challenge requests are its backends' own, never
+     * pays a read for them).
+     */
+    CompletableFuture<Void> catchUp() {
+        if (leadership.isLeader() || holder.current().managed().isEmpty()) {
             return null;
         }
-        return caughtUp().handle((v, e) -> e == null ? http01(token) : null);
-    }
-
-    private CompletableFuture<Void> caughtUp() {
         synchronized (reads) {
-            if (reading == null) {
-                reading = read();
-                return reading;
+            if (reading != null) {
+                // The read under way may have started before this request's challenge was committed.
+                if (queued == null) {
+                    queued = new CompletableFuture<>();
+                }
+                return queued;
             }
-            // A read already under way may have started before the request's challenge was committed.
-            if (queued == null) {
-                queued = new CompletableFuture<>();
-            }
-            return queued;
+            reading = new CompletableFuture<>();
+            CompletableFuture<Void> started = reading;
+            read(started);
+            return started;
         }
     }
 
-    private CompletableFuture<Void> read() {
-        CompletableFuture<Void> f = pool.consistent().toCompletableFuture()
-                .orTimeout(CATCH_UP.toMillis(), TimeUnit.MILLISECONDS).thenApply(t -> (Void) null);
-        f.whenComplete((v, e) -> {
-            CompletableFuture<Void> waiting;
-            synchronized (reads) {
-                waiting = queued;
-                queued = null;
-                reading = waiting == null ? null : read();
-                if (waiting != null) {
-                    reading.whenComplete((v2, e2) -> {
-                        if (e2 != null) {
-                            waiting.completeExceptionally(e2);
-                        } else {
-                            waiting.complete(null);
-                        }
-                    });
-                }
-            }
-        });
-        return f;
+    /** Reads into {@code target}, which is {@code reading} from before the read starts (it may end at once, even here). */
+    private void read(CompletableFuture<Void> target) {
+        pool.consistent().toCompletableFuture().orTimeout(CATCH_UP.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((t, e) -> readDone(target, e));
+    }
+
+    private void readDone(CompletableFuture<Void> done, Throwable failure) {
+        CompletableFuture<Void> next;
+        synchronized (reads) {
+            next = queued;
+            queued = null;
+            reading = next;
+        }
+        if (failure != null) {
+            done.completeExceptionally(failure);
+        } else {
+            done.complete(null);
+        }
+        if (next != null) {
+            read(next);
+        }
     }
 
     private synchronized void applied(Topology topology) {

@@ -216,15 +216,18 @@ public class AcmeOrders {
         try {
             next = checkAll();
         } catch (InterruptedException | CancellationException e) {
-            Thread.currentThread().interrupt();
+            // Leadership went: stopWork cancelled this check.
+            next = 0;
         } catch (RuntimeException | ExecutionException | TimeoutException e) {
-            LOG.debugf("ACME check ended early: %s", e);
+            LOG.warnf("ACME check ended early (the next in %d s): %s", settings.retryBackoff().toSeconds(), e.toString());
             next = settings.retryBackoff().toMillis();
         } finally {
+            // Cleared, not kept: a node elected again while this check was being stopped carries on.
+            Thread.interrupted();
             synchronized (this) {
                 running = false;
                 pending = null;
-                if (leadership.isLeader() && !Thread.currentThread().isInterrupted()) {
+                if (leadership.isLeader()) {
                     schedule(again ? 0 : next);
                 }
             }
@@ -313,7 +316,7 @@ public class AcmeOrders {
                 order.execute(key, csr -> {
                 });
             }
-            Status status = order.waitForCompletion(ORDER_TIMEOUT);
+            Status status = waitFor(() -> order.waitForCompletion(ORDER_TIMEOUT), "issue the certificate");
             if (status == Status.INVALID) {
                 throw new OrderFailed(problem(order), true);
             }
@@ -332,8 +335,12 @@ public class AcmeOrders {
                 AcmeAccount a = topology.acmeAccount();
                 commit(new PoolCommand.PutAcmeAccount(new AcmeAccount(a.directory(), a.email(), null, a.key())));
             }
-            // The CA refused a request: an order it refused to go on with is over.
-            fail(current, "the CA refused: " + describe(e.getProblem()), true, null);
+            // The CA refused a request: an order it refused to go on with is over, unless the CA
+            // itself failed, or the order was not ready (another leader's finalize may be under way):
+            // then the next attempt looks at the same order again.
+            String type = e.getType().toString();
+            boolean keep = type.endsWith(":serverInternal") || type.endsWith(":orderNotReady");
+            fail(current, "the CA refused: " + describe(e.getProblem()), !keep, null);
         } catch (AcmeNetworkException e) {
             fail(current, "the CA cannot be reached at " + settings.directory() + ": " + rootMessage(e), false, null);
         } catch (AcmeException | IOException | InvalidCertificateException | RuntimeException e) {
@@ -355,13 +362,29 @@ public class AcmeOrders {
         }
         Status status = order.getStatus();
         if (status == Status.PENDING) {
-            status = order.waitUntilReady(ORDER_TIMEOUT);
+            status = waitFor(() -> order.waitUntilReady(ORDER_TIMEOUT), "validate");
         }
         if (status == Status.INVALID) {
             throw new OrderFailed(problem(order), true);
         }
         if (status == Status.PENDING) {
             throw new OrderFailed("the CA did not validate within " + ORDER_TIMEOUT.toMinutes() + " minutes", false);
+        }
+    }
+
+    private interface Wait {
+        Status run() throws AcmeException, InterruptedException;
+    }
+
+    /** acme4j's waits end with an exception when their time is up: an attempt that failed, said in weldr's words. */
+    private static Status waitFor(Wait wait, String what) throws AcmeException, InterruptedException, OrderFailed {
+        try {
+            return wait.run();
+        } catch (AcmeException e) {
+            if (e.getClass() == AcmeException.class && String.valueOf(e.getMessage()).contains("Timeout")) {
+                throw new OrderFailed("the CA did not " + what + " within " + ORDER_TIMEOUT.toMinutes() + " minutes", false);
+            }
+            throw e;
         }
     }
 
@@ -393,8 +416,13 @@ public class AcmeOrders {
         org.shredzone.acme4j.Certificate cert = order.getCertificate();
         cert.writeCertificate(chain);
         Certificate c = new Certificate(m.name(), chain.toString(), m.orderKey());
-        // Checked as an upload is; the key was sealed under this name, so it is the certificate's key as it stands.
-        CertificateBundle bundle = CertificateBundle.parse(c.chain(), certificates.seal().open(m.name(), c.key()), Instant.now());
+        // Checked as an upload is (the key was sealed under this name, so it is the certificate's key
+        // as it stands), but for its start: a CA that does not backdate, with a clock a little ahead
+        // of ours, issues certificates that start a moment from now here.
+        CertificateBundle bundle = CertificateBundle.parse(c.chain(), certificates.seal().open(m.name(), c.key()), null);
+        if (!bundle.info().notAfter().isAfter(Instant.now())) {
+            throw new InvalidCertificateException("the CA issued a certificate that expired on " + bundle.info().notAfter());
+        }
         long renewAt = renewAt(bundle.info().notBefore(), bundle.info().notAfter(), cert);
         ManagedCertificate done = new ManagedCertificate(m.name(), m.names(), State.VALID, null, null, List.of(), null, 0, 0, renewAt);
         certificates.prepare(c);

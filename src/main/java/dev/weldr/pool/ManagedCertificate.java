@@ -1,6 +1,7 @@
 package dev.weldr.pool;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * A certificate weldr obtains and renews itself through ACME, as replicated: the names asked for,
@@ -42,6 +43,16 @@ public record ManagedCertificate(String name, List<String> names, State state, S
     /** What {@code PUT /certificates/{name}} with ACME asks for: an order as soon as the leader can. */
     public static ManagedCertificate requested(String name, List<String> names) {
         return new ManagedCertificate(name, names, State.PENDING, null, null, List.of(), null, 0, 0, 0);
+    }
+
+    /** The same names, in whatever order: a certificate covers a set of names. */
+    public boolean sameNames(ManagedCertificate other) {
+        return Set.copyOf(names).equals(Set.copyOf(other.names));
+    }
+
+    /** The next attempt now, with the backoff started afresh; the order, the error and the state stay until it is made. */
+    public ManagedCertificate retryNow() {
+        return new ManagedCertificate(name, names, state, order, orderKey, challenges, error, 0, 0, renewAt);
     }
 
     public ManagedCertificate withState(State next) {

@@ -270,8 +270,15 @@ public final class Topology {
         }
         if (command instanceof PoolCommand.PutManagedCertificate c) {
             ManagedCertificate existing = managed.get(c.managed().name());
-            if (existing != null && existing.names().equals(c.managed().names())) {
-                return new Outcome(this, Outcome.Result.ALREADY_EXISTS, null);
+            if (existing != null && existing.sameNames(c.managed())) {
+                if (existing.state() != ManagedCertificate.State.FAILED || existing.nextAttempt() == 0) {
+                    return new Outcome(this, Outcome.Result.ALREADY_EXISTS, null);
+                }
+                // Asked again after a failure: try now (its cause may be fixed), keeping any order and the certificate served.
+                Map<String, ManagedCertificate> next = new TreeMap<>(managed);
+                next.put(existing.name(), existing.retryNow());
+                return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certificates, ticketKeys, acmeAccount, next),
+                        Outcome.Result.APPLIED, null);
             }
             if (existing == null && managed.size() >= MAX_MANAGED) {
                 return refused(Outcome.Result.TOO_MANY);
@@ -283,7 +290,7 @@ public final class Topology {
         }
         if (command instanceof PoolCommand.AcmeProgress c) {
             ManagedCertificate existing = managed.get(c.managed().name());
-            if (existing == null || !existing.names().equals(c.managed().names())) {
+            if (existing == null || !existing.sameNames(c.managed())) {
                 return refused(Outcome.Result.NOT_FOUND);
             }
             Map<String, ManagedCertificate> next = new TreeMap<>(managed);

@@ -39,8 +39,11 @@ final class Exchange implements RequestKey {
     PoolTable pool;
     /** The route's Strict-Transport-Security line for this answer (over HTTPS only, RFC 6797 §7.2); null for none. */
     private byte[] hsts;
-    /** weldr answered with the route's redirect to HTTPS: the answer the route asked for, not a failure. */
-    private boolean redirected;
+    /**
+     * weldr's own answer is the one asked for, not a failure: the route's redirect to HTTPS, or an
+     * ACME challenge's key authorization.
+     */
+    private boolean intended;
     Backend backend;
     /** The backend whose in-flight count this exchange holds. */
     private Backend holding;
@@ -593,7 +596,10 @@ final class Exchange implements RequestKey {
             if (a != null) {
                 answerChallenge(a);
             } else {
-                route(route);
+                // The table may have changed while it waited: route it as it stands now.
+                RoutingTable.Target now = loop.registry.table().route(request);
+                pool = now.pool;
+                route(now);
             }
         }));
         return true;
@@ -601,6 +607,7 @@ final class Exchange implements RequestKey {
 
     private void answerChallenge(String authorization) {
         closeAfter = closeAfter || hasBody;
+        intended = true;
         answer(200, authorization);
     }
 
@@ -627,7 +634,7 @@ final class Exchange implements RequestKey {
         if (!beginOwnAnswer()) {
             return;
         }
-        redirected = true;
+        intended = true;
         status = 308;
         front.sendRedirect(this, hostEnd, loop.httpsPort);
         answered();
@@ -670,7 +677,7 @@ final class Exchange implements RequestKey {
         }
         done = true;
         release();
-        loop.stats.clientDone(loop.index, backend, status, request.protocol(), whole && !ownAnswer || redirected, startNanos);
+        loop.stats.clientDone(loop.index, backend, status, request.protocol(), whole && !ownAnswer || intended, startNanos);
         log(status);
     }
 

@@ -126,6 +126,24 @@ class AcmeStateTest {
     }
 
     @Test
+    void shouldRetryAFailedCertificateAtOnceWhenAskedForAgain() {
+        ManagedCertificate failed = new ManagedCertificate("shop", NAMES, State.FAILED, "https://ca.example/order/1", "key", List.of(),
+                "connection: refused", 1_900_000_000_000L, 3, 0);
+        Topology t = Topology.EMPTY.apply(new PoolCommand.PutManagedCertificate(REQUESTED)).topology()
+                .apply(new PoolCommand.AcmeProgress(failed, null)).topology();
+        Outcome again = t.apply(new PoolCommand.PutManagedCertificate(
+                ManagedCertificate.requested("shop", List.of("www.shop.example", "shop.example"))));
+        assertEquals(Outcome.Result.APPLIED, again.result(), "the same names in another order are the same certificate");
+        ManagedCertificate m = again.topology().managed().get("shop");
+        assertEquals(0, m.nextAttempt(), "the next attempt is now");
+        assertEquals(0, m.failures(), "the backoff starts afresh");
+        assertEquals("https://ca.example/order/1", m.order(), "the order under way is kept");
+        assertEquals(NAMES, m.names());
+        assertEquals(Outcome.Result.ALREADY_EXISTS, again.topology().apply(new PoolCommand.PutManagedCertificate(REQUESTED)).result(),
+                "asked once more before that attempt: nothing more to do");
+    }
+
+    @Test
     void shouldCapManagedCertificates() {
         Topology t = Topology.EMPTY;
         for (int i = 0; i < Topology.MAX_MANAGED; i++) {
