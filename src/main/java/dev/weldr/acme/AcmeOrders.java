@@ -298,7 +298,8 @@ public class AcmeOrders {
                 KeyPair key = KeyPems.newKey();
                 order = login.newOrder().domains(m.names()).create();
                 current = new ManagedCertificate(m.name(), m.names(), working, order.getLocation().toString(),
-                        certificates.seal().seal(m.name(), KeyPems.pem(key)), challenges(order), m.error(), 0, m.failures(), m.renewAt());
+                        certificates.seal().seal(m.name(), KeyPems.pem(key)), challenges(order), m.error(), 0, m.failures(), m.renewAt(),
+                        m.generation());
                 // Committed before the CA is asked to validate: every node then answers the challenge,
                 // and a new leader finds the order and its key instead of placing another.
                 Outcome o = commit(new PoolCommand.AcmeProgress(current, null));
@@ -424,7 +425,8 @@ public class AcmeOrders {
             throw new InvalidCertificateException("the CA issued a certificate that expired on " + bundle.info().notAfter());
         }
         long renewAt = renewAt(bundle.info().notBefore(), bundle.info().notAfter(), cert);
-        ManagedCertificate done = new ManagedCertificate(m.name(), m.names(), State.VALID, null, null, List.of(), null, 0, 0, renewAt);
+        ManagedCertificate done = new ManagedCertificate(m.name(), m.names(), State.VALID, null, null, List.of(), null, 0, 0, renewAt,
+                m.generation());
         certificates.prepare(c);
         try {
             if (commit(new PoolCommand.AcmeProgress(done, c)).result() == Outcome.Result.APPLIED) {
@@ -470,7 +472,7 @@ public class AcmeOrders {
         }
         ManagedCertificate state = new ManagedCertificate(m.name(), m.names(), State.FAILED,
                 orderLost ? null : m.order(), orderLost ? null : m.orderKey(), orderLost ? List.of() : m.challenges(),
-                why, next, failures, m.renewAt());
+                why, next, failures, m.renewAt(), m.generation());
         LOG.warnf("certificate %s: ACME order for %s failed (%s); attempt %d, the next in %d s", m.name(),
                 String.join(", ", m.names()), why, failures, (next - System.currentTimeMillis() + 999) / 1000);
         commit(new PoolCommand.AcmeProgress(state, null));

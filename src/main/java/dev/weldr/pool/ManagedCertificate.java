@@ -19,10 +19,14 @@ import java.util.Set;
  * @param nextAttempt when the leader may try again after a failure, or 0
  * @param failures   failed attempts in a row (the backoff's exponent)
  * @param renewAt    when the issued certificate is due for renewal, or 0 before one is issued
+ * @param generation which request this is: set by {@link Topology#apply} when the names are put
+ *                   (the Raft index before it, the same on every replica), so that progress made
+ *                   for an earlier request of the same names (removed and asked again) never
+ *                   lands on a later one
  */
 public record ManagedCertificate(String name, List<String> names, State state, String order, String orderKey,
                                  List<AcmeChallenge> challenges, String error, long nextAttempt, int failures,
-                                 long renewAt) {
+                                 long renewAt, long generation) {
 
     public enum State {
         /** Not issued yet for these names: being ordered. */
@@ -40,9 +44,20 @@ public record ManagedCertificate(String name, List<String> names, State state, S
         challenges = List.copyOf(challenges);
     }
 
+    /** The state of the request of generation 0 (written before generations, and in tests of apply alone). */
+    public ManagedCertificate(String name, List<String> names, State state, String order, String orderKey,
+                              List<AcmeChallenge> challenges, String error, long nextAttempt, int failures, long renewAt) {
+        this(name, names, state, order, orderKey, challenges, error, nextAttempt, failures, renewAt, 0);
+    }
+
     /** What {@code PUT /certificates/{name}} with ACME asks for: an order as soon as the leader can. */
     public static ManagedCertificate requested(String name, List<String> names) {
-        return new ManagedCertificate(name, names, State.PENDING, null, null, List.of(), null, 0, 0, 0);
+        return new ManagedCertificate(name, names, State.PENDING, null, null, List.of(), null, 0, 0, 0, 0);
+    }
+
+    /** This request as the request of that generation. */
+    public ManagedCertificate ofGeneration(long g) {
+        return new ManagedCertificate(name, names, state, order, orderKey, challenges, error, nextAttempt, failures, renewAt, g);
     }
 
     /** The same names, in whatever order: a certificate covers a set of names. */
@@ -52,11 +67,12 @@ public record ManagedCertificate(String name, List<String> names, State state, S
 
     /** The next attempt now, with the backoff started afresh; the order, the error and the state stay until it is made. */
     public ManagedCertificate retryNow() {
-        return new ManagedCertificate(name, names, state, order, orderKey, challenges, error, 0, 0, renewAt);
+        return new ManagedCertificate(name, names, state, order, orderKey, challenges, error, 0, 0, renewAt, generation);
     }
 
     public ManagedCertificate withState(State next) {
-        return new ManagedCertificate(name, names, next, order, orderKey, challenges, error, nextAttempt, failures, renewAt);
+        return new ManagedCertificate(name, names, next, order, orderKey, challenges, error, nextAttempt, failures, renewAt,
+                generation);
     }
 
     /** Never prints the order's key. */

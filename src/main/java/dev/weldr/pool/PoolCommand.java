@@ -58,8 +58,8 @@ public sealed interface PoolCommand {
 
     /**
      * The leader's progress on a managed certificate: its next state, and the certificate when
-     * one was issued. Applied only while the certificate is managed for the same names, so a
-     * change or removal committed in between wins over work done for the old request.
+     * one was issued. Applied only while the same request stands (same names, same generation),
+     * so a change or a removal committed in between wins over work done for the old request.
      */
     record AcmeProgress(ManagedCertificate managed, Certificate issued) implements PoolCommand {
     }

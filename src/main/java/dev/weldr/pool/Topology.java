@@ -284,13 +284,13 @@ public final class Topology {
                 return refused(Outcome.Result.TOO_MANY);
             }
             Map<String, ManagedCertificate> next = new TreeMap<>(managed);
-            next.put(c.managed().name(), c.managed());
+            next.put(c.managed().name(), c.managed().ofGeneration(appliedIndex));
             return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certificates, ticketKeys, acmeAccount, next),
                     Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.AcmeProgress c) {
             ManagedCertificate existing = managed.get(c.managed().name());
-            if (existing == null || !existing.sameNames(c.managed())) {
+            if (existing == null || existing.generation() != c.managed().generation() || !existing.sameNames(c.managed())) {
                 return refused(Outcome.Result.NOT_FOUND);
             }
             Map<String, ManagedCertificate> next = new TreeMap<>(managed);

@@ -116,6 +116,7 @@ final class TopologyJson {
         n.put("nextAttempt", m.nextAttempt());
         n.put("failures", m.failures());
         n.put("renewAt", m.renewAt());
+        n.put("generation", m.generation());
         return n;
     }
 
@@ -127,7 +128,8 @@ final class TopologyJson {
                 c.required("token").asText(), c.required("response").asText())));
         return new ManagedCertificate(n.required("name").asText(), names, ManagedCertificate.State.valueOf(n.required("state").asText()),
                 textOrNull(n, "order"), textOrNull(n, "orderKey"), challenges, textOrNull(n, "error"),
-                n.path("nextAttempt").asLong(0), n.path("failures").asInt(0), n.path("renewAt").asLong(0));
+                n.path("nextAttempt").asLong(0), n.path("failures").asInt(0), n.path("renewAt").asLong(0),
+                n.path("generation").asLong(0));
     }
 
     private static String textOrNull(JsonNode n, String field) {

@@ -41,7 +41,7 @@ class AcmeHttp01Test extends ProxyTestBase {
         commit(new PoolCommand.PutManagedCertificate(ManagedCertificate.requested("shop", NAMES)));
         commit(new PoolCommand.AcmeProgress(new ManagedCertificate("shop", NAMES, ManagedCertificate.State.PENDING,
                 "https://ca.test/order/1", "key", List.of(new AcmeChallenge(AcmeChallenge.HTTP_01, "shop.example", "T0k-3n_x",
-                "T0k-3n_x.thumbprint")), null, 0, 0, 0), null));
+                "T0k-3n_x.thumbprint")), null, 0, 0, 0, service.current().managed().get("shop").generation()), null));
     }
 
     @AfterEach

@@ -44,7 +44,7 @@ class AcmeStateTest {
     @Test
     void shouldRoundTripTheAcmeCommandsThroughTheLog() throws Exception {
         for (PoolCommand command : List.of(new PoolCommand.PutManagedCertificate(REQUESTED),
-                new PoolCommand.AcmeProgress(ORDERING, null), new PoolCommand.AcmeProgress(VALID, ISSUED),
+                new PoolCommand.AcmeProgress(ORDERING.ofGeneration(41), null), new PoolCommand.AcmeProgress(VALID, ISSUED),
                 new PoolCommand.PutAcmeAccount(ACCOUNT),
                 new PoolCommand.PutAcmeAccount(new AcmeAccount("https://ca.example/dir", null, null, "key")))) {
             assertEquals(command, CommandCodec.decode(ByteBuffer.wrap(CommandCodec.encode(command))));
@@ -98,6 +98,20 @@ class AcmeStateTest {
         assertEquals(Outcome.Result.APPLIED, deleted.result());
         assertEquals(Outcome.Result.NOT_FOUND, deleted.topology().apply(new PoolCommand.AcmeProgress(VALID, ISSUED)).result(),
                 "work finished for a removed certificate is dropped");
+    }
+
+    @Test
+    void shouldDropProgressMadeForAnEarlierRequestOfTheSameNames() {
+        Topology asked = Topology.EMPTY.withIndex(4).apply(new PoolCommand.PutManagedCertificate(REQUESTED)).topology().withIndex(5);
+        long first = asked.managed().get("shop").generation();
+        assertEquals(4, first, "the generation is the index the request was put after: the same on every replica");
+        Topology askedAgain = asked.apply(new PoolCommand.DeleteCertificate("shop")).topology().withIndex(6)
+                .apply(new PoolCommand.PutManagedCertificate(REQUESTED)).topology().withIndex(7);
+        Outcome stale = askedAgain.apply(new PoolCommand.AcmeProgress(VALID.ofGeneration(first), ISSUED));
+        assertEquals(Outcome.Result.NOT_FOUND, stale.result(), "the first request's certificate must not land on the second");
+        Outcome current = askedAgain.apply(new PoolCommand.AcmeProgress(VALID.ofGeneration(6), ISSUED));
+        assertEquals(Outcome.Result.APPLIED, current.result());
+        assertEquals(6, current.topology().managed().get("shop").generation());
     }
 
     @Test
