@@ -1,14 +1,13 @@
 package dev.weldr.proxy;
 
+import dev.weldr.tls.TlsClient;
+
 import io.netty.handler.codec.http2.Http2Error;
 
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -393,21 +392,7 @@ final class H2Attacks {
     public static void main(String[] args) throws Exception {
         SSLContext tls = null;
         if (args.length > 2 && args[2].equals("tls")) {
-            tls = SSLContext.getInstance("TLS");
-            tls.init(null, new TrustManager[]{new X509TrustManager() {
-                @Override
-                public void checkClientTrusted(X509Certificate[] chain, String authType) {
-                }
-
-                @Override
-                public void checkServerTrusted(X509Certificate[] chain, String authType) {
-                }
-
-                @Override
-                public X509Certificate[] getAcceptedIssuers() {
-                    return new X509Certificate[0];
-                }
-            }}, null);
+            tls = TlsClient.trustingAnything();
         }
         H2Wire.Target t = new H2Wire.Target(args[0], Integer.parseInt(args[1]), tls);
         Budget b = new Budget(Duration.ofSeconds(10), Duration.ofSeconds(5));

@@ -67,22 +67,6 @@ class TlsAlpnChallengeTest extends ProxyTestBase {
         return MessageDigest.getInstance("SHA-256").digest(keyAuthorization.getBytes(StandardCharsets.US_ASCII));
     }
 
-    /** Takes any certificate, as a CA's validation does: it checks the extension, not a chain. */
-    private static final X509TrustManager ANY = new X509TrustManager() {
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new X509Certificate[0];
-        }
-    };
-
     /** A handshaken connection naming {@code host} and offering these protocols in ALPN. */
     private SSLSocket handshake(TrustManager trust, String host, String... alpn) throws Exception {
         SSLContext context = SSLContext.getInstance("TLS");
@@ -110,7 +94,8 @@ class TlsAlpnChallengeTest extends ProxyTestBase {
 
     /** A CA's validation: what the node shows for {@code host} to a client that offers acme-tls/1 alone. */
     private SSLSocket validate(String host) throws Exception {
-        return handshake(ANY, host, "acme-tls/1");
+        // Any certificate, as a CA's validation takes it: it checks the extension, not a chain.
+        return handshake(TlsClient.ANY, host, "acme-tls/1");
     }
 
     private static X509Certificate leafOf(SSLSocket s) throws Exception {

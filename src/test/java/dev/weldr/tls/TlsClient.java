@@ -4,7 +4,9 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -19,6 +21,36 @@ import java.util.List;
 public final class TlsClient {
 
     private TlsClient() {
+    }
+
+    /**
+     * Takes any certificate: for a client that checks something else (a CA's TLS-ALPN-01
+     * validation reads an extension, not a chain) or none (an attack tool aimed at any server).
+     */
+    public static final X509TrustManager ANY = new X509TrustManager() {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) {
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
+        }
+    };
+
+    /** A context whose client takes any certificate ({@link #ANY}). */
+    public static SSLContext trustingAnything() {
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, new TrustManager[]{ANY}, null);
+            return context;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public static SSLContext trusting(X509Certificate ca) {
