@@ -15,6 +15,8 @@ public class TokenFilter {
 
     @Inject
     AdminToken token;
+    @Inject
+    Caller caller;
 
     @ServerRequestFilter(preMatching = true)
     public Response check(ContainerRequestContext request) {
@@ -24,6 +26,7 @@ public class TokenFilter {
         String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
         String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
         if (token.matches(given)) {
+            caller.identified("admin");
             return null;
         }
         return Response.fromResponse(Errors.response(401, "unauthorized",
