@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.weldr.acme.AcmeNames;
 import dev.weldr.acme.AcmeOrders;
 import dev.weldr.cluster.PoolService;
+import dev.weldr.pool.Actor;
 import dev.weldr.pool.Certificate;
 import dev.weldr.pool.ManagedCertificate;
 import dev.weldr.pool.Outcome;
@@ -128,12 +129,12 @@ public class CertificatesResource {
         if (!CertificateName.valid(name)) {
             throw ApiException.badRequest(CertificateName.RULE);
         }
-        return route.run(new LeaderRoute.Call("PUT", LeaderRoute.path("certificates", name), body, authorization, forwardedBy), () -> {
+        return route.run(new LeaderRoute.Call("PUT", LeaderRoute.path("certificates", name), body, authorization, forwardedBy), actor -> {
             // Checked on the leader, which seals the key with its store key.
             JsonNode node = Bodies.object(body, "{\"chain\": \"-----BEGIN CERTIFICATE-----...\", \"key\": \"-----BEGIN PRIVATE KEY-----...\"}",
                     FIELDS, "a certificate has a chain and a key, or acme");
             if (node.has("acme")) {
-                return putManaged(name, node);
+                return putManaged(name, node, actor);
             }
             String chain = Bodies.text(node, "chain", true);
             String key = Bodies.text(node, "key", true);
@@ -144,13 +145,13 @@ public class CertificatesResource {
             }
             Certificate c = new Certificate(name, chain, store.seal().seal(name, key));
             store.prepare(c);
-            return service.submit(new PoolCommand.PutCertificate(c))
+            return service.submit(new PoolCommand.PutCertificate(c), actor)
                     .whenComplete((outcome, e) -> store.forget(c))
                     .thenApply(outcome -> Response.ok(view(outcome.topology(), name)).build());
         });
     }
 
-    private CompletionStage<Response> putManaged(String name, JsonNode node) {
+    private CompletionStage<Response> putManaged(String name, JsonNode node, Actor actor) {
         if (node.has("chain") || node.has("key")) {
             throw ApiException.badRequest("a certificate has either a chain and a key (uploaded) or acme (managed), not both");
         }
@@ -188,7 +189,7 @@ public class CertificatesResource {
         if (unusable != null) {
             throw new ApiException(409, "acme_not_configured", "ACME is not set up on the leader: " + unusable);
         }
-        return service.submit(new PoolCommand.PutManagedCertificate(ManagedCertificate.requested(name, names)))
+        return service.submit(new PoolCommand.PutManagedCertificate(ManagedCertificate.requested(name, names)), actor)
                 .thenApply(outcome -> {
                     if (outcome.result() == Outcome.Result.TOO_MANY) {
                         throw new ApiException(400, "too_many", "a cluster manages at most " + Topology.MAX_MANAGED + " certificates");
@@ -210,7 +211,7 @@ public class CertificatesResource {
             throw new ApiException(404, "not_found", "certificate " + name + " does not exist");
         }
         return route.run(new LeaderRoute.Call("DELETE", LeaderRoute.path("certificates", name), null, authorization, forwardedBy),
-                () -> service.submit(new PoolCommand.DeleteCertificate(name)).thenApply(outcome -> {
+                actor -> service.submit(new PoolCommand.DeleteCertificate(name), actor).thenApply(outcome -> {
                     if (outcome.result() == Outcome.Result.NOT_FOUND) {
                         throw new ApiException(404, "not_found", "certificate " + name + " does not exist");
                     }

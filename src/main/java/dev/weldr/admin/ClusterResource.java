@@ -72,7 +72,7 @@ public class ClusterResource {
                                              @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         String peer = peerOf(body);
         return route.run(new LeaderRoute.Call("POST", LeaderRoute.path("cluster", "peers"), body, authorization, forwardedBy),
-                () -> cluster.addPeer(peer).thenApply(v -> Response.ok(view()).build()));
+                actor -> cluster.addPeer(peer, actor).thenApply(v -> Response.ok(view()).build()));
     }
 
     @DELETE
@@ -85,7 +85,7 @@ public class ClusterResource {
                                                 @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         String peer = checked(host + ":" + port);
         return route.run(new LeaderRoute.Call("DELETE", LeaderRoute.path("cluster", "peers", host, port), null, authorization, forwardedBy),
-                () -> cluster.removePeer(peer).thenApply(v -> Response.noContent().build()));
+                actor -> cluster.removePeer(peer, actor).thenApply(v -> Response.noContent().build()));
     }
 
     @POST
@@ -99,7 +99,7 @@ public class ClusterResource {
                                               @HeaderParam(LeaderRoute.FORWARDED_HEADER) String forwardedBy) {
         String peer = peerOf(body);
         return route.run(new LeaderRoute.Call("POST", LeaderRoute.path("cluster", "leader"), body, authorization, forwardedBy),
-                () -> cluster.transferLeadership(peer, config.raft().electionTimeout().multipliedBy(3))
+                actor -> cluster.transferLeadership(peer, config.raft().electionTimeout().multipliedBy(3), actor)
                         .thenApply(leader -> Response.ok(view()).build()));
     }
 

@@ -4,6 +4,7 @@ import dev.weldr.cluster.ClusterService;
 import dev.weldr.cluster.Leadership;
 import dev.weldr.cluster.NoLeaderException;
 import dev.weldr.config.WeldrConfig;
+import dev.weldr.pool.Actor;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -23,7 +24,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * Where a mutating admin call is carried out: here when this node leads, otherwise on the leader,
@@ -44,6 +45,8 @@ public class LeaderRoute {
     ClusterService cluster;
     @Inject
     WeldrConfig config;
+    @Inject
+    Caller caller;
 
     private volatile Client client;
 
@@ -82,14 +85,19 @@ public class LeaderRoute {
 
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
-    public CompletionStage<Response> run(Call call, Supplier<CompletionStage<Response>> local) {
+    /**
+     * Runs {@code local} on the leader with who asked: the caller's token name (read here, on the
+     * request's thread, where the request scope is active) and the node that took the call.
+     */
+    public CompletionStage<Response> run(Call call, Function<Actor, CompletionStage<Response>> local) {
+        String token = caller.token();
         Duration wait = config.raft().electionTimeout().plusSeconds(1);
         return leadership.leaderKnown(wait).handle((leader, e) -> leader).thenCompose(leader -> {
             if (leader == null) {
                 throw new NoLeaderException("the cluster has no leader at the moment (no quorum, or an election is under way)");
             }
             if (leadership.isLeader()) {
-                return local.get().thenApply(r -> withLeader(r, cluster.selfId()));
+                return local.apply(new Actor(token, tookTheCall(call))).thenApply(r -> withLeader(r, cluster.selfId()));
             }
             if (call.forwardedBy() != null) {
                 // Forwarded once already: the sender thought this node led. Never forward twice.
@@ -102,6 +110,16 @@ public class LeaderRoute {
                 return url;
             }).thenCompose(url -> forward(call, url, leader));
         });
+    }
+
+    /**
+     * The follower that forwarded the call, when a member of the cluster says so; otherwise this
+     * leader. The header is not proof (anyone who can reach the admin API can send it, with a
+     * token): it names the node in the audit log, never grants anything.
+     */
+    private String tookTheCall(Call call) {
+        String by = call.forwardedBy();
+        return by != null && cluster.members().contains(by) ? by : cluster.selfId();
     }
 
     private CompletionStage<Response> forward(Call call, String adminUrl, String leader) {

@@ -78,7 +78,7 @@ public class PoolServers {
 
     public CompletionStage<Response> add(String pool, String base, String body, LeaderRoute.Call call) {
         Server server = parseNewServer(body);
-        return route.run(call, () -> service.submit(new PoolCommand.AddServer(pool, server)).thenApply(outcome -> {
+        return route.run(call, actor -> service.submit(new PoolCommand.AddServer(pool, server), actor).thenApply(outcome -> {
             check(outcome, pool);
             if (outcome.result() == Outcome.Result.ALREADY_EXISTS) {
                 throw new ApiException(409, "conflict", "server " + server.id() + " is already in the pool");
@@ -100,7 +100,7 @@ public class PoolServers {
         if (weight == null && draining == null) {
             throw ApiException.badRequest("give a weight, draining, or both");
         }
-        return route.run(call, () -> service.submit(new PoolCommand.UpdateServer(pool, key, weight, draining)).thenApply(outcome -> {
+        return route.run(call, actor -> service.submit(new PoolCommand.UpdateServer(pool, key, weight, draining), actor).thenApply(outcome -> {
             check(outcome, pool);
             if (outcome.result() == Outcome.Result.NOT_FOUND) {
                 throw notInPool(ip, port);
@@ -115,9 +115,9 @@ public class PoolServers {
      */
     public CompletionStage<Response> remove(String pool, String ip, String port, LeaderRoute.Call call) {
         ServerKey key = key(ip, port);
-        return route.run(call, () -> {
+        return route.run(call, actor -> {
             Backend backend = backends.get(pool, key);
-            return service.submit(new PoolCommand.RemoveServer(pool, key)).thenCompose(outcome -> {
+            return service.submit(new PoolCommand.RemoveServer(pool, key), actor).thenCompose(outcome -> {
                 check(outcome, pool);
                 if (outcome.result() == Outcome.Result.NOT_FOUND) {
                     throw notInPool(ip, port);

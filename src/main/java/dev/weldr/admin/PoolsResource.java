@@ -93,7 +93,7 @@ public class PoolsResource {
         }
         PoolSettings settings = PoolSettingsJson.read(node, PoolSettings.DEFAULTS);
         return route.run(new LeaderRoute.Call("POST", LeaderRoute.path("pools"), body, authorization, forwardedBy),
-                () -> service.submit(new PoolCommand.CreatePool(name, settings)).thenApply(outcome -> {
+                actor -> service.submit(new PoolCommand.CreatePool(name, settings), actor).thenApply(outcome -> {
                     if (outcome.result() == Outcome.Result.ALREADY_EXISTS) {
                         throw new ApiException(409, "conflict", "pool " + name + " already exists");
                     }
@@ -126,9 +126,9 @@ public class PoolsResource {
                 // Read and merged with the pool's current settings on the leader, which has applied every
                 // committed change (a follower may not have applied the pool's creation yet, and a
                 // setting's validity can depend on the others); the command carries them whole.
-                () -> {
+                actor -> {
                     PoolSettings settings = PoolSettingsJson.read(node, PoolServers.existing(service.current(), name).settings());
-                    return service.submit(new PoolCommand.UpdatePool(name, settings)).thenApply(outcome -> {
+                    return service.submit(new PoolCommand.UpdatePool(name, settings), actor).thenApply(outcome -> {
                         if (outcome.result() == Outcome.Result.NO_SUCH_POOL) {
                             throw new ApiException(404, "not_found", "pool " + name + " does not exist");
                         }
@@ -153,7 +153,7 @@ public class PoolsResource {
             throw new ApiException(404, "not_found", "pool " + name + " does not exist");
         }
         return route.run(new LeaderRoute.Call("DELETE", LeaderRoute.path("pools", name), null, authorization, forwardedBy),
-                () -> service.submit(new PoolCommand.DeletePool(name)).thenApply(outcome -> switch (outcome.result()) {
+                actor -> service.submit(new PoolCommand.DeletePool(name), actor).thenApply(outcome -> switch (outcome.result()) {
                     case NO_SUCH_POOL -> throw new ApiException(404, "not_found", "pool " + name + " does not exist");
                     case IN_USE -> throw new ApiException(409, "in_use", name.equals(Pool.DEFAULT)
                             ? "the default pool cannot be deleted" : "pool " + name + " is the target of a route; delete the route first");

@@ -107,7 +107,7 @@ public class RoutesResource {
         Boolean redirect = Bodies.bool(node, "httpsRedirect");
         Route r = new Route(name, host, prefix, pool, redirect != null && redirect, hsts(node.get("hsts")));
         return route.run(new LeaderRoute.Call("PUT", LeaderRoute.path("routes", name), body, authorization, forwardedBy),
-                () -> service.submit(new PoolCommand.PutRoute(r)).thenApply(outcome -> {
+                actor -> service.submit(new PoolCommand.PutRoute(r), actor).thenApply(outcome -> {
                     if (outcome.result() == Outcome.Result.NO_SUCH_POOL) {
                         throw new ApiException(400, "no_such_pool", "pool " + pool + " does not exist; create it first");
                     }
@@ -130,7 +130,7 @@ public class RoutesResource {
             throw new ApiException(404, "not_found", "route " + name + " does not exist");
         }
         return route.run(new LeaderRoute.Call("DELETE", LeaderRoute.path("routes", name), null, authorization, forwardedBy),
-                () -> service.submit(new PoolCommand.DeleteRoute(name)).thenApply(outcome -> {
+                actor -> service.submit(new PoolCommand.DeleteRoute(name), actor).thenApply(outcome -> {
                     if (outcome.result() == Outcome.Result.NOT_FOUND) {
                         throw new ApiException(404, "not_found", "route " + name + " does not exist");
                     }

@@ -8,7 +8,7 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 
 /**
- * With {@code weldr.admin.token} set, the pool, certificates, stats and cluster resources need
+ * With {@code weldr.admin.token} set, the pool, certificates, stats, cluster and audit resources need
  * {@code Authorization: Bearer <token>}; health, metrics and OpenAPI stay open.
  */
 public class TokenFilter {
@@ -36,6 +36,6 @@ public class TokenFilter {
 
     private static boolean protectedPath(String path) {
         return path.startsWith("/servers") || path.startsWith("/stats") || path.startsWith("/cluster")
-                || path.startsWith("/pools") || path.startsWith("/routes") || path.startsWith("/certificates");
+                || path.startsWith("/pools") || path.startsWith("/routes") || path.startsWith("/certificates") || path.startsWith("/audit");
     }
 }

@@ -4,6 +4,7 @@ import com.alipay.sofa.jraft.Status;
 import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.error.RaftError;
 import dev.weldr.config.WeldrConfig;
+import dev.weldr.pool.Actor;
 import dev.weldr.pool.PoolCommand;
 import dev.weldr.raft.RaftNode;
 import dev.weldr.raft.RaftUnavailableException;
@@ -45,6 +46,8 @@ public class ClusterService {
     WeldrConfig config;
     @Inject
     JoinClient joinClient;
+    @Inject
+    PoolService pool;
 
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "weldr-cluster");
@@ -124,24 +127,30 @@ public class ClusterService {
         return raft.peers().stream().map(PeerId::toString).toList();
     }
 
-    public CompletableFuture<Void> addPeer(String peer) {
+    /**
+     * Adds a voting member. A configuration change is not a pool command: its audit record is
+     * committed first, and the change is made once the record is (see {@link PoolService#record}).
+     */
+    public CompletableFuture<Void> addPeer(String peer, Actor actor) {
         PeerId id = parse(peer);
         if (members().contains(id.toString())) {
             throw new ClusterException(ClusterException.Kind.ALREADY_MEMBER, id + " is already a member of the cluster");
         }
-        return raft.addPeer(id).exceptionallyCompose(e -> failed(e, id));
+        return pool.record(actor, "add-member", id.toString(), "asked to add member " + id).toCompletableFuture()
+                .thenCompose(recorded -> raft.addPeer(id)).exceptionallyCompose(e -> failed(e, id));
     }
 
-    public CompletableFuture<Void> removePeer(String peer) {
+    public CompletableFuture<Void> removePeer(String peer, Actor actor) {
         PeerId id = parse(peer);
         if (!members().contains(id.toString())) {
             throw new ClusterException(ClusterException.Kind.NOT_MEMBER, id + " is not a member of the cluster");
         }
-        return raft.removePeer(id).exceptionallyCompose(e -> failed(e, id));
+        return pool.record(actor, "remove-member", id.toString(), "asked to remove member " + id).toCompletableFuture()
+                .thenCompose(recorded -> raft.removePeer(id)).exceptionallyCompose(e -> failed(e, id));
     }
 
-    /** Hands leadership to {@code peer} and completes once it holds it. */
-    public CompletableFuture<String> transferLeadership(String peer, Duration within) {
+    /** Hands leadership to {@code peer} and completes once it holds it; recorded in the audit log first, like membership. */
+    public CompletableFuture<String> transferLeadership(String peer, Duration within, Actor actor) {
         PeerId id = parse(peer);
         if (!members().contains(id.toString())) {
             throw new ClusterException(ClusterException.Kind.NOT_MEMBER, id + " is not a member of the cluster");
@@ -149,6 +158,11 @@ public class ClusterService {
         if (id.toString().equals(raft.selfId()) && leadership.isLeader()) {
             return CompletableFuture.completedFuture(id.toString());
         }
+        return pool.record(actor, "transfer-leadership", id.toString(), "asked to hand leadership from " + raft.selfId() + " to " + id)
+                .toCompletableFuture().thenCompose(recorded -> moveLeadership(id, within));
+    }
+
+    private CompletableFuture<String> moveLeadership(PeerId id, Duration within) {
         Status status = raft.transferLeadership(id);
         if (!status.isOk()) {
             return CompletableFuture.failedFuture(status.getRaftError() == RaftError.EPERM

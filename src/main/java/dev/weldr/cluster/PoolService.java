@@ -1,6 +1,8 @@
 package dev.weldr.cluster;
 
 import dev.weldr.config.WeldrConfig;
+import dev.weldr.pool.Actor;
+import dev.weldr.pool.AuditEntry;
 import dev.weldr.pool.Outcome;
 import dev.weldr.pool.Topology;
 import dev.weldr.pool.PoolCommand;
@@ -50,17 +52,42 @@ public class PoolService {
     }
 
     /**
+     * Proposes a caller's change with its audit record (who, through which node, now by this
+     * leader's clock), in one log entry: the change is in {@code GET /audit} once it commits.
+     */
+    public CompletionStage<Outcome> submit(PoolCommand command, Actor actor) {
+        return propose(command, AuditRecords.of(command, actor, System.currentTimeMillis()));
+    }
+
+    /**
+     * Commits the audit record of a change that is not a pool command (a member added or removed,
+     * leadership handed over) before it is carried out; an action that then fails leaves the record
+     * of the request.
+     */
+    public CompletionStage<Outcome> record(Actor actor, String action, String target, String summary) {
+        return propose(new PoolCommand.RecordAudit(), AuditRecords.request(actor, System.currentTimeMillis(), action, target, summary));
+    }
+
+    /**
+     * Proposes the cluster's own work (ACME progress, session-ticket keys), which no caller asked
+     * for and which the audit log does not record.
+     */
+    public CompletionStage<Outcome> submit(PoolCommand command) {
+        return propose(command, null);
+    }
+
+    /**
      * Proposes a change on this node, which must be the leader. A leader that loses its quorum
      * steps down within an election timeout and fails the change; past {@link #commitTimeout()}
      * the caller is told that the outcome is unknown rather than kept waiting.
      */
-    public CompletionStage<Outcome> submit(PoolCommand command) {
+    private CompletionStage<Outcome> propose(PoolCommand command, AuditEntry audit) {
         if (!leadership.isLeader()) {
             return CompletableFuture.failedFuture(new NoLeaderException(leadership.leaderId() == null
                     ? "the cluster has no leader at the moment"
                     : "this node is not the leader; the leader is " + leadership.leaderId()));
         }
-        return raft.apply(command)
+        return raft.apply(command, audit)
                 .orTimeout(commitTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .exceptionallyCompose(e -> {
                     Throwable cause = unwrap(e);

@@ -71,4 +71,12 @@ public sealed interface PoolCommand {
     /** Puts a new session-ticket key first, the one that encrypts; the oldest past {@link Topology#MAX_TICKET_KEYS} goes. */
     record AddTicketKey(TicketKey key) implements PoolCommand {
     }
+
+    /**
+     * Changes no state: its log entry's audit record is the change. The leader commits one before a
+     * change that is not a pool command (a member added or removed, leadership handed over), so
+     * that the request is in the audit log before it is carried out.
+     */
+    record RecordAudit() implements PoolCommand {
+    }
 }

@@ -34,11 +34,21 @@ public final class Topology {
     /** Certificates managed through ACME, like routes: a script gone wrong cannot grow them, nor the CA's orders, without bound. */
     public static final int MAX_MANAGED = 1000;
 
-    public static final Topology EMPTY = new Topology(0,
+    /**
+     * Audit entries kept, the newest: at a few hundred bytes each, about half a megabyte in every
+     * replica's memory and snapshot, and months of changes for a cluster changed by hand or by a
+     * deployment pipeline. Longer history belongs in the log lines, one per change, shipped to
+     * wherever the operator keeps logs. A constant, not a setting: every replica must trim the
+     * same entries, so that their states stay identical.
+     */
+    public static final int MAX_AUDIT = 2000;
+
+    public static final Topology EMPTY = new Topology(0, List.of(),
             Map.of(Pool.DEFAULT, Pool.of(Pool.DEFAULT, PoolSettings.DEFAULTS, List.of())), List.of(), Map.of(), Map.of(), List.of(),
             null, Map.of());
 
     private final long appliedIndex;
+    private final List<AuditEntry> audit;
     private final Map<String, Pool> pools;
     private final List<Route> routes;
     private final Map<String, String> nodes;
@@ -47,10 +57,11 @@ public final class Topology {
     private final AcmeAccount acmeAccount;
     private final Map<String, ManagedCertificate> managed;
 
-    private Topology(long appliedIndex, Map<String, Pool> pools, List<Route> routes, Map<String, String> nodes,
+    private Topology(long appliedIndex, List<AuditEntry> audit, Map<String, Pool> pools, List<Route> routes, Map<String, String> nodes,
                      Map<String, Certificate> certificates, List<TicketKey> ticketKeys, AcmeAccount acmeAccount,
                      Map<String, ManagedCertificate> managed) {
         this.appliedIndex = appliedIndex;
+        this.audit = audit;
         this.pools = Collections.unmodifiableMap(pools);
         this.routes = List.copyOf(routes);
         this.nodes = Collections.unmodifiableMap(nodes);
@@ -81,6 +92,13 @@ public final class Topology {
     public static Topology of(long appliedIndex, Collection<Pool> pools, List<Route> routes, Map<String, String> nodes,
                               Collection<Certificate> certificates, List<TicketKey> ticketKeys, AcmeAccount acmeAccount,
                               Collection<ManagedCertificate> managed) {
+        return of(appliedIndex, pools, routes, nodes, certificates, ticketKeys, acmeAccount, managed, List.of());
+    }
+
+    /** A topology as a snapshot holds it, with its audit log (oldest first; past {@link #MAX_AUDIT}, the oldest go). */
+    public static Topology of(long appliedIndex, Collection<Pool> pools, List<Route> routes, Map<String, String> nodes,
+                              Collection<Certificate> certificates, List<TicketKey> ticketKeys, AcmeAccount acmeAccount,
+                              Collection<ManagedCertificate> managed, List<AuditEntry> audit) {
         Map<String, Pool> map = new LinkedHashMap<>();
         for (Pool p : pools) {
             map.put(p.name(), p);
@@ -94,7 +112,8 @@ public final class Topology {
         for (ManagedCertificate m : managed) {
             acme.put(m.name(), m);
         }
-        return new Topology(appliedIndex, map, routes, new TreeMap<>(nodes), certs,
+        List<AuditEntry> kept = List.copyOf(audit.subList(Math.max(0, audit.size() - MAX_AUDIT), audit.size()));
+        return new Topology(appliedIndex, kept, map, routes, new TreeMap<>(nodes), certs,
                 List.copyOf(ticketKeys.subList(0, Math.min(ticketKeys.size(), MAX_TICKET_KEYS))), acmeAccount, acme);
     }
 
@@ -148,8 +167,31 @@ public final class Topology {
         return managed;
     }
 
+    /** The audit log, oldest first, at most {@link #MAX_AUDIT} entries, their ids increasing. */
+    public List<AuditEntry> audit() {
+        return audit;
+    }
+
     public Topology withIndex(long index) {
-        return new Topology(index, pools, routes, nodes, certificates, ticketKeys, acmeAccount, managed);
+        return new Topology(index, audit, pools, routes, nodes, certificates, ticketKeys, acmeAccount, managed);
+    }
+
+    /**
+     * Applies the command of log entry {@code index}, with its audit record or null: the record is
+     * kept, under that index, when the command changed something (applied; a refusal such as "no
+     * such route" changes nothing and is not a change to audit).
+     */
+    public Outcome apply(long index, PoolCommand command, AuditEntry record) {
+        Outcome outcome = apply(command);
+        Topology next = outcome.topology();
+        if (record != null && outcome.result() == Outcome.Result.APPLIED) {
+            List<AuditEntry> kept = new ArrayList<>(Math.min(next.audit.size() + 1, MAX_AUDIT));
+            kept.addAll(next.audit.subList(Math.max(0, next.audit.size() - MAX_AUDIT + 1), next.audit.size()));
+            kept.add(record.at(index));
+            next = new Topology(next.appliedIndex, List.copyOf(kept), next.pools, next.routes, next.nodes, next.certificates,
+                    next.ticketKeys, next.acmeAccount, next.managed);
+        }
+        return new Outcome(next.withIndex(index), outcome.result(), outcome.server());
     }
 
     /** Applies one command; never throws for a well-formed command, and never changes this topology. */
@@ -225,7 +267,7 @@ public final class Topology {
             }
             Map<String, Pool> next = new LinkedHashMap<>(pools);
             next.remove(c.name());
-            return new Outcome(new Topology(appliedIndex, next, routes, nodes, certificates, ticketKeys, acmeAccount, managed), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, audit, next, routes, nodes, certificates, ticketKeys, acmeAccount, managed), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.PutRoute c) {
             if (!pools.containsKey(c.route().pool())) {
@@ -236,24 +278,24 @@ public final class Topology {
                 return refused(Outcome.Result.TOO_MANY);
             }
             next.add(c.route());
-            return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates, ticketKeys, acmeAccount, managed), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, audit, pools, next, nodes, certificates, ticketKeys, acmeAccount, managed), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.DeleteRoute c) {
             List<Route> next = new ArrayList<>(routes);
             if (!next.removeIf(r -> r.name().equals(c.name()))) {
                 return refused(Outcome.Result.NOT_FOUND);
             }
-            return new Outcome(new Topology(appliedIndex, pools, next, nodes, certificates, ticketKeys, acmeAccount, managed), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, audit, pools, next, nodes, certificates, ticketKeys, acmeAccount, managed), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.RegisterNode c) {
             Map<String, String> next = new TreeMap<>(nodes);
             next.put(c.nodeId(), c.adminUrl());
-            return new Outcome(new Topology(appliedIndex, pools, routes, next, certificates, ticketKeys, acmeAccount, managed), Outcome.Result.APPLIED, null);
+            return new Outcome(new Topology(appliedIndex, audit, pools, routes, next, certificates, ticketKeys, acmeAccount, managed), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.PutCertificate c) {
             Map<String, Certificate> next = new TreeMap<>(certificates);
             next.put(c.certificate().name(), c.certificate());
-            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, next, ticketKeys, acmeAccount,
+            return new Outcome(new Topology(appliedIndex, audit, pools, routes, nodes, next, ticketKeys, acmeAccount,
                     withoutManaged(c.certificate().name())), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.DeleteCertificate c) {
@@ -265,7 +307,7 @@ public final class Topology {
                 next = new TreeMap<>(certificates);
                 next.remove(c.name());
             }
-            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, next, ticketKeys, acmeAccount,
+            return new Outcome(new Topology(appliedIndex, audit, pools, routes, nodes, next, ticketKeys, acmeAccount,
                     withoutManaged(c.name())), Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.PutManagedCertificate c) {
@@ -277,7 +319,7 @@ public final class Topology {
                 // Asked again after a failure: try now (its cause may be fixed), keeping any order and the certificate served.
                 Map<String, ManagedCertificate> next = new TreeMap<>(managed);
                 next.put(existing.name(), existing.retryNow());
-                return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certificates, ticketKeys, acmeAccount, next),
+                return new Outcome(new Topology(appliedIndex, audit, pools, routes, nodes, certificates, ticketKeys, acmeAccount, next),
                         Outcome.Result.APPLIED, null);
             }
             if (existing == null && managed.size() >= MAX_MANAGED) {
@@ -285,7 +327,7 @@ public final class Topology {
             }
             Map<String, ManagedCertificate> next = new TreeMap<>(managed);
             next.put(c.managed().name(), c.managed().ofGeneration(appliedIndex));
-            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certificates, ticketKeys, acmeAccount, next),
+            return new Outcome(new Topology(appliedIndex, audit, pools, routes, nodes, certificates, ticketKeys, acmeAccount, next),
                     Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.AcmeProgress c) {
@@ -300,19 +342,22 @@ public final class Topology {
                 certs = new TreeMap<>(certificates);
                 certs.put(c.issued().name(), c.issued());
             }
-            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certs, ticketKeys, acmeAccount, next),
+            return new Outcome(new Topology(appliedIndex, audit, pools, routes, nodes, certs, ticketKeys, acmeAccount, next),
                     Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.PutAcmeAccount c) {
-            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certificates, ticketKeys, c.account(), managed),
+            return new Outcome(new Topology(appliedIndex, audit, pools, routes, nodes, certificates, ticketKeys, c.account(), managed),
                     Outcome.Result.APPLIED, null);
         }
         if (command instanceof PoolCommand.AddTicketKey c) {
             List<TicketKey> next = new ArrayList<>(MAX_TICKET_KEYS);
             next.add(c.key());
             next.addAll(ticketKeys.subList(0, Math.min(ticketKeys.size(), MAX_TICKET_KEYS - 1)));
-            return new Outcome(new Topology(appliedIndex, pools, routes, nodes, certificates, List.copyOf(next), acmeAccount, managed),
+            return new Outcome(new Topology(appliedIndex, audit, pools, routes, nodes, certificates, List.copyOf(next), acmeAccount, managed),
                     Outcome.Result.APPLIED, null);
+        }
+        if (command instanceof PoolCommand.RecordAudit) {
+            return new Outcome(this, Outcome.Result.APPLIED, null);
         }
         throw new IllegalArgumentException("unknown command " + command);
     }
@@ -333,7 +378,7 @@ public final class Topology {
     private Topology withPool(Pool pool) {
         Map<String, Pool> next = new LinkedHashMap<>(pools);
         next.put(pool.name(), pool);
-        return new Topology(appliedIndex, next, routes, nodes, certificates, ticketKeys, acmeAccount, managed);
+        return new Topology(appliedIndex, audit, next, routes, nodes, certificates, ticketKeys, acmeAccount, managed);
     }
 
     @Override
@@ -342,7 +387,7 @@ public final class Topology {
                 && List.copyOf(t.pools.values()).equals(List.copyOf(pools.values()))
                 && t.routes.equals(routes) && t.nodes.equals(nodes) && t.certificates.equals(certificates)
                 && t.ticketKeys.equals(ticketKeys) && Objects.equals(t.acmeAccount, acmeAccount)
-                && t.managed.equals(managed);
+                && t.managed.equals(managed) && t.audit.equals(audit);
     }
 
     @Override
@@ -353,6 +398,6 @@ public final class Topology {
     @Override
     public String toString() {
         return "Topology{index=" + appliedIndex + ", pools=" + pools.values() + ", routes=" + routes + ", nodes=" + nodes
-                + ", certificates=" + certificates.keySet() + ", ticketKeys=" + ticketKeys + ", managed=" + managed.values() + "}";
+                + ", certificates=" + certificates.keySet() + ", ticketKeys=" + ticketKeys + ", managed=" + managed.values() + ", audit=" + audit.size() + " entries}";
     }
 }

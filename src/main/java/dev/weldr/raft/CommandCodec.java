@@ -2,6 +2,7 @@ package dev.weldr.raft;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.weldr.pool.AuditEntry;
 import dev.weldr.pool.PoolCommand;
 import dev.weldr.pool.ServerKey;
 
@@ -11,15 +12,25 @@ import java.nio.ByteBuffer;
 import static dev.weldr.raft.TopologyJson.JSON;
 
 /**
- * Encodes commands as Raft log entries: a small JSON object with an {@code op} field. An entry
- * that does not decode is a fatal error for the state machine, never something to skip.
+ * Encodes commands as Raft log entries: a small JSON object with an {@code op} field, and the
+ * change's audit record in an {@code audit} field (absent from entries written before the audit
+ * log existed, and from the leader's own bookkeeping), so that a change and its record commit
+ * together. An entry that does not decode is a fatal error for the state machine, never something to skip.
  */
 public final class CommandCodec {
 
     private CommandCodec() {
     }
 
+    /** A decoded log entry: its command, and its audit record or null. */
+    public record Entry(PoolCommand command, AuditEntry audit) {
+    }
+
     public static byte[] encode(PoolCommand command) {
+        return encode(command, null);
+    }
+
+    public static byte[] encode(PoolCommand command, AuditEntry audit) {
         ObjectNode n = JSON.createObjectNode();
         if (command instanceof PoolCommand.AddServer c) {
             n.put("op", "add-server").put("pool", c.pool()).set("server", TopologyJson.server(c.server()));
@@ -60,8 +71,13 @@ public final class CommandCodec {
             n.put("op", "put-acme-account").set("account", TopologyJson.acmeAccount(c.account()));
         } else if (command instanceof PoolCommand.AddTicketKey c) {
             n.put("op", "add-ticket-key").set("ticketKey", TopologyJson.ticketKey(c.key()));
+        } else if (command instanceof PoolCommand.RecordAudit) {
+            n.put("op", "record-audit");
         } else {
             throw new IllegalArgumentException("cannot encode " + command);
+        }
+        if (audit != null) {
+            n.set("audit", TopologyJson.audit(audit));
         }
         try {
             return JSON.writeValueAsBytes(n);
@@ -71,35 +87,44 @@ public final class CommandCodec {
     }
 
     public static PoolCommand decode(ByteBuffer data) throws CorruptEntryException {
+        return decodeEntry(data).command();
+    }
+
+    public static Entry decodeEntry(ByteBuffer data) throws CorruptEntryException {
         byte[] bytes = new byte[data.remaining()];
         data.duplicate().get(bytes);
         try {
             JsonNode n = JSON.readTree(bytes);
-            String op = n.path("op").asText("");
-            return switch (op) {
-                case "add-server" -> new PoolCommand.AddServer(text(n, "pool"), TopologyJson.server(n.required("server")));
-                case "remove-server" -> new PoolCommand.RemoveServer(text(n, "pool"), key(n));
-                case "update-server" -> new PoolCommand.UpdateServer(text(n, "pool"), key(n),
-                        n.hasNonNull("weight") ? n.get("weight").asInt() : null,
-                        n.hasNonNull("draining") ? n.get("draining").asBoolean() : null);
-                case "create-pool" -> new PoolCommand.CreatePool(text(n, "name"), TopologyJson.settings(n.required("settings")));
-                case "update-pool" -> new PoolCommand.UpdatePool(text(n, "name"), TopologyJson.settings(n.required("settings")));
-                case "delete-pool" -> new PoolCommand.DeletePool(text(n, "name"));
-                case "put-route" -> new PoolCommand.PutRoute(TopologyJson.route(n.required("route")));
-                case "delete-route" -> new PoolCommand.DeleteRoute(text(n, "name"));
-                case "register-node" -> new PoolCommand.RegisterNode(text(n, "node"), text(n, "admin"));
-                case "put-certificate" -> new PoolCommand.PutCertificate(TopologyJson.certificate(n.required("certificate")));
-                case "delete-certificate" -> new PoolCommand.DeleteCertificate(text(n, "name"));
-                case "put-managed-certificate" -> new PoolCommand.PutManagedCertificate(TopologyJson.managed(n.required("managed")));
-                case "acme-progress" -> new PoolCommand.AcmeProgress(TopologyJson.managed(n.required("managed")),
-                        n.hasNonNull("issued") ? TopologyJson.certificate(n.get("issued")) : null);
-                case "put-acme-account" -> new PoolCommand.PutAcmeAccount(TopologyJson.acmeAccount(n.required("account")));
-                case "add-ticket-key" -> new PoolCommand.AddTicketKey(TopologyJson.ticketKey(n.required("ticketKey")));
-                default -> throw new CorruptEntryException("unknown op '" + op + "'");
-            };
+            return new Entry(command(n), n.hasNonNull("audit") ? TopologyJson.audit(n.get("audit")) : null);
         } catch (IOException | IllegalArgumentException | NullPointerException e) {
             throw new CorruptEntryException(e.getMessage());
         }
+    }
+
+    private static PoolCommand command(JsonNode n) throws CorruptEntryException {
+        String op = n.path("op").asText("");
+        return switch (op) {
+            case "add-server" -> new PoolCommand.AddServer(text(n, "pool"), TopologyJson.server(n.required("server")));
+            case "remove-server" -> new PoolCommand.RemoveServer(text(n, "pool"), key(n));
+            case "update-server" -> new PoolCommand.UpdateServer(text(n, "pool"), key(n),
+                    n.hasNonNull("weight") ? n.get("weight").asInt() : null,
+                    n.hasNonNull("draining") ? n.get("draining").asBoolean() : null);
+            case "create-pool" -> new PoolCommand.CreatePool(text(n, "name"), TopologyJson.settings(n.required("settings")));
+            case "update-pool" -> new PoolCommand.UpdatePool(text(n, "name"), TopologyJson.settings(n.required("settings")));
+            case "delete-pool" -> new PoolCommand.DeletePool(text(n, "name"));
+            case "put-route" -> new PoolCommand.PutRoute(TopologyJson.route(n.required("route")));
+            case "delete-route" -> new PoolCommand.DeleteRoute(text(n, "name"));
+            case "register-node" -> new PoolCommand.RegisterNode(text(n, "node"), text(n, "admin"));
+            case "put-certificate" -> new PoolCommand.PutCertificate(TopologyJson.certificate(n.required("certificate")));
+            case "delete-certificate" -> new PoolCommand.DeleteCertificate(text(n, "name"));
+            case "put-managed-certificate" -> new PoolCommand.PutManagedCertificate(TopologyJson.managed(n.required("managed")));
+            case "acme-progress" -> new PoolCommand.AcmeProgress(TopologyJson.managed(n.required("managed")),
+                    n.hasNonNull("issued") ? TopologyJson.certificate(n.get("issued")) : null);
+            case "put-acme-account" -> new PoolCommand.PutAcmeAccount(TopologyJson.acmeAccount(n.required("account")));
+            case "add-ticket-key" -> new PoolCommand.AddTicketKey(TopologyJson.ticketKey(n.required("ticketKey")));
+            case "record-audit" -> new PoolCommand.RecordAudit();
+            default -> throw new CorruptEntryException("unknown op '" + op + "'");
+        };
     }
 
     private static String text(JsonNode n, String field) {

@@ -2,6 +2,7 @@ package dev.weldr.raft;
 
 import com.alipay.sofa.jraft.Closure;
 import com.alipay.sofa.jraft.Status;
+import dev.weldr.pool.AuditEntry;
 import dev.weldr.pool.Outcome;
 import dev.weldr.pool.PoolCommand;
 
@@ -14,11 +15,13 @@ import java.util.concurrent.CompletableFuture;
 final class PoolClosure implements Closure {
 
     final PoolCommand command;
+    final AuditEntry audit;
     final CompletableFuture<Outcome> future = new CompletableFuture<>();
     private Outcome outcome;
 
-    PoolClosure(PoolCommand command) {
+    PoolClosure(PoolCommand command, AuditEntry audit) {
         this.command = command;
+        this.audit = audit;
     }
 
     void applied(Outcome outcome) {

@@ -12,6 +12,7 @@ import com.alipay.sofa.jraft.storage.snapshot.SnapshotReader;
 import com.alipay.sofa.jraft.storage.snapshot.SnapshotWriter;
 import dev.weldr.cluster.Leadership;
 import dev.weldr.cluster.PoolHolder;
+import dev.weldr.pool.AuditEntry;
 import dev.weldr.pool.Outcome;
 import dev.weldr.pool.Topology;
 import dev.weldr.pool.PoolCommand;
@@ -50,21 +51,28 @@ final class PoolStateMachine extends StateMachineAdapter {
             while (iter.hasNext()) {
                 Closure closure = iter.done();
                 PoolCommand command;
+                AuditEntry audit;
                 if (closure instanceof PoolClosure pc) {
                     command = pc.command;
+                    audit = pc.audit;
                 } else {
                     try {
-                        command = CommandCodec.decode(iter.getData());
+                        CommandCodec.Entry entry = CommandCodec.decodeEntry(iter.getData());
+                        command = entry.command();
+                        audit = entry.audit();
                     } catch (CommandCodec.CorruptEntryException e) {
                         LOG.errorf("Raft entry %d cannot be decoded (%s); the state machine stops", iter.getIndex(), e.getMessage());
                         iter.setErrorAndRollback(1, new Status(RaftError.ESTATEMACHINE, "undecodable entry %d", iter.getIndex()));
                         return;
                     }
                 }
-                Outcome outcome = next.apply(command);
-                next = outcome.topology().withIndex(iter.getIndex());
+                Outcome outcome = next.apply(iter.getIndex(), command, audit);
+                next = outcome.topology();
                 if (closure instanceof PoolClosure pc) {
-                    pc.applied(new Outcome(next, outcome.result(), outcome.server()));
+                    if (audit != null && outcome.result() == Outcome.Result.APPLIED) {
+                        logAudit(next.audit().get(next.audit().size() - 1));
+                    }
+                    pc.applied(outcome);
                     done.add(pc);
                 }
                 iter.next();
@@ -79,6 +87,16 @@ final class PoolStateMachine extends StateMachineAdapter {
                 pc.run(Status.OK());
             }
         }
+    }
+
+    /**
+     * One line per audited change, written by the leader that proposed it as it commits: a
+     * follower, or a node replaying its log at start-up, has no closure and writes none, so each
+     * change is logged once (a leader that dies between commit and apply logs nothing; GET /audit
+     * still has the change).
+     */
+    private static void logAudit(AuditEntry a) {
+        LOG.infof("audit #%d %s %s by token %s via %s: %s", a.id(), a.action(), a.target(), a.token(), a.node(), a.summary());
     }
 
     @Override

@@ -17,6 +17,7 @@ import dev.weldr.cluster.PoolHolder;
 import dev.weldr.config.FreePort;
 import dev.weldr.config.ListenFailure;
 import dev.weldr.config.WeldrConfig;
+import dev.weldr.pool.AuditEntry;
 import dev.weldr.pool.Outcome;
 import dev.weldr.pool.PoolCommand;
 import io.quarkus.runtime.ShutdownEvent;
@@ -140,13 +141,18 @@ public class RaftNode {
 
     /** Proposes a command; the future completes after commit and apply on this node. */
     public CompletableFuture<Outcome> apply(PoolCommand command) {
+        return apply(command, null);
+    }
+
+    /** Proposes a command with its audit record, in one log entry, so that both commit or neither does. */
+    public CompletableFuture<Outcome> apply(PoolCommand command, AuditEntry audit) {
         Node n = node;
-        PoolClosure closure = new PoolClosure(command);
+        PoolClosure closure = new PoolClosure(command, audit);
         if (n == null) {
             closure.run(new Status(RaftError.EPERM, "the Raft node is not running"));
             return closure.future;
         }
-        n.apply(new Task(ByteBuffer.wrap(CommandCodec.encode(command)), closure));
+        n.apply(new Task(ByteBuffer.wrap(CommandCodec.encode(command, audit)), closure));
         return closure.future;
     }
 

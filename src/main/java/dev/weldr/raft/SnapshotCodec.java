@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.weldr.pool.AcmeAccount;
+import dev.weldr.pool.AuditEntry;
 import dev.weldr.pool.Certificate;
 import dev.weldr.pool.ManagedCertificate;
 import dev.weldr.pool.Pool;
@@ -64,6 +65,9 @@ public final class SnapshotCodec {
         }
         ArrayNode managed = root.putArray("managed");
         topology.managed().values().forEach(m -> managed.add(TopologyJson.managed(m)));
+        // Absent from snapshots written before the audit log: those load with an empty one.
+        ArrayNode audit = root.putArray("audit");
+        topology.audit().forEach(a -> audit.add(TopologyJson.audit(a)));
         try {
             return JSON.writeValueAsBytes(root);
         } catch (IOException e) {
@@ -95,7 +99,10 @@ public final class SnapshotCodec {
             List<ManagedCertificate> managed = new ArrayList<>();
             root.path("managed").forEach(m -> managed.add(TopologyJson.managed(m)));
             AcmeAccount account = root.hasNonNull("acmeAccount") ? TopologyJson.acmeAccount(root.get("acmeAccount")) : null;
-            return Topology.of(root.required("appliedIndex").asLong(), pools, routes, nodes, certificates, ticketKeys, account, managed);
+            List<AuditEntry> audit = new ArrayList<>();
+            root.path("audit").forEach(a -> audit.add(TopologyJson.audit(a)));
+            return Topology.of(root.required("appliedIndex").asLong(), pools, routes, nodes, certificates, ticketKeys, account, managed,
+                    audit);
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new IOException("the snapshot cannot be read: " + e.getMessage(), e);
         }

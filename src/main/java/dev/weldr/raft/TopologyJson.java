@@ -8,6 +8,7 @@ import dev.weldr.pool.BackendProtocol;
 import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.AcmeAccount;
 import dev.weldr.pool.AcmeChallenge;
+import dev.weldr.pool.AuditEntry;
 import dev.weldr.pool.Certificate;
 import dev.weldr.pool.ManagedCertificate;
 import dev.weldr.pool.TicketKey;
@@ -135,6 +136,27 @@ final class TopologyJson {
     private static String textOrNull(JsonNode n, String field) {
         JsonNode v = n.get(field);
         return v == null || v.isNull() ? null : v.asText();
+    }
+
+    /** An audit record; its id is left out while it is 0 (in a log entry, where the entry's index gives it). */
+    static ObjectNode audit(AuditEntry a) {
+        ObjectNode n = JSON.createObjectNode();
+        if (a.id() != 0) {
+            n.put("id", a.id());
+        }
+        n.put("time", a.time());
+        n.put("token", a.token());
+        n.put("node", a.node());
+        n.put("action", a.action());
+        n.put("target", a.target());
+        n.put("summary", a.summary());
+        return n;
+    }
+
+    static AuditEntry audit(JsonNode n) {
+        return new AuditEntry(n.path("id").asLong(0), n.required("time").asLong(), n.required("token").asText(),
+                n.required("node").asText(), n.required("action").asText(), n.path("target").asText(""),
+                n.path("summary").asText(""));
     }
 
     static ObjectNode ticketKey(TicketKey k) {
