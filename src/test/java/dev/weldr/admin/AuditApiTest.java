@@ -152,6 +152,28 @@ class AuditApiTest {
         given().get("/audit?consistent=true&limit=1").then().statusCode(200).body("entries[0].id", org.hamcrest.Matchers.equalTo(all.get(0).intValue()));
     }
 
+    /**
+     * A membership change is recorded before it is carried out: one that then fails (here, a
+     * peer that never answers cannot catch up) leaves the record of the request, and its error.
+     */
+    @Test
+    void shouldKeepTheRecordOfAMembershipChangeThatFailed() throws Exception {
+        long before = newest();
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        String peer = "127.0.0.1:" + port;
+        assertError(given().contentType("application/json").body("{\"peer\":\"" + peer + "\"}").post("/cluster/peers").then(),
+                409, "peer_not_caught_up");
+        given().get("/cluster").then().statusCode(200).body("peers.id", org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem(peer)));
+        List<Map<String, Object>> entries = since(before);
+        assertEquals(1, entries.size(), entries.toString());
+        assertEquals("add-member", entries.get(0).get("action"));
+        assertEquals(peer, entries.get(0).get("target"));
+        assertEquals("asked to add member " + peer, entries.get(0).get("summary"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"limit=0", "limit=501", "limit=ten", "limit=1.5", "before=0", "before=-3", "before=x",
             "before=99999999999999999999", "consistent=maybe"})

@@ -43,7 +43,9 @@ class ManagementEndpointsTest {
                 .body("paths.'/servers'.post", notNullValue())
                 .body("paths.'/servers/{ip}/{port}'.delete", notNullValue())
                 .body("paths.'/stats'.get", notNullValue())
-                .body("paths.'/stats/detail'.get", notNullValue());
+                .body("paths.'/stats/detail'.get", notNullValue())
+                .body("paths.'/audit'.get", notNullValue())
+                .body("paths.'/audit'.get.parameters.name", org.hamcrest.Matchers.hasItems("limit", "before", "consistent"));
         given().get("/q/openapi").then()
                 .statusCode(200)
                 .body(containsString("/servers"))
