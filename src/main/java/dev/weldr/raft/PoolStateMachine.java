@@ -92,8 +92,8 @@ final class PoolStateMachine extends StateMachineAdapter {
     /**
      * One line per audited change, written by the leader that proposed it as it commits: a
      * follower, or a node replaying its log at start-up, has no closure and writes none, so each
-     * change is logged once (a leader that dies between commit and apply logs nothing; GET /audit
-     * still has the change).
+     * change is logged at most once (by none when its leader died or stepped down as it committed;
+     * GET /audit still has it).
      */
     private static void logAudit(AuditEntry a) {
         LOG.infof("audit #%d %s %s by token %s via %s: %s", a.id(), a.action(), a.target(), a.token(), a.node(), a.summary());
