@@ -11,10 +11,11 @@ import java.util.TreeMap;
 
 /**
  * The desired state every replica holds: named pools of servers, routes to them, and where each
- * node's admin API answers, the certificates the HTTPS listener serves and its session-ticket keys, and
- * the ACME account and managed certificates. Every replica builds the same sequence of topologies by applying the
- * same commands through {@link #apply(PoolCommand)}, the one pure function shared by the leader
- * and the followers. Immutable; the default pool always exists.
+ * node's admin API answers, the certificates the HTTPS listener serves and its session-ticket keys,
+ * the ACME account and managed certificates, and the audit log of the changes callers made. Every
+ * replica builds the same sequence of topologies by applying the same commands through
+ * {@link #apply(long, PoolCommand, AuditEntry)}, the one pure function shared by the leader and the
+ * followers. Immutable; the default pool always exists.
  */
 public final class Topology {
 
