@@ -68,7 +68,7 @@ public class ClusterTls {
             return t;
         });
         reloader.scheduleWithFixedDelay(this::reload, every, every, TimeUnit.MILLISECONDS);
-        LOG.infof("Cluster TLS on the Raft port: %s; files read again every %s", first.describe(), tls.reloadInterval());
+        LOG.infof("Cluster TLS on the Raft port: %s; files read again every %d ms", first.describe(), every);
     }
 
     void stop(@Observes ShutdownEvent event) {
