@@ -39,8 +39,8 @@ class FaultSuiteIT {
         started = System.currentTimeMillis();
         WeldrLab.Settings settings = WeldrLab.Settings.defaults();
         random = new Random(settings.seed());
-        System.out.printf("[faults] short suite: 3 nodes, election timeout %d ms, seed %d (-Dfaults.seed to repeat)%n",
-                settings.election().toMillis(), settings.seed());
+        System.out.printf("[faults] short suite: 3 nodes, election timeout %d ms, Raft port %s, seed %d (-Dfaults.seed to repeat)%n",
+                settings.election().toMillis(), settings.mtls() ? "mutual TLS" : "plain TCP", settings.seed());
         lab = WeldrLab.start(3, 1, settings, Path.of("target", "faults"));
     }
 
