@@ -1,6 +1,7 @@
 package dev.weldr.faults;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -10,11 +11,15 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -103,5 +108,53 @@ class FaultSuiteIT {
     @Order(7)
     void nodeAddedAndAnotherRemovedDuringWrites() {
         check(Scenario.MEMBERSHIP);
+    }
+
+    /**
+     * A host whose certificate is for its own address but from another CA runs weldr with the
+     * members as its peers, so it campaigns. Without mutual TLS the members would answer its
+     * pre-votes (refusing them: they have a leader) and their answers would carry their term,
+     * which it would take; with it, no connection of its gets through, so it never learns the
+     * cluster's term, while the cluster keeps its leader, term and pool.
+     */
+    @Test
+    @Order(8)
+    void hostWithACertificateFromAnotherCaIsRefused() {
+        Assumptions.assumeTrue(lab.tls != null, "the lab runs without mutual TLS (-Dfaults.mtls=false)");
+        lab.awaitWhole(Duration.ofSeconds(60));
+        LabNode leader = lab.awaitLeader(Duration.ofSeconds(30));
+        WeldrLab.View before = lab.view(leader).orElseThrow();
+        Set<String> pool = lab.awaitConverged(Duration.ofSeconds(30));
+        LabNode rogue = lab.rogue(lab.tls::foreign);
+        assertNotNull(rogue, "no spare host for the rogue node");
+        try {
+            System.out.printf("[faults] rogue: %s with a certificate from another CA, campaigning against %s (leader %s, term %d)%n",
+                    rogue, lab.nodes, leader, before.term());
+            // Until it has failed twice to ask each member for its vote (its attempts are over,
+            // not still under way, when the cluster is looked at), or has heard from one.
+            WeldrLab.await(Duration.ofSeconds(120), () -> lab.view(rogue).map(WeldrLab.View::term).orElse(0L) >= before.term()
+                    || lab.nodes.stream().allMatch(m -> failedPreVotes(rogue, m) >= 2), rogue + " to fail twice to ask each member for its vote (" + rogue.log() + ")");
+            WeldrLab.View seen = lab.view(rogue).orElseThrow(() -> new AssertionError(rogue + " does not answer GET /cluster"));
+            assertTrue(seen.term() < before.term(), rogue + " learnt the cluster's term " + before.term()
+                    + " (it is at " + seen.term() + "): a member answered it");
+            assertEquals("", seen.leader(), rogue + " knows a leader");
+            WeldrLab.View after = lab.view(leader).orElseThrow(() -> new AssertionError(leader + " does not answer GET /cluster"));
+            assertEquals(before.self(), after.leader(), "the cluster keeps its leader");
+            assertEquals(before.term(), after.term(), "the cluster keeps its term");
+            lab.awaitWhole(Duration.ofSeconds(30));
+            assertEquals(pool, lab.awaitConverged(Duration.ofSeconds(30)), "the cluster keeps its pool");
+        } finally {
+            lab.dismiss(rogue);
+        }
+    }
+
+    /** How many of the rogue's pre-votes to {@code member} failed, by its log (JRaft's WARN lines naming the member's address). */
+    private static long failedPreVotes(LabNode rogue, LabNode member) {
+        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(rogue.log())) {
+            return lines.filter(l -> l.contains("[NodeImpl]") && l.contains(member.raftId())
+                    && (l.contains("PreVote to") || l.contains("channel init failed"))).count();
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return 0;
+        }
     }
 }

@@ -60,6 +60,13 @@ public final class LabNode {
         props.putAll(settings);
     }
 
+    /** Leaves the VIP alone: for a node that is no member, which must never take the address. */
+    LabNode withoutVip() {
+        props.remove("weldr.vip.address");
+        props.remove("weldr.vip.interface");
+        return this;
+    }
+
     public String raftId() {
         return host.ip + ":" + RAFT;
     }

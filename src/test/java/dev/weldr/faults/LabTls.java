@@ -1,11 +1,14 @@
 package dev.weldr.faults;
 
 import dev.weldr.tls.TestCertificates;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +35,7 @@ final class LabTls {
     static LabTls mint(Lab lab) {
         LabTls tls = new LabTls(lab.dir.resolve("tls"), TestCertificates.ca("weldr fault lab CA"));
         for (Lab.Host h : lab.hosts) {
-            tls.issue(h.name, TestCertificates.server(tls.authority, List.of(), List.of(h.ip)));
+            tls.issue(h.name, member(tls.authority, h));
         }
         return tls;
     }
@@ -58,10 +61,16 @@ final class LabTls {
     Map<String, String> foreign(Lab.Host h) {
         TestCertificates.Issued other = TestCertificates.ca("another CA");
         String name = h.name + "-foreign";
-        issue(name, TestCertificates.server(other, List.of(), List.of(h.ip)));
+        issue(name, member(other, h));
         Map<String, String> m = settings(name);
         m.put("weldr.cluster.tls.ca", write(name + "-ca.crt", TestCertificates.pem(other.certificate())).toString());
         return m;
+    }
+
+    /** What cert-manager or openssl would make for a member: its address, usable as server and as client. */
+    private static TestCertificates.Issued member(TestCertificates.Issued ca, Lab.Host h) {
+        return TestCertificates.server(ca, List.of(), List.of(h.ip), Instant.now().minus(Duration.ofDays(1)),
+                Instant.now().plus(Duration.ofDays(30)), KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth);
     }
 
     private void issue(String name, TestCertificates.Issued leaf) {

@@ -42,7 +42,7 @@ public final class WeldrLab implements AutoCloseable {
         static Settings defaults() {
             return new Settings(duration(System.getProperty("faults.election", "1s")),
                     20, 2000, 20, 2, 120, Long.getLong("faults.seed", System.nanoTime()),
-                    Boolean.parseBoolean(System.getProperty("faults.mtls", "false")));
+                    Boolean.parseBoolean(System.getProperty("faults.mtls", "true")));
         }
 
         static Duration duration(String s) {
@@ -332,6 +332,34 @@ public final class WeldrLab implements AutoCloseable {
         LabNode n = node(h, null, via.admin());
         n.start();
         return n;
+    }
+
+    /**
+     * A node that is no member, on a spare host, started with {@code settings} on top of the lab's:
+     * its initial peers are the members and itself, so it campaigns, sending them pre-votes. It
+     * never holds the VIP. Null when no host is spare; {@link #dismiss} it when done.
+     */
+    public LabNode rogue(java.util.function.Function<Lab.Host, Map<String, String>> settings) {
+        Lab.Host h = spare.poll();
+        if (h == null) {
+            return null;
+        }
+        String peers = java.util.stream.Stream.concat(nodes.stream().map(LabNode::raftId), java.util.stream.Stream.of(h.ip + ":" + LabNode.RAFT))
+                .collect(Collectors.joining(","));
+        Map<String, String> weldr = new LinkedHashMap<>(this.settings.weldr());
+        weldr.putAll(settings.apply(h));
+        LabNode rogue = new LabNode(lab, h, peers, null, weldr).withoutVip();
+        rogue.start();
+        return rogue;
+    }
+
+    /** Stops a {@link #rogue}, wipes its data, and gives its host back. */
+    public void dismiss(LabNode rogue) {
+        if (rogue.alive()) {
+            rogue.stop();
+        }
+        rogue.wipe();
+        spare.add(rogue.host);
     }
 
     /** The node is no member any more and has stopped: its host becomes spare, its data is wiped. */

@@ -629,7 +629,8 @@ class KubernetesManifestsTest {
             WithName withName = m.getAnnotation(WithName.class);
             String key = prefix + "." + (withName != null ? withName.value() : m.getName().replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase());
             Class<?> type = m.getReturnType();
-            if (type.isInterface() && type.getEnclosingClass() == WeldrConfig.class) {
+            // Groups nest (weldr.cluster.tls.*: Cluster.Tls), so any interface declared inside WeldrConfig.
+            if (type.isInterface() && type.getName().startsWith(WeldrConfig.class.getName() + "$")) {
                 collect(type, key, names);
             } else {
                 names.add(key.toUpperCase().replace('.', '_').replace('-', '_'));
@@ -774,7 +775,9 @@ class KubernetesManifestsTest {
                 .getData().get("CLUSTER_DOMAIN");
         Container c = set.getSpec().getTemplate().getSpec().getContainers().get(0);
         List<String> names = c.getEnv().stream().map(EnvVar::getName).toList();
+        Set<String> known = weldrEnvironmentNames();
         for (String key : List.of("WELDR_CLUSTER_TLS_CERT", "WELDR_CLUSTER_TLS_KEY", "WELDR_CLUSTER_TLS_CA")) {
+            assertTrue(known.contains(key), key + " is a key weldr knows");
             assertTrue(names.indexOf(key) > names.indexOf("POD_NAME") && names.indexOf("POD_NAME") >= 0,
                     key + " comes after POD_NAME, or $(POD_NAME) would not expand: " + names);
         }
