@@ -336,8 +336,10 @@ public final class WeldrLab implements AutoCloseable {
 
     /**
      * A node that is no member, on a spare host, started with {@code settings} on top of the lab's:
-     * its initial peers are the members and itself, so it campaigns, sending them pre-votes. It
-     * never holds the VIP. Null when no host is spare; {@link #dismiss} it when done.
+     * its initial peers are the members and itself, and its data names the cluster's Raft group
+     * (derived from the initial peer list, so no secret), so it campaigns in the cluster's group,
+     * sending the members pre-votes they would answer. It never holds the VIP. Null when no host
+     * is spare; {@link #dismiss} it when done.
      */
     public LabNode rogue(java.util.function.Function<Lab.Host, Map<String, String>> settings) {
         Lab.Host h = spare.poll();
@@ -348,7 +350,7 @@ public final class WeldrLab implements AutoCloseable {
                 .collect(Collectors.joining(","));
         Map<String, String> weldr = new LinkedHashMap<>(this.settings.weldr());
         weldr.putAll(settings.apply(h));
-        LabNode rogue = new LabNode(lab, h, peers, null, weldr).withoutVip();
+        LabNode rogue = new LabNode(lab, h, peers, null, weldr).withoutVip().claimClusterId(nodes.get(0).clusterId());
         rogue.start();
         return rogue;
     }
