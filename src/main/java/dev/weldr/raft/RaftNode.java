@@ -11,6 +11,7 @@ import com.alipay.sofa.jraft.entity.Task;
 import com.alipay.sofa.jraft.error.RaftError;
 import com.alipay.sofa.jraft.option.NodeOptions;
 import com.alipay.sofa.jraft.rpc.RpcServer;
+import dev.weldr.cluster.ClusterTls;
 import dev.weldr.cluster.JoinClient;
 import dev.weldr.cluster.Leadership;
 import dev.weldr.cluster.PoolHolder;
@@ -19,6 +20,8 @@ import dev.weldr.config.ListenFailure;
 import dev.weldr.config.WeldrConfig;
 import dev.weldr.pool.Outcome;
 import dev.weldr.pool.PoolCommand;
+import dev.weldr.tls.ClusterMaterial;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -51,6 +54,10 @@ public class RaftNode {
     Leadership leadership;
     @Inject
     JoinClient joinClient;
+    @Inject
+    ClusterTls clusterTls;
+    @Inject
+    MeterRegistry registry;
 
     private RaftGroupService group;
     private volatile Node node;
@@ -99,7 +106,14 @@ public class RaftNode {
         options.setInitialConf(joining ? new Configuration() : initialConf(peers));
         options.setFsm(new PoolStateMachine(holder, leadership, self.toString()));
 
-        RpcServer rpcServer = RaftListener.create(self.getEndpoint());
+        RpcServer rpcServer;
+        if (clusterTls.enabled()) {
+            Supplier<ClusterMaterial> material = () -> clusterTls.current().orElse(null);
+            WeldrRpcFactory.use(material);
+            rpcServer = RaftListener.create(self.getEndpoint(), material, new RaftRefusals(registry));
+        } else {
+            rpcServer = RaftListener.create(self.getEndpoint());
+        }
         group = new RaftGroupService(clusterId, self, options, rpcServer);
         try {
             node = group.start();

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 
 /** N weldr processes on loopback that bootstrap one cluster (after SOFAJRaft's TestCluster). */
@@ -23,6 +24,15 @@ public final class TestCluster implements AutoCloseable {
      * other parts (a CA's validation requests) must know a node's port before the nodes start.
      */
     public TestCluster(Path dir, List<Integer> proxyPorts, Map<String, String> extra) {
+        this(dir, proxyPorts, extra, i -> Map.of());
+    }
+
+    /** N nodes, node {@code i} with {@code perNode.apply(i)}'s settings on top of {@code extra} (its own certificate files). */
+    public TestCluster(Path dir, int n, Map<String, String> extra, IntFunction<Map<String, String>> perNode) {
+        this(dir, java.util.Collections.nCopies(n, 0), extra, perNode);
+    }
+
+    private TestCluster(Path dir, List<Integer> proxyPorts, Map<String, String> extra, IntFunction<Map<String, String>> perNode) {
         int n = proxyPorts.size();
         List<int[]> ports = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -32,6 +42,7 @@ public final class TestCluster implements AutoCloseable {
         String peers = ports.stream().map(p -> "127.0.0.1:" + p[2]).collect(Collectors.joining(","));
         for (int i = 0; i < n; i++) {
             Map<String, String> props = new LinkedHashMap<>(extra);
+            props.putAll(perNode.apply(i));
             props.put("weldr.raft.peers", peers);
             int[] p = ports.get(i);
             nodes.add(WeldrProcess.create("node" + i, dir.resolve("node" + i), p[0], p[1], p[2], props));
