@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -114,8 +115,8 @@ class FaultSuiteIT {
      * A host whose certificate is for its own address but from another CA runs weldr with the
      * members as its peers and the cluster's Raft group, so it campaigns. Without mutual TLS the
      * members answer its pre-votes (refusing them: they have a leader, and it is no member), and
-     * its log shows their answers; with it, no connection of its gets through: it only ever
-     * fails to ask, and the cluster keeps its leader, term and pool.
+     * its log shows their answers; with it, each member refuses its handshakes (counted in
+     * weldr_raft_refused_total), no answer reaches it, and the cluster keeps its leader, term and pool.
      */
     @Test
     @Order(8)
@@ -130,13 +131,22 @@ class FaultSuiteIT {
         try {
             System.out.printf("[faults] rogue: %s with a certificate from another CA, campaigning against %s (leader %s, term %d)%n",
                     rogue, lab.nodes, leader, before.term());
-            // Until each member has answered it, or it has failed twice to ask each one (so its
-            // attempts are over, not under way, when the cluster is looked at).
+            // Until each member has refused two of its handshakes more than before (so it has
+            // tried and is not trying for the first time when the cluster is looked at), or has
+            // answered it (a failure, reported just below).
+            Map<LabNode, Double> refusedBefore = new java.util.LinkedHashMap<>();
+            for (LabNode m : lab.nodes) {
+                WeldrLab.await(Duration.ofSeconds(30), () -> {
+                    refusedBefore.put(m, refusedHandshakes(m));
+                    return refusedBefore.get(m) >= 0;
+                }, m + " to show weldr_raft_refused_total in /q/metrics");
+            }
             WeldrLab.await(Duration.ofSeconds(120), () -> lab.nodes.stream()
-                            .allMatch(m -> preVotes(rogue, m, "Response from ") > 0 || preVotes(rogue, m, "error") >= 2),
-                    rogue + " to have asked each member for its vote twice (" + rogue.log() + ")");
+                            .allMatch(m -> preVotes(rogue, m) > 0 || refusedHandshakes(m) >= refusedBefore.get(m) + 2),
+                    "each member to refuse two handshakes of " + rogue + " (weldr_raft_refused_total{reason=\"handshake\"}: before "
+                            + refusedBefore + ")");
             for (LabNode member : lab.nodes) {
-                assertEquals(0, preVotes(rogue, member, "Response from "), member + " answered " + rogue + " (" + rogue.log() + ")");
+                assertEquals(0, preVotes(rogue, member), member + " answered " + rogue + " (" + rogue.log() + ")");
             }
             WeldrLab.View after = lab.view(leader).orElseThrow(() -> new AssertionError(leader + " does not answer GET /cluster"));
             assertEquals(before.self(), after.leader(), "the cluster keeps its leader");
@@ -148,20 +158,23 @@ class FaultSuiteIT {
         }
     }
 
-    /**
-     * The rogue's log lines (JRaft's NodeImpl, at WARN) about a pre-vote to or from {@code member}
-     * containing {@code what}: "Response from" for an answer it got, "error" for a request that
-     * failed (JRaft's "channel init failed" too, when it could not even connect).
-     */
-    private static long preVotes(LabNode rogue, LabNode member, String what) {
-        String address = member.raftId();
+    /** The answers to its pre-votes the rogue got from {@code member}: JRaft's NodeImpl logs the first at WARN, as it takes a higher term. */
+    private static long preVotes(LabNode rogue, LabNode member) {
         try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(rogue.log())) {
-            return lines.filter(l -> l.contains("[NodeImpl]") && l.contains(address)
-                    && (what.equals("error") ? l.contains("PreVote to " + address) && l.contains("error")
-                            || l.contains("channel init failed")
-                    : l.contains("PreVote" + what + address) || l.contains("Vote" + what + address))).count();
+            return lines.filter(l -> l.contains("[NodeImpl]") && l.contains("PreVoteResponse from " + member.raftId())).count();
         } catch (java.io.IOException | java.io.UncheckedIOException e) {
             return 0;
         }
+    }
+
+    /** The member's count of TLS handshakes its Raft port refused; -1 when it does not answer. */
+    private double refusedHandshakes(LabNode member) {
+        Agent.Reply r = lab.agent.http("GET", member.admin() + "/q/metrics", null, 5000);
+        if (r.status() != 200) {
+            return -1;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^weldr_raft_refused_total\\{[^}]*reason=\"handshake\"[^}]*\\} (\\S+)$",
+                java.util.regex.Pattern.MULTILINE).matcher(r.body());
+        return m.find() ? Double.parseDouble(m.group(1)) : -1;
     }
 }
