@@ -9,8 +9,9 @@ import java.util.function.Function;
 /**
  * The three files of {@code weldr.cluster.tls.*} and the material made of them. {@link #load}
  * at start-up throws on bad files; {@link #reload} never does: bad files leave the material in
- * use, with one error line per distinct bad content (a file being rewritten is seen as bad once,
- * not every poll). Compares contents, not timestamps or inodes: cert-manager and Kubernetes
+ * use, with one error line per distinct bad content, once it has been read the same twice in a
+ * row: a certificate and key written one after the other are a mismatched pair for a moment,
+ * which is no error. Compares contents, not timestamps or inodes: cert-manager and Kubernetes
  * secrets swap a symlink to a new directory.
  */
 public final class ClusterFiles {
@@ -23,7 +24,8 @@ public final class ClusterFiles {
     private final Function<ClusterMaterial.Contents, ClusterMaterial> make;
     private ClusterMaterial.Contents loaded;
     private volatile ClusterMaterial current;
-    /** The contents (or the read failure) last reported as bad. */
+    /** The bad contents (or read failure) seen at the poll before, and the last one reported. */
+    private Object seenBad;
     private Object reportedBad;
 
     public ClusterFiles(Path cert, Path key, Path ca, Function<ClusterMaterial.Contents, ClusterMaterial> make) {
@@ -55,6 +57,7 @@ public final class ClusterFiles {
             return null;
         }
         if (contents.equals(loaded)) {
+            seenBad = null;
             reportedBad = null;
             return null;
         }
@@ -67,13 +70,16 @@ public final class ClusterFiles {
         }
         loaded = contents;
         current = next;
+        seenBad = null;
         reportedBad = null;
         LOG.infof("Cluster TLS reloaded: %s; new connections use it", next.describe());
         return next;
     }
 
     private void bad(Object what, String why) {
-        if (!what.equals(reportedBad)) {
+        boolean settled = what.equals(seenBad);
+        seenBad = what;
+        if (settled && !what.equals(reportedBad)) {
             reportedBad = what;
             LOG.errorf("Cluster TLS: the files changed but cannot be used; the material loaded before stays in use: %s", why);
         }

@@ -1,5 +1,6 @@
 package dev.weldr.it;
 
+import dev.weldr.tls.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -7,8 +8,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -62,6 +65,7 @@ class ConfigErrorIT {
             "weldr.acme.ca-bundle, /nonexistent/ca.pem",
             "weldr.acme.challenge, dns-01",
             "weldr.acme.renewal-window-ratio, 1.5",
+            "weldr.cluster.tls.reload-interval, 10ms",
     })
     void shouldRefuseToStartWithOneLineNamingTheKey(String key, String value) throws Exception {
         try (WeldrProcess node = WeldrProcess.create("bad-config", data, Map.of(key, value))) {
@@ -77,6 +81,46 @@ class ConfigErrorIT {
                 Map.of("weldr.tls.provider", "openssl", "io.netty.handler.ssl.noOpenSsl", "true"))) {
             String line = failsWithOneLine(node);
             assertTrue(line.contains("weldr.tls.provider") && line.contains("openssl does not load"), line);
+        }
+    }
+
+    /** Each case: which file is bad and how; the key its line must name and a phrase it must hold. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+            "cert alone, weldr.cluster.tls.key, must be set too",
+            "missing cert, weldr.cluster.tls.cert, no such file",
+            "unreadable key, weldr.cluster.tls.key, cannot read",
+            "expired cert, weldr.cluster.tls.cert, expired",
+            "key of another cert, weldr.cluster.tls.key, does not match",
+            "CA that does not sign, weldr.cluster.tls.ca, does not sign",
+            "cert for another host, weldr.cluster.tls.cert, but not 127.0.0.1",
+    })
+    void shouldRefuseToStartWithBadClusterTlsMaterial(String problem, String key, String phrase) throws Exception {
+        TestCertificates.Issued ca = TestCertificates.ca("config CA");
+        Instant now = Instant.now();
+        TestCertificates.Issued cert = switch (problem) {
+            case "expired cert" -> TestCertificates.server(ca, List.of(), List.of("127.0.0.1"),
+                    now.minus(Duration.ofDays(10)), now.minus(Duration.ofDays(1)));
+            case "cert for another host" -> TestCertificates.server(ca, List.of("elsewhere.weldr.test"), List.of("10.0.0.9"));
+            default -> TestCertificates.server(ca, List.of(), List.of("127.0.0.1"));
+        };
+        Path tls = Files.createDirectories(data.resolve("tls"));
+        Path certFile = Files.writeString(tls.resolve("cert.pem"), cert.chainPem());
+        Path keyFile = Files.writeString(tls.resolve("key.pem"), problem.equals("key of another cert")
+                ? TestCertificates.server(ca, List.of(), List.of("127.0.0.1")).keyPem() : cert.keyPem());
+        Path caFile = Files.writeString(tls.resolve("ca.pem"), TestCertificates.pem(
+                problem.equals("CA that does not sign") ? TestCertificates.ca("another CA").certificate() : ca.certificate()));
+        Map<String, String> settings = new java.util.HashMap<>(Map.of(
+                "weldr.cluster.tls.cert", problem.equals("missing cert") ? tls.resolve("nope.pem").toString() : certFile.toString(),
+                "weldr.cluster.tls.key", problem.equals("unreadable key") ? tls.toString() : keyFile.toString(),
+                "weldr.cluster.tls.ca", caFile.toString()));
+        if (problem.equals("cert alone")) {
+            settings.remove("weldr.cluster.tls.key");
+            settings.remove("weldr.cluster.tls.ca");
+        }
+        try (WeldrProcess node = WeldrProcess.create("bad-cluster-tls", data, settings)) {
+            String line = failsWithOneLine(node);
+            assertTrue(line.contains(key + ": ") && line.contains(phrase), line);
         }
     }
 
