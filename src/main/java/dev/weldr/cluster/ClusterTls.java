@@ -13,19 +13,8 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
-import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509ExtendedKeyManager;
-import javax.net.ssl.X509ExtendedTrustManager;
-import java.net.Socket;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.Principal;
-import java.security.PrivateKey;
-import java.security.cert.CertificateException;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -52,7 +41,6 @@ public class ClusterTls {
     MeterRegistry registry;
 
     private volatile ClusterFiles files;
-    private SSLContext jdk;
     private final List<Consumer<ClusterMaterial>> listeners = new CopyOnWriteArrayList<>();
     private ScheduledExecutorService reloader;
 
@@ -117,113 +105,13 @@ public class ClusterTls {
      * cluster's CA (the client checks the host name itself), and follows reloads, so a client
      * built once with it uses the newest material for each new connection. Empty when cluster TLS is off.
      */
-    public synchronized Optional<SSLContext> sslContext() {
-        if (files == null) {
-            return Optional.empty();
-        }
-        if (jdk == null) {
-            try {
-                SSLContext context = SSLContext.getInstance("TLS");
-                context.init(new KeyManager[]{new CurrentKey()}, new TrustManager[]{new CurrentTrust()}, null);
-                jdk = context;
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("the JDK's TLS is not available", e);
-            }
-        }
-        return Optional.of(jdk);
+    public Optional<SSLContext> sslContext() {
+        ClusterFiles f = files;
+        return f == null ? Optional.empty() : Optional.of(f.sslContext());
     }
 
     /** Called with the new material after each successful reload (not at start-up). */
     public void onReload(Consumer<ClusterMaterial> listener) {
         listeners.add(listener);
-    }
-
-    private final class CurrentKey extends X509ExtendedKeyManager {
-
-        private X509ExtendedKeyManager now() {
-            return files.current().keyManager();
-        }
-
-        @Override
-        public String[] getClientAliases(String keyType, Principal[] issuers) {
-            return now().getClientAliases(keyType, issuers);
-        }
-
-        @Override
-        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
-            return now().chooseClientAlias(keyType, issuers, socket);
-        }
-
-        @Override
-        public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
-            return now().chooseEngineClientAlias(keyType, issuers, engine);
-        }
-
-        @Override
-        public String[] getServerAliases(String keyType, Principal[] issuers) {
-            return now().getServerAliases(keyType, issuers);
-        }
-
-        @Override
-        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
-            return now().chooseServerAlias(keyType, issuers, socket);
-        }
-
-        @Override
-        public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
-            return now().chooseEngineServerAlias(keyType, issuers, engine);
-        }
-
-        @Override
-        public X509Certificate[] getCertificateChain(String alias) {
-            return now().getCertificateChain(alias);
-        }
-
-        @Override
-        public PrivateKey getPrivateKey(String alias) {
-            return now().getPrivateKey(alias);
-        }
-    }
-
-    private final class CurrentTrust extends X509ExtendedTrustManager {
-
-        private X509ExtendedTrustManager now() {
-            return files.current().trustManager();
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-            now().checkClientTrusted(chain, authType, socket);
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-            now().checkServerTrusted(chain, authType, socket);
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-            now().checkClientTrusted(chain, authType, engine);
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-            now().checkServerTrusted(chain, authType, engine);
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            now().checkClientTrusted(chain, authType);
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            now().checkServerTrusted(chain, authType);
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return now().getAcceptedIssuers();
-        }
     }
 }

@@ -3,6 +3,18 @@ package dev.weldr.tls;
 import dev.weldr.config.InvalidConfigException;
 import org.jboss.logging.Logger;
 
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedKeyManager;
+import javax.net.ssl.X509ExtendedTrustManager;
+import java.net.Socket;
+import java.security.GeneralSecurityException;
+import java.security.Principal;
+import java.security.PrivateKey;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.nio.file.Path;
 import java.util.function.Function;
 
@@ -27,6 +39,7 @@ public final class ClusterFiles {
     /** The bad contents (or read failure) seen at the poll before, and the last one reported. */
     private Object seenBad;
     private Object reportedBad;
+    private SSLContext jdk;
 
     public ClusterFiles(Path cert, Path key, Path ca, Function<ClusterMaterial.Contents, ClusterMaterial> make) {
         this.cert = cert;
@@ -72,6 +85,11 @@ public final class ClusterFiles {
         current = next;
         seenBad = null;
         reportedBad = null;
+        if (jdk != null) {
+            // A resumed session would go on presenting the old certificate: new connections shake hands anew.
+            forget(jdk.getClientSessionContext());
+            forget(jdk.getServerSessionContext());
+        }
         LOG.infof("Cluster TLS reloaded: %s; new connections use it", next.describe());
         return next;
     }
@@ -82,6 +100,123 @@ public final class ClusterFiles {
         if (settled && !what.equals(reportedBad)) {
             reportedBad = what;
             LOG.errorf("Cluster TLS: the files changed but cannot be used; the material loaded before stays in use: %s", why);
+        }
+    }
+
+    private static void forget(javax.net.ssl.SSLSessionContext sessions) {
+        for (java.util.Enumeration<byte[]> ids = sessions.getIds(); ids.hasMoreElements(); ) {
+            javax.net.ssl.SSLSession session = sessions.getSession(ids.nextElement());
+            if (session != null) {
+                session.invalidate();
+            }
+        }
+    }
+
+    /**
+     * A JDK context for HTTPS between nodes, made once: it presents this node's certificate and
+     * trusts the cluster's CA through managers that ask for the material in use at each
+     * handshake, so a client built with it follows reloads. The host name is the client's to
+     * check (the JDK's HttpClient does).
+     */
+    public synchronized SSLContext sslContext() {
+        if (jdk == null) {
+            try {
+                SSLContext context = SSLContext.getInstance("TLS");
+                context.init(new KeyManager[]{new CurrentKey()}, new TrustManager[]{new CurrentTrust()}, null);
+                jdk = context;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("the JDK's TLS is not available", e);
+            }
+        }
+        return jdk;
+    }
+
+    private final class CurrentKey extends X509ExtendedKeyManager {
+
+        private X509ExtendedKeyManager now() {
+            return current.keyManager();
+        }
+
+        @Override
+        public String[] getClientAliases(String keyType, Principal[] issuers) {
+            return now().getClientAliases(keyType, issuers);
+        }
+
+        @Override
+        public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+            return now().chooseClientAlias(keyType, issuers, socket);
+        }
+
+        @Override
+        public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
+            return now().chooseEngineClientAlias(keyType, issuers, engine);
+        }
+
+        @Override
+        public String[] getServerAliases(String keyType, Principal[] issuers) {
+            return now().getServerAliases(keyType, issuers);
+        }
+
+        @Override
+        public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+            return now().chooseServerAlias(keyType, issuers, socket);
+        }
+
+        @Override
+        public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine engine) {
+            return now().chooseEngineServerAlias(keyType, issuers, engine);
+        }
+
+        @Override
+        public X509Certificate[] getCertificateChain(String alias) {
+            return now().getCertificateChain(alias);
+        }
+
+        @Override
+        public PrivateKey getPrivateKey(String alias) {
+            return now().getPrivateKey(alias);
+        }
+    }
+
+    private final class CurrentTrust extends X509ExtendedTrustManager {
+
+        private X509ExtendedTrustManager now() {
+            return current.trustManager();
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+            now().checkClientTrusted(chain, authType, socket);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+            now().checkServerTrusted(chain, authType, socket);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+            now().checkClientTrusted(chain, authType, engine);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+            now().checkServerTrusted(chain, authType, engine);
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            now().checkClientTrusted(chain, authType);
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            now().checkServerTrusted(chain, authType);
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return now().getAcceptedIssuers();
         }
     }
 }
