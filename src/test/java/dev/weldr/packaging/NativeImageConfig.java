@@ -162,18 +162,29 @@ final class NativeImageConfig {
         return all;
     }
 
-    /** The providers named in jraft-core's META-INF/services files. */
+    /** The providers named in jraft-core's META-INF/services files, and in weldr's own (its RPC factory). */
     static List<String> jraftServiceProviders() {
         TreeSet<String> providers = new TreeSet<>();
         try (ZipFile jar = new ZipFile(jarOf(JRaftServiceFactory.class).toFile())) {
             for (ZipEntry entry : jar.stream().filter(e -> e.getName().startsWith("META-INF/services/com.alipay.sofa.jraft.")).toList()) {
-                String text = new String(jar.getInputStream(entry).readAllBytes(), StandardCharsets.UTF_8);
-                text.lines().map(l -> l.replaceAll("#.*", "").strip()).filter(l -> !l.isEmpty()).forEach(providers::add);
+                addProviders(new String(jar.getInputStream(entry).readAllBytes(), StandardCharsets.UTF_8), providers);
+            }
+            java.nio.file.Path own = java.nio.file.Path.of("src", "main", "resources", "META-INF", "services");
+            if (java.nio.file.Files.isDirectory(own)) {
+                try (var files = java.nio.file.Files.list(own)) {
+                    for (java.nio.file.Path f : files.filter(f -> f.getFileName().toString().startsWith("com.alipay.sofa.jraft.")).toList()) {
+                        addProviders(java.nio.file.Files.readString(f), providers);
+                    }
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return new ArrayList<>(providers);
+    }
+
+    private static void addProviders(String text, TreeSet<String> providers) {
+        text.lines().map(l -> l.replaceAll("#.*", "").strip()).filter(l -> !l.isEmpty()).forEach(providers::add);
     }
 
     // ---------------------------------------------------------------------------------------------
