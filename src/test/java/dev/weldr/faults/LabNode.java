@@ -60,6 +60,33 @@ public final class LabNode {
         props.putAll(settings);
     }
 
+    /** Leaves the VIP alone: for a node that is no member, which must never take the address. */
+    LabNode withoutVip() {
+        props.remove("weldr.vip.address");
+        props.remove("weldr.vip.interface");
+        return this;
+    }
+
+    /** The id of the Raft group this node's data belongs to (Raft messages name it; a node answers only its own). */
+    String clusterId() {
+        try {
+            return Files.readString(data.resolve("cluster-id")).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Makes this node's (still empty) data belong to group {@code id}, as an attacker who read it off a peer list would. */
+    LabNode claimClusterId(String id) {
+        try {
+            Files.createDirectories(data);
+            Files.writeString(data.resolve("cluster-id"), id + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
     public String raftId() {
         return host.ip + ":" + RAFT;
     }

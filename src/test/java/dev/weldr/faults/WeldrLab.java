@@ -33,12 +33,16 @@ public final class WeldrLab implements AutoCloseable {
     static final int FIRST_PORT = 9000;
     static final int PORTS = 120;
 
-    /** The lab's knobs; weldr's own settings are its defaults but for the election timeout and health checks. */
+    /**
+     * The lab's knobs; weldr's own settings are its defaults but for the election timeout, health
+     * checks and, with {@code mtls}, mutual TLS on the Raft port.
+     */
     public record Settings(Duration election, int probeIntervalMs, int probeTimeoutMs, int samplerMs,
-                           int writers, int writerPauseMs, long seed) {
+                           int writers, int writerPauseMs, long seed, boolean mtls) {
         static Settings defaults() {
             return new Settings(duration(System.getProperty("faults.election", "1s")),
-                    20, 2000, 20, 2, 120, Long.getLong("faults.seed", System.nanoTime()));
+                    20, 2000, 20, 2, 120, Long.getLong("faults.seed", System.nanoTime()),
+                    Boolean.parseBoolean(System.getProperty("faults.mtls", "true")));
         }
 
         static Duration duration(String s) {
@@ -64,6 +68,8 @@ public final class WeldrLab implements AutoCloseable {
 
     public final Lab lab;
     public final Settings settings;
+    /** The lab's cluster CA and certificates, when the nodes speak mutual TLS on the Raft port; else null. */
+    final LabTls tls;
     public final Agent agent;
     public final VipSampler sampler;
     /** The current members of the cluster, running or not. */
@@ -76,6 +82,7 @@ public final class WeldrLab implements AutoCloseable {
     private WeldrLab(Lab lab, int n, Settings settings) {
         this.lab = lab;
         this.settings = settings;
+        this.tls = settings.mtls() ? LabTls.mint(lab) : null;
         List<Lab.Host> all = lab.hosts;
         for (Lab.Host h : all) {
             lab.spawn(h, List.of(java(), "-Xmx24m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss256k",
@@ -108,7 +115,11 @@ public final class WeldrLab implements AutoCloseable {
     }
 
     private LabNode node(Lab.Host h, String peers, String join) {
-        LabNode node = new LabNode(lab, h, peers, join, settings.weldr());
+        Map<String, String> weldr = new LinkedHashMap<>(settings.weldr());
+        if (tls != null) {
+            weldr.putAll(tls.settings(h));
+        }
+        LabNode node = new LabNode(lab, h, peers, join, weldr);
         running.put(h, node);
         return node;
     }
@@ -321,6 +332,36 @@ public final class WeldrLab implements AutoCloseable {
         LabNode n = node(h, null, via.admin());
         n.start();
         return n;
+    }
+
+    /**
+     * A node that is no member, on a spare host, started with {@code settings} on top of the lab's:
+     * its initial peers are the members and itself, and its data names the cluster's Raft group
+     * (derived from the initial peer list, so no secret), so it campaigns in the cluster's group,
+     * sending the members pre-votes they would answer. It never holds the VIP. Null when no host
+     * is spare; {@link #dismiss} it when done.
+     */
+    public LabNode rogue(java.util.function.Function<Lab.Host, Map<String, String>> settings) {
+        Lab.Host h = spare.poll();
+        if (h == null) {
+            return null;
+        }
+        String peers = java.util.stream.Stream.concat(nodes.stream().map(LabNode::raftId), java.util.stream.Stream.of(h.ip + ":" + LabNode.RAFT))
+                .collect(Collectors.joining(","));
+        Map<String, String> weldr = new LinkedHashMap<>(this.settings.weldr());
+        weldr.putAll(settings.apply(h));
+        LabNode rogue = new LabNode(lab, h, peers, null, weldr).withoutVip().claimClusterId(nodes.get(0).clusterId());
+        rogue.start();
+        return rogue;
+    }
+
+    /** Stops a {@link #rogue}, wipes its data, and gives its host back. */
+    public void dismiss(LabNode rogue) {
+        if (rogue.alive()) {
+            rogue.stop();
+        }
+        rogue.wipe();
+        spare.add(rogue.host);
     }
 
     /** The node is no member any more and has stopped: its host becomes spare, its data is wiped. */

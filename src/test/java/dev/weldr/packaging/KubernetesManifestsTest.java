@@ -23,6 +23,10 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.smallrye.config.WithName;
 import org.junit.jupiter.api.Test;
@@ -72,11 +76,14 @@ class KubernetesManifestsTest {
 
     private static Map<String, List<HasMetadata>> manifests;
 
-    /** Every manifest file under k8s/ but the kustomization, parsed strictly, by relative path. */
+    /**
+     * Every manifest file of k8s/ but the kustomization, parsed strictly, by name. Not its
+     * directories: those are optional kustomize parts (patches, others' kinds), checked rendered.
+     */
     static synchronized Map<String, List<HasMetadata>> manifests() {
         if (manifests == null) {
             Map<String, List<HasMetadata>> read = new LinkedHashMap<>();
-            try (Stream<Path> files = Files.walk(K8S)) {
+            try (Stream<Path> files = Files.walk(K8S, 1)) {
                 for (Path file : files.filter(Files::isRegularFile)
                         .filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
                         .sorted().toList()) {
@@ -242,7 +249,8 @@ class KubernetesManifestsTest {
             assertEquals("weldr", r.getMetadata().getLabels().get("app.kubernetes.io/name"),
                     r.getKind() + "/" + r.getMetadata().getName() + " has no app.kubernetes.io/name=weldr label");
         }
-        for (Class<? extends HasMetadata> kind : List.of(StatefulSet.class, ConfigMap.class, Secret.class, PodDisruptionBudget.class)) {
+        for (Class<? extends HasMetadata> kind : List.of(StatefulSet.class, ConfigMap.class, Secret.class, PodDisruptionBudget.class,
+                NetworkPolicy.class)) {
             assertEquals(1, all(kind).size(), "one " + kind.getSimpleName());
         }
         assertEquals(3, all(Service.class).size(), "three Services: Raft peers (headless), proxy, admin");
@@ -373,6 +381,135 @@ class KubernetesManifestsTest {
         assertTrue(probe.getHttpGet().getScheme() == null || probe.getHttpGet().getScheme().equals("HTTP"), what + " probe scheme");
     }
 
+    // ---- NetworkPolicy ---------------------------------------------------------------------------
+
+    /** The rules of {@code policy} that let TCP to the container port {@code portName} in (a rule without ports lets every port in). */
+    static List<NetworkPolicyIngressRule> rulesAdmitting(NetworkPolicy policy, String portName) {
+        int target = containerPort(portName);
+        List<NetworkPolicyIngressRule> rules = policy.getSpec().getIngress() == null ? List.of() : policy.getSpec().getIngress();
+        return rules.stream().filter(r -> r.getPorts() == null || r.getPorts().isEmpty()
+                || r.getPorts().stream().anyMatch(p -> covers(p, target))).toList();
+    }
+
+    private static boolean covers(NetworkPolicyPort port, int target) {
+        if (port.getProtocol() != null && !port.getProtocol().equals("TCP")) {
+            return false;
+        }
+        if (port.getPort() == null) {
+            return true;
+        }
+        int first = resolve(port.getPort());
+        int last = port.getEndPort() == null ? first : port.getEndPort();
+        return first <= target && target <= last;
+    }
+
+    /** Why a peer is more than "weldr's own pods, in this namespace"; null when it is just that. */
+    static String notJustTheMembers(NetworkPolicyPeer peer) {
+        if (peer.getIpBlock() != null) {
+            return "an ipBlock " + peer.getIpBlock().getCidr();
+        }
+        if (peer.getNamespaceSelector() != null) {
+            return "a namespaceSelector (pods of other namespaces)";
+        }
+        if (peer.getPodSelector() == null) {
+            return "no selector";
+        }
+        if (peer.getPodSelector().getMatchExpressions() != null && !peer.getPodSelector().getMatchExpressions().isEmpty()) {
+            return "matchExpressions " + peer.getPodSelector().getMatchExpressions();
+        }
+        if (!selectsWeldrPods(peer.getPodSelector().getMatchLabels())) {
+            return "pods labelled " + peer.getPodSelector().getMatchLabels() + ", which weldr's are not all";
+        }
+        Map<String, String> labels = statefulSet().getSpec().getTemplate().getMetadata().getLabels();
+        Map<String, String> selector = statefulSet().getSpec().getSelector().getMatchLabels();
+        if (!peer.getPodSelector().getMatchLabels().entrySet().containsAll(selector.entrySet())) {
+            return "pods labelled " + peer.getPodSelector().getMatchLabels() + ", not only the StatefulSet's " + selector
+                    + " (its pods have " + labels + ")";
+        }
+        return null;
+    }
+
+    /** Everything that lets something other than weldr's own pods reach the Raft port. */
+    static List<String> raftOpenings(NetworkPolicy policy) {
+        List<String> problems = new ArrayList<>();
+        if (policy.getSpec().getPolicyTypes() != null && !policy.getSpec().getPolicyTypes().isEmpty()
+                && !policy.getSpec().getPolicyTypes().contains("Ingress")) {
+            problems.add("the policy does not restrict ingress: policyTypes " + policy.getSpec().getPolicyTypes());
+        }
+        for (NetworkPolicyIngressRule rule : rulesAdmitting(policy, "raft")) {
+            if (rule.getFrom() == null || rule.getFrom().isEmpty()) {
+                problems.add("a rule admits the Raft port from anywhere: " + rule);
+                continue;
+            }
+            for (NetworkPolicyPeer peer : rule.getFrom()) {
+                String why = notJustTheMembers(peer);
+                if (why != null) {
+                    problems.add("a rule admits the Raft port from " + why);
+                }
+            }
+        }
+        return problems;
+    }
+
+    @Test
+    void networkPolicyLetsOnlyTheMembersReachTheRaftPort() {
+        NetworkPolicy policy = only(NetworkPolicy.class);
+        assertTrue(selectsWeldrPods(policy.getSpec().getPodSelector().getMatchLabels()), "the policy applies to weldr's pods");
+        assertTrue(policy.getSpec().getPodSelector().getMatchExpressions() == null
+                || policy.getSpec().getPodSelector().getMatchExpressions().isEmpty());
+        assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes(),
+                "ingress only: backends, ACME and DNS are reached wherever they are");
+        assertEquals(List.of(), raftOpenings(policy));
+        assertFalse(rulesAdmitting(policy, "raft").isEmpty(), "the members can reach each other's Raft port");
+    }
+
+    /** The check above finds the openings it is there for (else it would pass on any policy). */
+    @Test
+    void raftCheckFindsAPolicyThatOpensTheRaftPortToOthers() throws IOException {
+        String yaml = Files.readString(K8S.resolve("networkpolicy.yaml"));
+        String members = "        - podSelector:\n            matchLabels:\n              app.kubernetes.io/name: weldr\n";
+        String raftRule = "    - from:\n" + members + "      ports:\n        - port: raft\n";
+        assertTrue(yaml.contains(raftRule), "networkpolicy.yaml's Raft rule is written as this test expects");
+        Map<String, String> opened = Map.of(
+                "from anywhere", raftRule.replace("- from:\n" + members + "      ports:", "- ports:"),
+                "a namespaceSelector", raftRule.replace(members, members + "          namespaceSelector: {}\n"),
+                "an ipBlock", raftRule.replace(members, "        - ipBlock: {cidr: 0.0.0.0/0}\n" + members),
+                "pods labelled otherwise", raftRule.replace("app.kubernetes.io/name: weldr", "app: other"),
+                "no restriction of ingress", raftRule);
+        opened.forEach((what, rule) -> {
+            String changed = what.equals("no restriction of ingress")
+                    ? yaml.replace("    - Ingress", "    - Egress")
+                    : yaml.replace(raftRule, rule);
+            assertNotEquals(yaml, changed, what);
+            NetworkPolicy policy = (NetworkPolicy) StrictManifests.parse(what, changed).get(0);
+            List<String> problems = raftOpenings(policy);
+            assertFalse(problems.isEmpty(), what + ": not found in " + changed);
+        });
+    }
+
+    @Test
+    void networkPolicyLetsTheMembersAndChosenClientsReachTheAdminPortAndAnyoneTheProxy() {
+        NetworkPolicy policy = only(NetworkPolicy.class);
+        List<NetworkPolicyIngressRule> admin = rulesAdmitting(policy, "admin");
+        assertTrue(admin.stream().flatMap(r -> r.getFrom() == null ? Stream.of((NetworkPolicyPeer) null) : r.getFrom().stream())
+                        .anyMatch(p -> p != null && notJustTheMembers(p) == null),
+                "followers forward writes to the leader's admin port, a joining member asks one: the members reach it");
+        assertTrue(admin.stream().allMatch(r -> r.getFrom() != null && !r.getFrom().isEmpty()), "the admin port is not open to all");
+        for (String port : List.of("proxy", "https")) {
+            assertTrue(rulesAdmitting(policy, port).stream().anyMatch(r -> r.getFrom() == null || r.getFrom().isEmpty()),
+                    "the " + port + " port is open to anyone");
+        }
+        // What the policy promises the operator in its comment and README: an admin client label.
+        assertTrue(admin.stream().flatMap(r -> r.getFrom().stream())
+                        .anyMatch(p -> p.getPodSelector() != null && p.getNamespaceSelector() == null
+                                && "true".equals(p.getPodSelector().getMatchLabels().get("weldr.dev/admin-client"))),
+                "pods of the namespace labelled weldr.dev/admin-client=true reach the admin port");
+        assertTrue(admin.stream().flatMap(r -> r.getFrom().stream())
+                        .anyMatch(p -> p.getPodSelector() == null && p.getNamespaceSelector() != null
+                                && "true".equals(p.getNamespaceSelector().getMatchLabels().get("weldr.dev/admin-client"))),
+                "namespaces labelled weldr.dev/admin-client=true reach the admin port");
+    }
+
     @Test
     void adminTokenComesFromTheSecret() {
         EnvVar token = weldr().getEnv().stream().filter(e -> e.getName().equals("WELDR_ADMIN_TOKEN")).findFirst()
@@ -492,7 +629,8 @@ class KubernetesManifestsTest {
             WithName withName = m.getAnnotation(WithName.class);
             String key = prefix + "." + (withName != null ? withName.value() : m.getName().replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase());
             Class<?> type = m.getReturnType();
-            if (type.isInterface() && type.getEnclosingClass() == WeldrConfig.class) {
+            // Groups nest (weldr.cluster.tls.*: Cluster.Tls), so any interface declared inside WeldrConfig.
+            if (type.isInterface() && type.getName().startsWith(WeldrConfig.class.getName() + "$")) {
                 collect(type, key, names);
             } else {
                 names.add(key.toUpperCase().replace('.', '_').replace('-', '_'));
@@ -571,5 +709,123 @@ class KubernetesManifestsTest {
         assertEquals("weldr-admin-token", set.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
                 .filter(e -> e.getName().equals("WELDR_ADMIN_TOKEN")).findFirst().orElseThrow().getValueFrom().getSecretKeyRef().getName());
         assertNotEquals("weldr:jvm", set.getSpec().getTemplate().getSpec().getContainers().get(0).getImage(), "the overlay sets the image");
+    }
+
+    /** Copies k8s/, subdirectories too, into {@code dir}/k8s. */
+    private static Path copyManifests(Path dir) throws IOException {
+        Path base = dir.resolve("k8s");
+        try (Stream<Path> files = Files.walk(K8S)) {
+            for (Path f : files.toList()) {
+                Path to = base.resolve(K8S.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(f, to);
+                }
+            }
+        }
+        return base;
+    }
+
+    /**
+     * The overlay README.md shows for mutual TLS on the Raft port (the component cluster-tls/,
+     * cert-manager's certificates, the namespace filled into their names) renders a StatefulSet
+     * in which each member reads, from a volume that follows the Secrets, the certificate
+     * cert-manager issues for exactly its own Raft host.
+     */
+    @Test
+    void readmeTlsOverlayGivesEachMemberACertificateForItsOwnRaftHost(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path kubectl = kubectl();
+        assumeTrue(kubectl != null, "kubectl is not on PATH: the README's TLS overlay is not rendered");
+        String readme = Files.readString(Path.of("README.md"));
+        Matcher block = Pattern.compile("cat > my-weldr/kustomization.yaml <<'YAML'\n(.*?)\nYAML\n", Pattern.DOTALL).matcher(readme);
+        String overlayText = null;
+        while (block.find()) {
+            if (block.group(1).contains("../k8s/cluster-tls")) {
+                overlayText = block.group(1);
+            }
+        }
+        assertNotNull(overlayText, "README.md no longer shows an overlay with ../k8s/cluster-tls");
+        copyManifests(dir);
+        Path overlay = Files.createDirectories(dir.resolve("my-weldr"));
+        Files.writeString(overlay.resolve("kustomization.yaml"), overlayText + "\n");
+        Files.writeString(overlay.resolve("admin-token.env"), "token=from-the-overlay\n");
+
+        Process process = new ProcessBuilder(kubectl.toString(), "kustomize", overlay.toString()).redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "kubectl kustomize did not finish in 60 s");
+        assertEquals(0, process.exitValue(), "kubectl kustomize failed: " + out);
+
+        List<HasMetadata> ours = new ArrayList<>();
+        Map<String, JsonNode> certificates = new LinkedHashMap<>();
+        for (JsonNode doc : StrictManifests.documents("rendered", out)) {
+            String apiVersion = doc.path("apiVersion").asText();
+            if (apiVersion.startsWith("cert-manager.io/")) {
+                if (doc.path("kind").asText().equals("Certificate")) {
+                    certificates.put(doc.path("spec").path("secretName").asText(), doc);
+                }
+            } else {
+                ours.add(StrictManifests.parse("rendered " + doc.path("kind").asText(), doc));
+            }
+        }
+        StatefulSet set = ours.stream().filter(StatefulSet.class::isInstance).map(StatefulSet.class::cast).findFirst().orElseThrow();
+        String namespace = set.getMetadata().getNamespace();
+        String domain = ours.stream().filter(ConfigMap.class::isInstance).map(ConfigMap.class::cast).findFirst().orElseThrow()
+                .getData().get("CLUSTER_DOMAIN");
+        Container c = set.getSpec().getTemplate().getSpec().getContainers().get(0);
+        List<String> names = c.getEnv().stream().map(EnvVar::getName).toList();
+        Set<String> known = weldrEnvironmentNames();
+        for (String key : List.of("WELDR_CLUSTER_TLS_CERT", "WELDR_CLUSTER_TLS_KEY", "WELDR_CLUSTER_TLS_CA")) {
+            assertTrue(known.contains(key), key + " is a key weldr knows");
+            assertTrue(names.indexOf(key) > names.indexOf("POD_NAME") && names.indexOf("POD_NAME") >= 0,
+                    key + " comes after POD_NAME, or $(POD_NAME) would not expand: " + names);
+        }
+        assertEquals(new HashSet<>(names).size(), names.size(), "an env variable is set twice: " + names);
+
+        for (int ordinal = 0; ordinal < set.getSpec().getReplicas(); ordinal++) {
+            String pod = set.getMetadata().getName() + "-" + ordinal;
+            Map<String, String> env = new LinkedHashMap<>(Map.of("POD_NAME", pod, "POD_NAMESPACE", namespace, "CLUSTER_DOMAIN", domain));
+            c.getEnv().stream().filter(e -> e.getValue() != null).forEach(e -> env.put(e.getName(), expand(e.getValue(), env)));
+            String raftHost = env.get("WELDR_RAFT_HOST");
+            assertEquals(pod + ".weldr-raft." + namespace + ".svc." + domain, raftHost);
+            Set<String> secrets = new TreeSet<>();
+            for (String key : List.of("WELDR_CLUSTER_TLS_CERT", "WELDR_CLUSTER_TLS_KEY", "WELDR_CLUSTER_TLS_CA")) {
+                secrets.add(secretBehind(set, c, env.get(key), key));
+            }
+            assertEquals(1, secrets.size(), pod + " reads its certificate, key and CA from one Secret: " + secrets);
+            JsonNode certificate = certificates.get(secrets.iterator().next());
+            assertNotNull(certificate, "cert-manager makes the Secret " + secrets + " that " + pod + " reads");
+            List<String> dnsNames = new ArrayList<>();
+            certificate.path("spec").path("dnsNames").forEach(n -> dnsNames.add(n.asText()));
+            assertEquals(List.of(raftHost), dnsNames, pod + "'s certificate names its own Raft host, and only it");
+            List<String> usages = new ArrayList<>();
+            certificate.path("spec").path("usages").forEach(n -> usages.add(n.asText()));
+            assertTrue(usages.containsAll(List.of("server auth", "client auth")), "a member is both ends of connections: " + usages);
+        }
+    }
+
+    /** The Secret a file path in the container comes from, through its mounted projected or Secret volume, with that key. */
+    private static String secretBehind(StatefulSet set, Container c, String path, String what) {
+        VolumeMount mount = c.getVolumeMounts().stream().filter(m -> path.startsWith(m.getMountPath() + "/")).findFirst()
+                .orElseThrow(() -> new AssertionError(what + "=" + path + " is on no mounted volume"));
+        assertTrue(mount.getSubPath() == null || mount.getSubPath().isEmpty(), "a subPath mount does not follow the Secret's updates");
+        String relative = path.substring(mount.getMountPath().length() + 1);
+        io.fabric8.kubernetes.api.model.Volume volume = set.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .filter(v -> v.getName().equals(mount.getName())).findFirst().orElseThrow();
+        List<io.fabric8.kubernetes.api.model.SecretProjection> sources = new ArrayList<>();
+        if (volume.getProjected() != null) {
+            volume.getProjected().getSources().stream().filter(s -> s.getSecret() != null).forEach(s -> sources.add(s.getSecret()));
+        }
+        for (io.fabric8.kubernetes.api.model.SecretProjection secret : sources) {
+            for (io.fabric8.kubernetes.api.model.KeyToPath item : secret.getItems()) {
+                if (item.getPath().equals(relative)) {
+                    String key = path.substring(path.lastIndexOf('/') + 1);
+                    assertEquals(key, item.getKey(), what + ": the file " + relative + " is the Secret's key of that name");
+                    return secret.getName();
+                }
+            }
+        }
+        return fail(what + "=" + path + ": no Secret of volume " + volume.getName() + " puts a file at " + relative);
     }
 }

@@ -20,6 +20,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 
 import java.io.IOException;
@@ -45,7 +46,8 @@ final class StrictManifests {
             "v1/Secret", Secret.class,
             "v1/Service", Service.class,
             "apps/v1/StatefulSet", StatefulSet.class,
-            "policy/v1/PodDisruptionBudget", PodDisruptionBudget.class);
+            "policy/v1/PodDisruptionBudget", PodDisruptionBudget.class,
+            "networking.k8s.io/v1/NetworkPolicy", NetworkPolicy.class);
 
     private static final ObjectMapper MAPPER = strictMapper();
 
@@ -78,13 +80,7 @@ final class StrictManifests {
     /** Every document of a (possibly multi-document) YAML text, each strictly typed. */
     static List<HasMetadata> parse(String source, String yaml) {
         List<HasMetadata> resources = new ArrayList<>();
-        List<JsonNode> documents;
-        try (JsonParser parser = MAPPER.createParser(yaml)) {
-            MappingIterator<JsonNode> it = MAPPER.readValues(parser, JsonNode.class);
-            documents = it.readAll();
-        } catch (IOException e) {
-            throw new InvalidManifestException(source + ": not valid YAML: " + message(e));
-        }
+        List<JsonNode> documents = documents(source, yaml);
         int index = 0;
         for (JsonNode document : documents) {
             String where = documents.size() == 1 ? source : source + " (document " + index + ")";
@@ -97,7 +93,20 @@ final class StrictManifests {
         return resources;
     }
 
-    private static HasMetadata parse(String where, JsonNode document) {
+    /**
+     * Every document of a YAML text as a tree, strictly read (duplicate keys fail), for output that
+     * mixes our kinds with others' (cert-manager's): {@link #parse(String, JsonNode)} types ours.
+     */
+    static List<JsonNode> documents(String source, String yaml) {
+        try (JsonParser parser = MAPPER.createParser(yaml)) {
+            MappingIterator<JsonNode> it = MAPPER.readValues(parser, JsonNode.class);
+            return it.readAll();
+        } catch (IOException e) {
+            throw new InvalidManifestException(source + ": not valid YAML: " + message(e));
+        }
+    }
+
+    static HasMetadata parse(String where, JsonNode document) {
         String apiVersion = document.path("apiVersion").asText("");
         String kind = document.path("kind").asText("");
         Class<? extends HasMetadata> type = KINDS.get(apiVersion + "/" + kind);
