@@ -69,6 +69,7 @@ public class ConfigCheck {
         if (accessLog != null) {
             throw new InvalidConfigException("weldr.proxy.access-log", accessLog);
         }
+        clusterTls(config.cluster().tls());
         positive("weldr.raft.election-timeout", config.raft().electionTimeout());
         positive("weldr.raft.snapshot-interval", config.raft().snapshotInterval());
         atLeast("weldr.health-check.interval", config.healthCheck().interval(), HealthCheckSpec.MIN_INTERVAL);
@@ -105,6 +106,21 @@ public class ConfigCheck {
                     + ", which other hosts can reach: set weldr.admin.token (WELDR_ADMIN_TOKEN) or weldr.admin.tokens-file, "
                     + "or weldr.admin.insecure=true to run it without one");
         }
+    }
+
+    /** All three files or none: half of mutual TLS would leave the Raft port open or the node unable to reach its peers. */
+    private static void clusterTls(WeldrConfig.Cluster.Tls tls) {
+        String[] keys = {"weldr.cluster.tls.cert", "weldr.cluster.tls.key", "weldr.cluster.tls.ca"};
+        List<java.util.Optional<String>> values = List.of(tls.cert(), tls.key(), tls.ca());
+        long set = values.stream().filter(v -> v.filter(s -> !s.isBlank()).isPresent()).count();
+        if (set != 0 && set != 3) {
+            for (int i = 0; i < 3; i++) {
+                if (values.get(i).filter(s -> !s.isBlank()).isEmpty()) {
+                    throw new InvalidConfigException(keys[i], "must be set too: weldr.cluster.tls.cert, .key and .ca go together (all three or none)");
+                }
+            }
+        }
+        atLeast("weldr.cluster.tls.reload-interval", tls.reloadInterval(), Duration.ofMillis(100));
     }
 
     private static String firstLine(String s) {

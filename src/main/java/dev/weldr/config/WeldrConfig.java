@@ -36,6 +36,37 @@ public interface WeldrConfig {
 
     Acme acme();
 
+    Cluster cluster();
+
+    /** How the nodes of a cluster talk to each other. */
+    interface Cluster {
+        Tls tls();
+
+        /**
+         * Mutual TLS between nodes: the Raft port accepts only peers whose certificate the CA signed
+         * and that names the host of the node id they claim. All three files or none; they are read
+         * again every {@code reload-interval}, so a rotated certificate is used without a restart.
+         */
+        interface Tls {
+            /** PEM file of this node's certificate (then any intermediates); it must name {@code weldr.raft.host}. */
+            Optional<String> cert();
+
+            /** PEM file of the certificate's private key (PKCS#8, PKCS#1 or SEC1, unencrypted). */
+            Optional<String> key();
+
+            /** PEM file of the CA certificate(s) a peer's certificate must chain to; several while a CA is rotated. */
+            Optional<String> ca();
+
+            /**
+             * How often the three files are read again (their contents, since cert-manager swaps
+             * symlinks); changed contents are checked, then used for new connections.
+             */
+            @WithName("reload-interval")
+            @WithDefault("10s")
+            Duration reloadInterval();
+        }
+    }
+
     /**
      * The cluster's ACME account, for certificates weldr obtains and renews itself. Only the
      * leader talks to the CA; every node of a cluster should have the same settings, since any

@@ -2,9 +2,11 @@ package dev.weldr.tls;
 
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -127,12 +129,18 @@ public final class TestCertificates {
 
     /** A leaf valid from yesterday for 30 days naming these hosts and IP addresses, as a server reached by address needs. */
     public static Issued server(Issued issuer, List<String> dnsNames, List<String> ipAddresses) {
+        return server(issuer, dnsNames, ipAddresses, Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(30)));
+    }
+
+    /** The same, valid from {@code notBefore} to {@code notAfter}, with the extended key usages given (none: no such extension). */
+    public static Issued server(Issued issuer, List<String> dnsNames, List<String> ipAddresses, Instant notBefore, Instant notAfter,
+                                KeyPurposeId... usages) {
         KeyPair keys = ec("secp256r1");
         List<GeneralName> names = new ArrayList<>();
         dnsNames.forEach(n -> names.add(new GeneralName(GeneralName.dNSName, n)));
         ipAddresses.forEach(a -> names.add(new GeneralName(GeneralName.iPAddress, a)));
         return new Issued(buildNamed(dnsNames.isEmpty() ? ipAddresses.get(0) : dnsNames.get(0), keys, issuer,
-                Instant.now().minus(Duration.ofDays(1)), Instant.now().plus(Duration.ofDays(30)), false, names), keys, issuer);
+                notBefore, notAfter, false, names, usages), keys, issuer);
     }
 
     private static X509Certificate build(String cn, KeyPair keys, Issued issuer, Instant notBefore, Instant notAfter,
@@ -144,6 +152,11 @@ public final class TestCertificates {
 
     private static X509Certificate buildNamed(String cn, KeyPair keys, Issued issuer, Instant notBefore, Instant notAfter,
                                               boolean ca, Collection<GeneralName> names) {
+        return buildNamed(cn, keys, issuer, notBefore, notAfter, ca, names, new KeyPurposeId[0]);
+    }
+
+    private static X509Certificate buildNamed(String cn, KeyPair keys, Issued issuer, Instant notBefore, Instant notAfter,
+                                              boolean ca, Collection<GeneralName> names, KeyPurposeId[] usages) {
         try {
             X500Name subject = new X500Name("CN=" + cn.replace("*", "wildcard"));
             X500Name issuerName = issuer == null ? subject
@@ -153,6 +166,9 @@ public final class TestCertificates {
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
             if (ca) {
                 b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+            }
+            if (usages.length > 0) {
+                b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(usages));
             }
             if (!names.isEmpty()) {
                 b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(new GeneralName[0])));
