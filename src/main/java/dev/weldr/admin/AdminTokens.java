@@ -22,7 +22,7 @@ import java.util.stream.Collectors;
 /**
  * The admin tokens in use: {@code weldr.admin.token} as the {@code admin} token named
  * {@code admin}, and those of {@code weldr.admin.tokens-file}, whose contents are read again every
- * {@code weldr.admin.tokens-reload-period}. Reading the contents, not watching the file, also sees
+ * {@code weldr.admin.tokens-reload-interval}. Reading the contents, not watching the file, also sees
  * a Kubernetes Secret or cert-manager volume, which is updated by swapping a symbolic link. A
  * change that does not parse leaves the tokens in use as they are. A separate normal-scoped bean
  * because REST filters are built at static init, before run-time configuration exists.
@@ -86,7 +86,7 @@ public class AdminTokens {
             throw new InvalidConfigException(KEY, file + " " + e.getMessage());
         }
         seen = content;
-        long period = config.admin().tokensReloadPeriod().toMillis();
+        long period = config.admin().tokensReloadInterval().toMillis();
         watcher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "weldr-tokens");
             t.setDaemon(true);

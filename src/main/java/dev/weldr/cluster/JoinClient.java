@@ -26,6 +26,8 @@ public class JoinClient {
 
     @Inject
     WeldrConfig config;
+    @Inject
+    ClusterTls clusterTls;
 
     /** Made on first use: most nodes never join through another one, and a JDK HttpClient costs ~70 ms to start. */
     private volatile HttpClient http;
@@ -36,7 +38,10 @@ public class JoinClient {
             synchronized (this) {
                 h = http;
                 if (h == null) {
-                    h = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+                    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+                    // An https:// weldr.raft.join is trusted by the cluster's CA, as the Raft port is.
+                    clusterTls.sslContext().ifPresent(builder::sslContext);
+                    h = builder.build();
                     http = h;
                 }
             }

@@ -99,7 +99,7 @@ public class ConfigCheck {
                 throw new InvalidConfigException("weldr.raft.peers", "'" + peer.trim() + "' is not host:port");
             }
         }
-        atLeast("weldr.admin.tokens-reload-period", config.admin().tokensReloadPeriod(), Duration.ofMillis(100));
+        atLeast("weldr.admin.tokens-reload-interval", config.admin().tokensReloadInterval(), Duration.ofMillis(100));
         tokens.load();
         if (!tokens.required() && !config.admin().insecure() && !isLoopback(adminHost)) {
             throw new InvalidConfigException("weldr.admin.token", "the admin API listens on quarkus.http.host=" + adminHost

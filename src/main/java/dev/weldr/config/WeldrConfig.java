@@ -288,9 +288,9 @@ public interface WeldrConfig {
         Optional<String> tokensFile();
 
         /** How often the tokens file is read to see whether it changed. */
-        @WithName("tokens-reload-period")
+        @WithName("tokens-reload-interval")
         @WithDefault("5s")
-        Duration tokensReloadPeriod();
+        Duration tokensReloadInterval();
 
         /** Allows an admin listener on a non-loopback address without a token. */
         @WithDefault("false")

@@ -60,7 +60,7 @@ class ScopedTokensTest {
         public Map<String, String> getConfigOverrides() {
             write(CONTENT);
             return Map.of("weldr.admin.token", LEGACY, "weldr.admin.tokens-file", FILE.toString(),
-                    "weldr.admin.tokens-reload-period", "200ms");
+                    "weldr.admin.tokens-reload-interval", "200ms");
         }
     }
 
