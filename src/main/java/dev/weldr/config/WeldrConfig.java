@@ -298,7 +298,8 @@ public interface WeldrConfig {
 
         /**
          * The URL at which the other nodes reach this node's admin API (to forward writes to the
-         * leader). Default: {@code http://<weldr.raft.host>:<admin port>}.
+         * leader). Default: {@code http://<weldr.raft.host>:<admin port>}, or
+         * {@code https://<weldr.raft.host>:<ssl port>} when the admin listener speaks TLS.
          */
         @WithName("advertised-url")
         Optional<String> advertisedUrl();

@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Three nodes whose admin API speaks HTTPS only, with the cluster's certificates, and named
  * tokens from a file: a follower refuses a write made with a read token by itself, forwards one
  * made with an admin token to the leader over TLS, and a token removed from the file stops
- * working on every node without a restart.
+ * working on every node without a restart; a fourth node joins through the leader's https URL.
  */
 class ScopedTokensIT {
 
@@ -33,6 +33,7 @@ class ScopedTokensIT {
     private static final String OPS = "ops-0123456789abcdef";
     private static final String GRAFANA = "grafana-0123456789abcdef";
     private static final String CI = "ci-0123456789abcdef";
+    private static final String JOIN = "join-0123456789abcdef";
 
     @TempDir
     Path dir;
@@ -60,6 +61,8 @@ class ScopedTokensIT {
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("weldr.raft.election-timeout", "1s");
         settings.put("weldr.admin.tokens-file", tokens.toString());
+        // What a node presents when it joins, so the same on every node.
+        settings.put("weldr.admin.token", JOIN);
         settings.put("weldr.admin.tokens-reload-interval", "300ms");
         settings.put("weldr.cluster.tls.cert", dir.resolve("node.crt").toString());
         settings.put("weldr.cluster.tls.key", dir.resolve("node.key").toString());
@@ -115,8 +118,18 @@ class ScopedTokensIT {
         assertFalse(call(leader, "GET", "/servers?consistent=true", null, GRAFANA).body().contains("127.0.0.1:" + one));
         for (WeldrProcess n : cluster.nodes) {
             assertTrue(n.alive(), n.raftId() + " runs on, not restarted");
-            assertTrue(n.stdout().contains("loaded 2 admin tokens from " + tokens + ": ops (admin), grafana (read)"), n.stdout());
+            assertTrue(n.stdout().contains("loaded 3 admin tokens from " + tokens + ": admin (admin), ops (admin), grafana (read)"),
+                    n.stdout());
         }
+
+        // A fourth node joins through the leader's https:// URL, trusting the cluster's CA, with weldr.admin.token.
+        Map<String, String> joining = new LinkedHashMap<>(settings);
+        joining.put("weldr.raft.join", leader.admin());
+        WeldrProcess fourth = WeldrProcess.create("node3", dir.resolve("node3"), joining);
+        cluster.nodes.add(fourth);
+        fourth.overHttps(TlsClient.trusting(ca.certificate())).start();
+        WeldrProcess.await(WAIT, () -> call(leader, "GET", "/cluster", null, GRAFANA).body().contains("\"" + fourth.raftId() + "\""),
+                "the fourth node to be a member");
     }
 
     private WeldrProcess awaitLeader() {
