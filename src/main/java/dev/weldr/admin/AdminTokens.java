@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -37,7 +38,10 @@ public class AdminTokens {
     WeldrConfig config;
 
     private volatile List<Token> tokens = List.of();
-    /** What the file held at the last look (or why it could not be read), so that a change is acted on once. */
+    /**
+     * The digest of what the file held at the last look (or of why it could not be read), so that
+     * a change is acted on once; a digest, so that no secret stays in memory.
+     */
     private String seen;
     private ScheduledExecutorService watcher;
 
@@ -85,14 +89,21 @@ public class AdminTokens {
         } catch (TokenFile.Invalid e) {
             throw new InvalidConfigException(KEY, file + " " + e.getMessage());
         }
-        seen = content;
+        seen = fingerprint(content);
         long period = config.admin().tokensReloadInterval().toMillis();
         watcher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "weldr-tokens");
             t.setDaemon(true);
             return t;
         });
-        watcher.scheduleWithFixedDelay(this::reload, period, period, TimeUnit.MILLISECONDS);
+        watcher.scheduleWithFixedDelay(() -> {
+            try {
+                reload();
+            } catch (RuntimeException e) {
+                // A scheduled task that throws is never run again: say it, and look again next time.
+                LOG.errorf("%s: reading %s again failed: %s", KEY, file, e.toString());
+            }
+        }, period, period, TimeUnit.MILLISECONDS);
     }
 
     synchronized void reload() {
@@ -105,10 +116,11 @@ public class AdminTokens {
             problem = "cannot be read (" + reason(e) + ")";
             content = "\0unreadable: " + problem;
         }
-        if (content.equals(seen)) {
+        String fingerprint = fingerprint(content);
+        if (fingerprint.equals(seen)) {
             return;
         }
-        seen = content;
+        seen = fingerprint;
         if (problem == null) {
             try {
                 install(TokenFile.parse(content, legacy()), file);
@@ -124,6 +136,10 @@ public class AdminTokens {
         tokens = next;
         LOG.infof("loaded %d admin tokens from %s: %s", next.size(), file,
                 next.stream().map(t -> t.name() + " (" + t.scope() + ")").collect(Collectors.joining(", ")));
+    }
+
+    private static String fingerprint(String content) {
+        return HexFormat.of().formatHex(TokenFile.sha256(content));
     }
 
     private static String read(Path file) throws IOException {
