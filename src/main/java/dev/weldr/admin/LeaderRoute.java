@@ -1,6 +1,7 @@
 package dev.weldr.admin;
 
 import dev.weldr.cluster.ClusterService;
+import dev.weldr.cluster.ClusterTls;
 import dev.weldr.cluster.Leadership;
 import dev.weldr.cluster.NoLeaderException;
 import dev.weldr.config.WeldrConfig;
@@ -17,6 +18,10 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 
 import java.net.URI;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.List;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -47,8 +52,11 @@ public class LeaderRoute {
     WeldrConfig config;
     @Inject
     Caller caller;
+    @Inject
+    ClusterTls clusterTls;
 
     private volatile Client client;
+    private boolean renewOnReload;
 
     /**
      * A mutating call as it arrived, to run here or to send on.
@@ -129,7 +137,7 @@ public class LeaderRoute {
             request.header("Authorization", call.authorization());
         }
         Entity<String> entity = call.body() == null ? null : Entity.entity(call.body(), MediaType.APPLICATION_JSON);
-        long timeoutMs = config.raft().electionTimeout().multipliedBy(3).plusSeconds(3).toMillis();
+        long timeoutMs = forwardTimeoutMs();
         return request.rx().method(call.method(), entity)
                 .toCompletableFuture()
                 .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
@@ -187,9 +195,19 @@ public class LeaderRoute {
         if (c == null) {
             synchronized (this) {
                 if (client == null) {
-                    client = ClientBuilder.newBuilder()
+                    ClientBuilder builder = ClientBuilder.newBuilder();
+                    // The leader's admin API over HTTPS is trusted by the cluster's CA, as its Raft port is.
+                    // Quarkus's client takes no SSLContext: a trust store of the CAs in use, the client made anew when they change.
+                    clusterTls.current().ifPresent(material -> {
+                        builder.trustStore(trustStore(material.cas()));
+                        if (!renewOnReload) {
+                            renewOnReload = true;
+                            clusterTls.onReload(m -> renew());
+                        }
+                    });
+                    client = builder
                             .connectTimeout(2, TimeUnit.SECONDS)
-                            .readTimeout(config.raft().electionTimeout().multipliedBy(3).plusSeconds(3).toMillis(), TimeUnit.MILLISECONDS)
+                            .readTimeout(forwardTimeoutMs(), TimeUnit.MILLISECONDS)
                             .build();
                 }
                 c = client;
@@ -198,8 +216,34 @@ public class LeaderRoute {
         return c;
     }
 
+    private long forwardTimeoutMs() {
+        return config.raft().electionTimeout().multipliedBy(3).plusSeconds(3).toMillis();
+    }
+
+    /** The next call makes a client with the new CAs; the old one is closed once its calls have had their time. */
+    private synchronized void renew() {
+        Client old = client;
+        client = null;
+        if (old != null) {
+            CompletableFuture.delayedExecutor(forwardTimeoutMs() + 1000, TimeUnit.MILLISECONDS).execute(old::close);
+        }
+    }
+
+    private static KeyStore trustStore(List<X509Certificate> cas) {
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            for (int i = 0; i < cas.size(); i++) {
+                store.setCertificateEntry("ca-" + i, cas.get(i));
+            }
+            return store;
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new IllegalStateException("cannot hold the cluster's CA certificates", e);
+        }
+    }
+
     @PreDestroy
-    void close() {
+    synchronized void close() {
         if (client != null) {
             client.close();
         }

@@ -8,34 +8,42 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 
 /**
- * With {@code weldr.admin.token} set, the pool, certificates, stats, cluster and audit resources need
- * {@code Authorization: Bearer <token>}; health, metrics and OpenAPI stay open.
+ * With {@code weldr.admin.token} or {@code weldr.admin.tokens-file} set, the pool, certificates,
+ * stats, cluster and audit resources need {@code Authorization: Bearer <token>}, and a
+ * {@code read} token may only read them (GET, HEAD, OPTIONS); health, metrics and OpenAPI stay open. A follower
+ * checks before it forwards a call to the leader, which checks it again.
  */
 public class TokenFilter {
 
     @Inject
-    AdminToken token;
+    AdminTokens tokens;
     @Inject
     Caller caller;
 
     @ServerRequestFilter(preMatching = true)
     public Response check(ContainerRequestContext request) {
-        if (!protectedPath(request.getUriInfo().getPath()) || !token.required()) {
+        if (!protectedPath(request.getUriInfo().getPath()) || !tokens.required()) {
             return null;
         }
         String header = request.getHeaderString(HttpHeaders.AUTHORIZATION);
         String given = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
-        if (token.matches(given)) {
-            caller.identified("admin");
-            return null;
+        Token token = tokens.find(given);
+        if (token == null) {
+            return Response.fromResponse(Errors.response(401, "unauthorized",
+                            given == null ? "this call needs Authorization: Bearer <token>" : "the token is not valid"))
+                    .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"weldr\"").build();
         }
-        return Response.fromResponse(Errors.response(401, "unauthorized",
-                        given == null ? "this call needs Authorization: Bearer <token>" : "the token is not valid"))
-                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"weldr\"").build();
+        if (!token.allows(request.getMethod())) {
+            return Errors.response(403, "forbidden", "the token '" + token.name() + "' has the scope "
+                    + token.scope() + ": it may only read (GET, HEAD, OPTIONS), not " + request.getMethod());
+        }
+        caller.identified(token.name());
+        return null;
     }
 
     private static boolean protectedPath(String path) {
         return path.startsWith("/servers") || path.startsWith("/stats") || path.startsWith("/cluster")
-                || path.startsWith("/pools") || path.startsWith("/routes") || path.startsWith("/certificates") || path.startsWith("/audit");
+                || path.startsWith("/pools") || path.startsWith("/routes") || path.startsWith("/certificates")
+                || path.startsWith("/audit");
     }
 }

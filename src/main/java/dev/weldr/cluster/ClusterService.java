@@ -8,14 +8,16 @@ import dev.weldr.pool.Actor;
 import dev.weldr.pool.PoolCommand;
 import dev.weldr.raft.RaftNode;
 import dev.weldr.raft.RaftUnavailableException;
-import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.vertx.http.HttpServer;
+import io.quarkus.vertx.http.HttpServerStart;
+import io.quarkus.vertx.http.HttpsServerStart;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.ObservesAsync;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -48,6 +50,8 @@ public class ClusterService {
     JoinClient joinClient;
     @Inject
     PoolService pool;
+    @Inject
+    HttpServer httpServer;
 
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "weldr-cluster");
@@ -55,6 +59,7 @@ public class ClusterService {
         return t;
     });
     private volatile boolean running;
+    private volatile boolean adminListening;
 
     void started(@Observes @Priority(50) StartupEvent event) {
         running = true;
@@ -96,16 +101,35 @@ public class ClusterService {
         return holder.await(p -> p.nodes().containsKey(nodeId), within).thenApply(p -> p.nodes().get(nodeId));
     }
 
+    /**
+     * Where the other nodes reach this node's admin API: {@code weldr.admin.advertised-url}, else
+     * the Raft host and the port the admin listener bound, over HTTPS when it speaks TLS (also
+     * when it speaks both: the other nodes then send tokens encrypted).
+     */
     public String advertisedUrl() {
         return config.admin().advertisedUrl().orElseGet(() -> {
-            String key = LaunchMode.current() == LaunchMode.TEST ? "quarkus.http.test-port" : "quarkus.http.port";
-            int port = ConfigProvider.getConfig().getOptionalValue(key, Integer.class).orElse(8687);
-            return "http://" + config.raft().host() + ":" + port;
+            int securePort = httpServer.getSecurePort();
+            return securePort > 0 ? "https://" + config.raft().host() + ":" + securePort
+                    : "http://" + config.raft().host() + ":" + httpServer.getPort();
         });
     }
 
+    /**
+     * The admin listener opens after start-up's observers have run (a leader may already have been
+     * elected): only then are its scheme and bound port known, and worth publishing.
+     */
+    void adminListening(@ObservesAsync HttpServerStart event) {
+        adminListening = true;
+        worker.execute(this::registerSelf);
+    }
+
+    void adminListening(@ObservesAsync HttpsServerStart event) {
+        adminListening = true;
+        worker.execute(this::registerSelf);
+    }
+
     private void registerSelf() {
-        if (!running || !leadership.isLeader()) {
+        if (!running || !adminListening || !leadership.isLeader()) {
             return;
         }
         String self = raft.selfId();

@@ -1,6 +1,7 @@
 package dev.weldr.config;
 
 import dev.weldr.acme.AcmeSettings;
+import dev.weldr.admin.AdminTokens;
 import dev.weldr.tls.CertificateName;
 import io.netty.handler.ssl.OpenSsl;
 import io.quarkus.runtime.StartupEvent;
@@ -25,6 +26,8 @@ public class ConfigCheck {
 
     @Inject
     WeldrConfig config;
+    @Inject
+    AdminTokens tokens;
 
     @ConfigProperty(name = "quarkus.http.host", defaultValue = "127.0.0.1")
     String adminHost;
@@ -96,10 +99,11 @@ public class ConfigCheck {
                 throw new InvalidConfigException("weldr.raft.peers", "'" + peer.trim() + "' is not host:port");
             }
         }
-        boolean hasToken = config.admin().token().filter(t -> !t.isBlank()).isPresent();
-        if (!hasToken && !config.admin().insecure() && !isLoopback(adminHost)) {
+        atLeast("weldr.admin.tokens-reload-interval", config.admin().tokensReloadInterval(), Duration.ofMillis(100));
+        tokens.load();
+        if (!tokens.required() && !config.admin().insecure() && !isLoopback(adminHost)) {
             throw new InvalidConfigException("weldr.admin.token", "the admin API listens on quarkus.http.host=" + adminHost
-                    + ", which other hosts can reach: set weldr.admin.token (WELDR_ADMIN_TOKEN), "
+                    + ", which other hosts can reach: set weldr.admin.token (WELDR_ADMIN_TOKEN) or weldr.admin.tokens-file, "
                     + "or weldr.admin.insecure=true to run it without one");
         }
     }

@@ -274,8 +274,23 @@ public interface WeldrConfig {
     }
 
     interface Admin {
-        /** When set, /servers, /stats and /cluster need {@code Authorization: Bearer <token>}. */
+        /**
+         * When set, the protected resources need {@code Authorization: Bearer <token>}: this is
+         * the {@code admin} token named {@code admin}, beside those of {@link #tokensFile()}.
+         */
         Optional<String> token();
+
+        /**
+         * A file of named tokens, one a line {@code name:scope:secret} (scope {@code read} or
+         * {@code admin}; the secret may be {@code sha256:<hex>}), read again when its contents change.
+         */
+        @WithName("tokens-file")
+        Optional<String> tokensFile();
+
+        /** How often the tokens file is read to see whether it changed. */
+        @WithName("tokens-reload-interval")
+        @WithDefault("5s")
+        Duration tokensReloadInterval();
 
         /** Allows an admin listener on a non-loopback address without a token. */
         @WithDefault("false")
@@ -283,7 +298,8 @@ public interface WeldrConfig {
 
         /**
          * The URL at which the other nodes reach this node's admin API (to forward writes to the
-         * leader). Default: {@code http://<weldr.raft.host>:<admin port>}.
+         * leader). Default: {@code http://<weldr.raft.host>:<admin port>}, or
+         * {@code https://<weldr.raft.host>:<ssl port>} when the admin listener speaks TLS.
          */
         @WithName("advertised-url")
         Optional<String> advertisedUrl();

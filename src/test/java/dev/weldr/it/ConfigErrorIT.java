@@ -66,11 +66,37 @@ class ConfigErrorIT {
             "weldr.acme.challenge, dns-01",
             "weldr.acme.renewal-window-ratio, 1.5",
             "weldr.cluster.tls.reload-interval, 10ms",
+            "weldr.admin.tokens-reload-interval, 10ms",
     })
     void shouldRefuseToStartWithOneLineNamingTheKey(String key, String value) throws Exception {
         try (WeldrProcess node = WeldrProcess.create("bad-config", data, Map.of(key, value))) {
             String line = failsWithOneLine(node);
             assertTrue(line.contains(key), line);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "missing                    | | cannot be read (no such file)",
+            "not name:scope:secret      | grafana-0123456789abcdef | line 1: expected name:scope:secret",
+            "a scope that is not one    | grafana:write:0123456789abcdef | line 1 (token 'grafana'): the scope must be read or admin",
+            "a secret too short         | # tokens\\ngrafana:read:s3cret | line 2 (token 'grafana'): the secret is 6 characters",
+            "a name given twice         | a:read:0123456789abcdef\\na:admin:fedcba9876543210 | line 2 (token 'a'): the name is already given by line 1",
+            "a secret given twice       | a:read:0123456789abcdef\\nb:admin:0123456789abcdef | line 2 (token 'b'): the secret is the same as the one of line 1",
+            "a name clashing            | admin:read:0123456789abcdef | line 1 (token 'admin'): the name is already given by weldr.admin.token",
+    })
+    void shouldRefuseToStartWithABadTokensFile(String what, String content, String problem) throws Exception {
+        Path file = data.resolveSibling(data.getFileName() + "-tokens");
+        if (content != null) {
+            java.nio.file.Files.writeString(file, content.replace("\\n", "\n"));
+        }
+        try (WeldrProcess node = WeldrProcess.create("bad-tokens", data,
+                Map.of("weldr.admin.tokens-file", file.toString(), "weldr.admin.token", "s3cret-of-the-operator"))) {
+            String line = failsWithOneLine(node);
+            assertTrue(line.startsWith("weldr: invalid configuration: weldr.admin.tokens-file: " + file + " " + problem), line);
+            assertFalse(line.contains("0123456789abcdef") || line.contains("s3cret"), "no secret in the line: " + line);
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
         }
     }
 
@@ -153,6 +179,20 @@ class ConfigErrorIT {
         try (WeldrProcess node = WeldrProcess.create("open-admin", data, Map.of("quarkus.http.host", "0.0.0.0", key, value))) {
             node.start();
             assertTrue(node.alive());
+        }
+    }
+
+    @Test
+    void shouldStartOnAnOpenAddressWithATokensFile() throws Exception {
+        Path file = data.resolveSibling(data.getFileName() + "-tokens");
+        java.nio.file.Files.writeString(file, "grafana:read:0123456789abcdef\n");
+        try (WeldrProcess node = WeldrProcess.create("open-admin", data,
+                Map.of("quarkus.http.host", "0.0.0.0", "weldr.admin.tokens-file", file.toString()))) {
+            node.start();
+            assertTrue(node.alive());
+            assertEquals(401, node.get("/servers").statusCode());
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
         }
     }
 }

@@ -30,6 +30,9 @@ public final class WeldrProcess implements AutoCloseable {
     private final Path log;
     private final Path errLog;
     private Process process;
+    /** How the test reaches the admin API: plain HTTP, or HTTPS trusting the node's CA ({@link #overHttps}). */
+    private HttpClient admin = HTTP;
+    private String adminScheme = "http";
     public final int adminPort;
     public final int proxyPort;
     public final int raftPort;
@@ -53,6 +56,8 @@ public final class WeldrProcess implements AutoCloseable {
         Map<String, String> props = new LinkedHashMap<>();
         props.put("quarkus.http.host", "127.0.0.1");
         props.put("quarkus.http.port", Integer.toString(adminPort));
+        // The same port when the admin listener speaks HTTPS only (quarkus.http.insecure-requests=disabled).
+        props.put("quarkus.http.ssl-port", Integer.toString(adminPort));
         props.put("weldr.proxy.host", "127.0.0.1");
         props.put("weldr.proxy.port", Integer.toString(proxyPort));
         props.put("weldr.proxy.tls-port", Integer.toString(freePort()));
@@ -73,6 +78,8 @@ public final class WeldrProcess implements AutoCloseable {
     public WeldrProcess again(String name) {
         WeldrProcess next = new WeldrProcess(props, log.resolveSibling(name + "-" + System.nanoTime() + ".log"), adminPort, proxyPort, raftPort);
         next.env.putAll(env);
+        next.admin = admin;
+        next.adminScheme = adminScheme;
         return next;
     }
 
@@ -87,7 +94,14 @@ public final class WeldrProcess implements AutoCloseable {
     }
 
     public String admin() {
-        return "http://127.0.0.1:" + adminPort;
+        return adminScheme + "://127.0.0.1:" + adminPort;
+    }
+
+    /** Reaches the admin API over HTTPS, trusting what {@code trust} trusts (before the process starts). */
+    public WeldrProcess overHttps(javax.net.ssl.SSLContext trust) {
+        admin = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(trust).build();
+        adminScheme = "https";
+        return this;
     }
 
     public String proxy() {
@@ -204,9 +218,9 @@ public final class WeldrProcess implements AutoCloseable {
         }
     }
 
-    private static HttpResponse<String> send(HttpRequest.Builder request) {
+    private HttpResponse<String> send(HttpRequest.Builder request) {
         try {
-            return HTTP.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            return admin.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             return new FailedResponse(e);
         } catch (InterruptedException e) {
