@@ -1,6 +1,7 @@
 package dev.weldr.raft;
 
 import com.alipay.remoting.config.BoltServerOption;
+import com.alipay.sofa.jraft.entity.PeerId;
 import com.alipay.sofa.jraft.rpc.ProtobufMsgFactory;
 import com.alipay.sofa.jraft.rpc.RpcProcessor;
 import com.alipay.sofa.jraft.rpc.RpcRequests;
@@ -16,6 +17,7 @@ import com.alipay.sofa.jraft.rpc.impl.core.TimeoutNowRequestProcessor;
 import com.alipay.sofa.jraft.util.Endpoint;
 import dev.weldr.tls.ClusterMaterial;
 
+import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -32,8 +34,8 @@ final class RaftListener {
     }
 
     /** A server on exactly {@code endpoint}'s address, answering only what members send each other. */
-    static RpcServer create(Endpoint endpoint) {
-        return create(endpoint, null, null);
+    static RpcServer create(Endpoint endpoint, Supplier<List<PeerId>> members) {
+        return create(endpoint, members, null, null);
     }
 
     /**
@@ -42,7 +44,7 @@ final class RaftListener {
      * append, snapshot, timeout-now, read-index) are served only when that certificate names it.
      * GetFile and Ping name no sender: any member's certificate may ask.
      */
-    static RpcServer create(Endpoint endpoint, Supplier<ClusterMaterial> material, RaftRefusals refusals) {
+    static RpcServer create(Endpoint endpoint, Supplier<List<PeerId>> members, Supplier<ClusterMaterial> material, RaftRefusals refusals) {
         // Registers JRaft's protobuf messages with bolt's serializers (the factory's static initialiser did it).
         ProtobufMsgFactory.load();
         // manageConnection as JRaft's own factory sets it: replies go back on the connection a request came on.
@@ -54,7 +56,8 @@ final class RaftListener {
         // A null executor: each processor runs on JRaft's default one, as the factory's defaults do.
         AppendEntriesRequestProcessor appendEntries = new AppendEntriesRequestProcessor(null);
         server.registerConnectionClosedEventListener(appendEntries);
-        server.registerProcessor(checked(appendEntries, RpcRequests.AppendEntriesRequest::getServerId, material, refusals));
+        server.registerProcessor(SenderExecutors.bounded(
+                checked(appendEntries, RpcRequests.AppendEntriesRequest::getServerId, material, refusals), members));
         server.registerProcessor(new GetFileRequestProcessor(null));
         server.registerProcessor(checked(new InstallSnapshotRequestProcessor(null), RpcRequests.InstallSnapshotRequest::getServerId, material, refusals));
         server.registerProcessor(checked(new RequestVoteRequestProcessor(null), RpcRequests.RequestVoteRequest::getServerId, material, refusals));

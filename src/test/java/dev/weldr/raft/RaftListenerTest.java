@@ -118,6 +118,39 @@ class RaftListenerTest {
                 .then().statusCode(201);
     }
 
+    @Test
+    void shouldStartNoThreadPerMadeUpSenderOfAppendEntries() throws Exception {
+        PeerId self = raft.self();
+        String group = raft.clusterId();
+        // JRaft's AppendEntries processor picks a single-thread executor per sender id in the
+        // request's header before any processor looks at the request, and keeps it until a
+        // connection that was served closes: made-up senders are never served.
+        int sent = 40;
+        List<CompletableFuture<Object>> answers = new ArrayList<>();
+        for (int i = 0; i < sent; i++) {
+            CompletableFuture<Object> answer = new CompletableFuture<>();
+            RpcRequests.AppendEntriesRequest request = RpcRequests.AppendEntriesRequest.newBuilder()
+                    .setGroupId(group).setServerId("127.0.0.7:" + (20_000 + i)).setPeerId(self.toString())
+                    .setTerm(0).setPrevLogIndex(0).setPrevLogTerm(0).setCommittedIndex(0).build();
+            cli.getRpcClient().invokeAsync(self.getEndpoint(), request, (result, error) -> {
+                if (error != null) {
+                    answer.completeExceptionally(error);
+                } else {
+                    answer.complete(result);
+                }
+            }, 10_000);
+            answers.add(answer);
+        }
+        for (CompletableFuture<Object> answer : answers) {
+            answer.get(60, TimeUnit.SECONDS);
+        }
+        long threads = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().contains("127.0.0.7:") && t.getName().contains("AppendEntries"))
+                .count();
+        assertTrue(threads <= SenderExecutors.STRANGERS, threads + " threads for " + sent + " made-up senders");
+        assertTrue(raft.isLeader(), "still leader");
+    }
+
     /** The status a CLI request was answered with (or the failure to get an answer). */
     private static final class Answer<T extends Message> extends RpcResponseClosureAdapter<T> {
         private final CompletableFuture<Status> status = new CompletableFuture<>();

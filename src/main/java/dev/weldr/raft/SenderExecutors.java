@@ -1,0 +1,88 @@
+package dev.weldr.raft;
+
+import com.alipay.sofa.jraft.entity.PeerId;
+import com.alipay.sofa.jraft.rpc.RpcProcessor;
+import com.alipay.sofa.jraft.rpc.RpcRequests;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+
+/**
+ * Bounds the threads JRaft's AppendEntries processor starts for the senders a request header
+ * names. JRaft picks a single-thread executor per (group, this node, sender) before any
+ * processor runs (so before {@link IdentityCheck}), and drops it only when a connection that was
+ * served closes: every made-up sender id, refused or answered with a stale term, would leave a
+ * thread behind for good. Members of the configuration get theirs; so do the first
+ * {@link #STRANGERS} others (a leader appending to this node before the configuration that names
+ * it has arrived); anyone else is served on the processor's default executor, in no order,
+ * which a real leader survives by resending.
+ */
+final class SenderExecutors implements RpcProcessor.ExecutorSelector {
+
+    static final int STRANGERS = 8;
+
+    private final RpcProcessor.ExecutorSelector selector;
+    private final Supplier<List<PeerId>> members;
+    private final Set<String> strangers = new HashSet<>();
+
+    SenderExecutors(RpcProcessor.ExecutorSelector selector, Supplier<List<PeerId>> members) {
+        this.selector = selector;
+        this.members = members;
+    }
+
+    @Override
+    public Executor select(String requestClass, Object header) {
+        if (header instanceof RpcRequests.AppendEntriesRequestHeader h && !admitted(h.getServerId())) {
+            return null;
+        }
+        return selector.select(requestClass, header);
+    }
+
+    private boolean admitted(String serverId) {
+        PeerId sender = new PeerId();
+        if (!sender.parse(serverId)) {
+            return false;
+        }
+        for (PeerId member : members.get()) {
+            if (member.getEndpoint().equals(sender.getEndpoint())) {
+                return true;
+            }
+        }
+        synchronized (strangers) {
+            return strangers.contains(serverId) || strangers.size() < STRANGERS && strangers.add(serverId);
+        }
+    }
+
+    /** {@code processor} with its executor selector bounded as above. */
+    static <T> RpcProcessor<T> bounded(RpcProcessor<T> processor, Supplier<List<PeerId>> members) {
+        RpcProcessor.ExecutorSelector selector = processor.executorSelector();
+        if (selector == null) {
+            return processor;
+        }
+        SenderExecutors bounded = new SenderExecutors(selector, members);
+        return new RpcProcessor<>() {
+            @Override
+            public void handleRequest(com.alipay.sofa.jraft.rpc.RpcContext ctx, T request) {
+                processor.handleRequest(ctx, request);
+            }
+
+            @Override
+            public String interest() {
+                return processor.interest();
+            }
+
+            @Override
+            public Executor executor() {
+                return processor.executor();
+            }
+
+            @Override
+            public ExecutorSelector executorSelector() {
+                return bounded;
+            }
+        };
+    }
+}
