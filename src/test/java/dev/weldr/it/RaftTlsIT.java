@@ -46,6 +46,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -208,6 +209,48 @@ class RaftTlsIT {
         String pool = addServerEverywhere(leader);
         WeldrProcess.await(PATIENCE, () -> pool.equals(serverIds(again)), again.raftId() + " to catch up");
         assertEquals(fromNextCa.get(index).certificate().getSerialNumber(), served(again, probe).getSerialNumber());
+    }
+
+    @Test
+    @Order(4)
+    void shouldNotLetANodeWithAnotherCasCertificateJoin() throws Exception {
+        WeldrProcess leader = cluster.awaitLeader(PATIENCE);
+        long term = term(leader);
+        String members = cluster(leader).path("peers").toString();
+        // Consistent by itself (its certificate names its host, its CA signs it): only the members' CA differs.
+        TestCertificates.Issued otherCa = TestCertificates.ca("a rogue's CA");
+        TestCertificates.Issued own = nodeCertificate(otherCa, Instant.now().plus(Duration.ofDays(30)));
+        Path tls = Files.createDirectories(dir.resolve("rogue-tls"));
+        Files.writeString(tls.resolve("key.pem"), own.keyPem());
+        Files.writeString(tls.resolve("cert.pem"), own.chainPem());
+        Files.writeString(tls.resolve("ca.pem"), TestCertificates.pem(otherCa.certificate()));
+        try (WeldrProcess rogue = WeldrProcess.create("rogue-joiner", dir.resolve("rogue-data"), Map.of(
+                "weldr.raft.join", leader.admin(),
+                "weldr.raft.election-timeout", "1s",
+                "weldr.cluster.tls.cert", tls.resolve("cert.pem").toString(),
+                "weldr.cluster.tls.key", tls.resolve("key.pem").toString(),
+                "weldr.cluster.tls.ca", tls.resolve("ca.pem").toString()))) {
+            rogue.start();
+            // It asks, the leader tries to bring it up to date over the Raft port, and neither side
+            // completes a handshake: the change is refused, again and again.
+            WeldrProcess.await(PATIENCE, () -> count(rogue.stdout(), "peer_not_caught_up") >= 2,
+                    "the rogue's requests to join refused twice");
+            assertFalse(rogue.stdout().contains("joined the cluster"), rogue.stdout());
+        }
+        assertEquals(leader.raftId(), cluster.awaitLeader(PATIENCE).raftId());
+        assertEquals(members, cluster(leader).path("peers").toString());
+        for (WeldrProcess n : cluster.nodes) {
+            assertEquals(term, term(n), n.raftId() + "'s term");
+        }
+        addServerEverywhere(leader);
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + what.length())) {
+            n++;
+        }
+        return n;
     }
 
     // ---- certificates and files
