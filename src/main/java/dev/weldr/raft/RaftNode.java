@@ -111,9 +111,9 @@ public class RaftNode {
         if (clusterTls.enabled()) {
             Supplier<ClusterMaterial> material = () -> clusterTls.current().orElse(null);
             WeldrRpcFactory.use(material);
-            rpcServer = RaftListener.create(self.getEndpoint(), this::peers, material, new RaftRefusals(registry));
+            rpcServer = RaftListener.create(self.getEndpoint(), this::self, this::peers, material, new RaftRefusals(registry));
         } else {
-            rpcServer = RaftListener.create(self.getEndpoint(), this::peers);
+            rpcServer = RaftListener.create(self.getEndpoint(), this::self, this::peers);
         }
         group = new RaftGroupService(clusterId, self, options, rpcServer);
         try {

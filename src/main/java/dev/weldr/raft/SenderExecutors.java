@@ -13,41 +13,47 @@ import java.util.function.Supplier;
 /**
  * Bounds the threads JRaft's AppendEntries processor starts for the senders a request header
  * names. JRaft picks a single-thread executor per (group, this node, sender) before any
- * processor runs (so before {@link IdentityCheck}), and drops it only when a connection that was
- * served closes: every made-up sender id, refused or answered with a stale term, would leave a
- * thread behind for good. Members of the configuration get theirs; so do the first
- * {@link #STRANGERS} others (a leader appending to this node before the configuration that names
- * it has arrived); anyone else is served on the processor's default executor, in no order,
- * which a real leader survives by resending.
+ * processor runs (so before {@link IdentityCheck}), keyed by the header's strings as sent, and
+ * drops it only when a connection that was served closes: every made-up sender, refused or
+ * answered with a stale term, would leave a thread behind for good. So the header must name this
+ * node exactly as JRaft writes its id, and a sender exactly as a member's id is written (the
+ * same endpoint with another index or priority is another key); the first {@link #STRANGERS}
+ * other senders get one too (a leader appending to this node before the configuration that
+ * names it has arrived). Anything else is served on the processor's default executor, in no
+ * order, which a real leader survives by resending.
  */
 final class SenderExecutors implements RpcProcessor.ExecutorSelector {
 
     static final int STRANGERS = 8;
+    /** Longer than any host:port a member could have. */
+    private static final int MAX_ID = 300;
 
     private final RpcProcessor.ExecutorSelector selector;
+    private final Supplier<PeerId> self;
     private final Supplier<List<PeerId>> members;
     private final Set<String> strangers = new HashSet<>();
 
-    SenderExecutors(RpcProcessor.ExecutorSelector selector, Supplier<List<PeerId>> members) {
+    SenderExecutors(RpcProcessor.ExecutorSelector selector, Supplier<PeerId> self, Supplier<List<PeerId>> members) {
         this.selector = selector;
+        this.self = self;
         this.members = members;
     }
 
     @Override
     public Executor select(String requestClass, Object header) {
-        if (header instanceof RpcRequests.AppendEntriesRequestHeader h && !admitted(h.getServerId())) {
+        if (header instanceof RpcRequests.AppendEntriesRequestHeader h
+                && !(String.valueOf(self.get()).equals(h.getPeerId()) && admitted(h.getServerId()))) {
             return null;
         }
         return selector.select(requestClass, header);
     }
 
     private boolean admitted(String serverId) {
-        PeerId sender = new PeerId();
-        if (!sender.parse(serverId)) {
+        if (serverId.length() > MAX_ID) {
             return false;
         }
         for (PeerId member : members.get()) {
-            if (member.getEndpoint().equals(sender.getEndpoint())) {
+            if (member.toString().equals(serverId)) {
                 return true;
             }
         }
@@ -57,12 +63,12 @@ final class SenderExecutors implements RpcProcessor.ExecutorSelector {
     }
 
     /** {@code processor} with its executor selector bounded as above. */
-    static <T> RpcProcessor<T> bounded(RpcProcessor<T> processor, Supplier<List<PeerId>> members) {
+    static <T> RpcProcessor<T> bounded(RpcProcessor<T> processor, Supplier<PeerId> self, Supplier<List<PeerId>> members) {
         RpcProcessor.ExecutorSelector selector = processor.executorSelector();
         if (selector == null) {
             return processor;
         }
-        SenderExecutors bounded = new SenderExecutors(selector, members);
+        SenderExecutors bounded = new SenderExecutors(selector, self, members);
         return new RpcProcessor<>() {
             @Override
             public void handleRequest(com.alipay.sofa.jraft.rpc.RpcContext ctx, T request) {
