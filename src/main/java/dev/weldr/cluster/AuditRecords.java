@@ -72,7 +72,7 @@ final class AuditRecords {
         }
         if (command instanceof PoolCommand.PutManagedCertificate c) {
             return entry(actor, time, "request-certificate", c.managed().name(), "asked for certificate " + c.managed().name()
-                    + " through ACME for " + String.join(", ", c.managed().names()));
+                    + " through ACME for " + names(c.managed().names()));
         }
         throw new IllegalArgumentException("not a caller's change: " + command.getClass().getSimpleName());
     }
@@ -83,7 +83,25 @@ final class AuditRecords {
     }
 
     private static AuditEntry entry(Actor actor, long time, String action, String target, String summary) {
-        return new AuditEntry(0, time, actor.token(), actor.node(), action, target, summary);
+        return new AuditEntry(0, time, actor.token(), actor.node(), action, target, bounded(summary));
+    }
+
+    /**
+     * Every replica keeps {@code Topology}'s cap of entries, in memory and in each snapshot, so an
+     * entry is bounded too: a certificate may carry thousands of names, a route a long prefix.
+     */
+    static final int MAX_SUMMARY = 512;
+    static final int NAMES_SHOWN = 5;
+
+    private static String bounded(String summary) {
+        return summary.length() <= MAX_SUMMARY ? summary : summary.substring(0, MAX_SUMMARY - 1) + "\u2026";
+    }
+
+    private static String names(List<String> names) {
+        if (names.size() <= NAMES_SHOWN) {
+            return String.join(", ", names);
+        }
+        return String.join(", ", names.subList(0, NAMES_SHOWN)) + " and " + (names.size() - NAMES_SHOWN) + " more";
     }
 
     private static String url(Server s) {
@@ -100,7 +118,7 @@ final class AuditRecords {
     private static String described(String chain) {
         try {
             CertificateBundle.Info i = CertificateBundle.describe(chain);
-            return " for " + String.join(", ", i.names()) + ", valid until " + i.notAfter() + ", SHA-256 " + i.fingerprint();
+            return " for " + names(i.names()) + ", valid until " + i.notAfter() + ", SHA-256 " + i.fingerprint();
         } catch (InvalidCertificateException e) {
             // Checked before it was proposed; a chain this version cannot describe is still recorded by name.
             return "";

@@ -46,9 +46,9 @@ final class IdentityCheck<T> implements RpcProcessor<T> {
         if (!(certificate instanceof X509Certificate leaf)) {
             why = "presented no certificate";
         } else if (!peer.parse(id)) {
-            why = "claims the id '" + id + "', which is not host:port";
+            why = "claims the id '" + printable(id) + "', which is not host:port";
         } else if (!PeerNames.covers(leaf, peer.getIp())) {
-            why = "claims to be " + id + " but its certificate names " + PeerNames.of(leaf);
+            why = "claims to be " + printable(id) + " but its certificate names " + PeerNames.of(leaf);
         } else {
             connection.setAttribute(VERIFIED, id);
             delegate.handleRequest(ctx, request);
@@ -56,7 +56,17 @@ final class IdentityCheck<T> implements RpcProcessor<T> {
         }
         refusals.refused(RaftRefusals.Reason.IDENTITY, ctx.getRemoteAddress(), why);
         ctx.sendResponse(RpcFactoryHelper.responseFactory().newResponse(null, RaftError.EPERM, "%s",
-                "refused: the connection's certificate does not name the node id " + id));
+                "refused: the connection's certificate does not name the node id " + printable(id)));
+    }
+
+    /** The claimed id as a log line or an answer may quote it: a peer chooses it, line breaks and all. */
+    static String printable(String id) {
+        StringBuilder out = new StringBuilder(Math.min(id.length(), 100));
+        for (int i = 0; i < id.length() && i < 100; i++) {
+            char c = id.charAt(i);
+            out.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return id.length() > 100 ? out.append("...").toString() : out.toString();
     }
 
     @Override

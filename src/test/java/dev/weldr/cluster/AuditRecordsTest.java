@@ -67,4 +67,15 @@ class AuditRecordsTest {
         assertTrue(new String(CommandCodec.encode(new PoolCommand.DeleteCertificate("shop"),
                 AuditRecords.of(new PoolCommand.DeleteCertificate("shop"), BOT, 42)), StandardCharsets.UTF_8).contains("deploy-bot"));
     }
+
+    @Test
+    void shouldKeepEachRecordSmallWhateverTheChangeCarries() {
+        List<String> names = java.util.stream.IntStream.range(0, 100).mapToObj(i -> "host-" + i + ".shop.example").toList();
+        AuditEntry many = AuditRecords.of(new PoolCommand.PutManagedCertificate(ManagedCertificate.requested("shop", names)), BOT, 42);
+        assertEquals("asked for certificate shop through ACME for host-0.shop.example, host-1.shop.example, host-2.shop.example, "
+                + "host-3.shop.example, host-4.shop.example and 95 more", many.summary());
+        AuditEntry longRoute = AuditRecords.of(new PoolCommand.PutRoute(new dev.weldr.pool.Route("r", "", "/" + "a".repeat(4000), "default")), BOT, 42);
+        assertEquals(AuditRecords.MAX_SUMMARY, longRoute.summary().length());
+        assertTrue(longRoute.summary().startsWith("route r: host any, path prefix /aaa"), longRoute.summary());
+    }
 }
