@@ -43,6 +43,8 @@ public class AdminTokens {
      * a change is acted on once; a digest, so that no secret stays in memory.
      */
     private String seen;
+    /** A content read once, different from the one in use; taken if the next read finds it again. */
+    private String pending;
     private ScheduledExecutorService watcher;
 
     /** Whether calls to the protected resources need a token at all. */
@@ -118,9 +120,17 @@ public class AdminTokens {
         }
         String fingerprint = fingerprint(content);
         if (fingerprint.equals(seen)) {
+            pending = null;
+            return;
+        }
+        if (!fingerprint.equals(pending)) {
+            // Used once two reads in a row find it: an edit written in place, caught half-way at a
+            // line boundary, parses, and would drop the tokens below it until the next read.
+            pending = fingerprint;
             return;
         }
         seen = fingerprint;
+        pending = null;
         if (problem == null) {
             try {
                 install(TokenFile.parse(content, legacy()), file);

@@ -63,6 +63,11 @@ public final class TokenFile {
             if (!NAME.matcher(name).matches()) {
                 throw new Invalid(where + ": the name must be " + NAME_RULE);
             }
+            if (name.equals(Caller.ANONYMOUS) || name.equals("admin") && (legacy == null || legacy.isEmpty())) {
+                // The audit log names calls by their token: these two already mean something there.
+                throw new Invalid(where + ": the name '" + name + "' is reserved ('anonymous' for calls on a node that needs no token, "
+                        + "'admin' for weldr.admin.token)");
+            }
             where += " (token '" + name + "')";
             Token.Scope scope = Token.Scope.of(parts[1]);
             if (scope == null) {

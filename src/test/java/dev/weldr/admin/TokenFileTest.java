@@ -92,4 +92,14 @@ class TokenFileTest {
         TokenFile.Invalid e = assertThrows(TokenFile.Invalid.class, () -> TokenFile.parse("grafana:read:0123456789 abcdef", null));
         assertTrue(e.getMessage().contains("visible ASCII"), e.getMessage());
     }
+
+    @Test
+    void shouldReserveTheNamesTheAuditLogGivesCallsWithoutANamedToken() throws Exception {
+        for (String line : new String[]{"anonymous:read:" + SECRET, "admin:admin:" + SECRET}) {
+            TokenFile.Invalid e = assertThrows(TokenFile.Invalid.class, () -> TokenFile.parse(line, null), line);
+            assertTrue(e.getMessage().contains("reserved"), e.getMessage());
+            assertFalse(e.getMessage().contains(SECRET), e.getMessage());
+        }
+        assertEquals(List.of("admin", "ops"), TokenFile.parse("ops:admin:" + SECRET, "another-secret-0123456789").stream().map(Token::name).toList());
+    }
 }
