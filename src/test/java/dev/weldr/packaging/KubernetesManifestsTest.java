@@ -782,6 +782,7 @@ class KubernetesManifestsTest {
                     key + " comes after POD_NAME, or $(POD_NAME) would not expand: " + names);
         }
         assertEquals(new HashSet<>(names).size(), names.size(), "an env variable is set twice: " + names);
+        assertEquals(List.of(), plainAdminOpenings(ours), "the README's TLS overlay serves the admin API over HTTPS only");
 
         for (int ordinal = 0; ordinal < set.getSpec().getReplicas(); ordinal++) {
             String pod = set.getMetadata().getName() + "-" + ordinal;
@@ -802,6 +803,172 @@ class KubernetesManifestsTest {
             List<String> usages = new ArrayList<>();
             certificate.path("spec").path("usages").forEach(n -> usages.add(n.asText()));
             assertTrue(usages.containsAll(List.of("server auth", "client auth")), "a member is both ends of connections: " + usages);
+        }
+    }
+
+    // ---- The admin API over HTTPS with cluster-tls/ -----------------------------------------------
+
+    private static final Pattern SIMPLE_NAME = Pattern.compile("[a-z0-9]+");
+
+    /**
+     * Everything that leaves the admin listener of a rendered StatefulSet, or a Service or probe
+     * in front of it, on plain HTTP, where followers forward callers' tokens and joiners send
+     * theirs; empty when it serves HTTPS only with each member's own cluster certificate.
+     */
+    static List<String> plainAdminOpenings(List<HasMetadata> rendered) {
+        List<String> problems = new ArrayList<>();
+        StatefulSet set = rendered.stream().filter(StatefulSet.class::isInstance).map(StatefulSet.class::cast).findFirst()
+                .orElseThrow(() -> new AssertionError("no StatefulSet rendered"));
+        Container c = set.getSpec().getTemplate().getSpec().getContainers().get(0);
+        int admin = c.getPorts().stream().filter(p -> "admin".equals(p.getName())).findFirst().map(ContainerPort::getContainerPort)
+                .orElseThrow(() -> new AssertionError("the weldr container has no port named admin"));
+        Map<String, String> env = new LinkedHashMap<>();
+        c.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+
+        String bucket = env.get("QUARKUS_HTTP_TLS_CONFIGURATION_NAME");
+        if (bucket == null) {
+            problems.add("QUARKUS_HTTP_TLS_CONFIGURATION_NAME is not set: the admin listener has no TLS configuration");
+        } else if (!SIMPLE_NAME.matcher(bucket).matches()) {
+            problems.add("QUARKUS_HTTP_TLS_CONFIGURATION_NAME=" + bucket + ": a name an environment variable can spell is lower case letters and digits");
+        } else {
+            // SmallRye reads a map key of an environment variable between double underscores only:
+            // QUARKUS_TLS_ADMIN_KEY_STORE_PEM_0_CERT stops the start (tried on the packaged jar).
+            String prefix = "QUARKUS_TLS__" + bucket.toUpperCase(java.util.Locale.ROOT) + "__KEY_STORE_PEM__0__";
+            Map<String, String> ownFiles = Map.of("CERT", "WELDR_CLUSTER_TLS_CERT", "KEY", "WELDR_CLUSTER_TLS_KEY");
+            ownFiles.forEach((file, cluster) -> {
+                String value = env.get(prefix + file);
+                if (value == null) {
+                    problems.add(prefix + file + " is not set");
+                } else if (!value.equals(env.get(cluster))) {
+                    problems.add(prefix + file + "=" + value + " is not the member's own cluster " + file.toLowerCase()
+                            + " (" + cluster + "=" + env.get(cluster) + "), which names its advertised host");
+                }
+            });
+        }
+        env.keySet().stream().filter(k -> k.startsWith("QUARKUS_TLS_") && !k.startsWith("QUARKUS_TLS__"))
+                .forEach(k -> problems.add(k + ": a map key without double underscores is not read (and stops the start)"));
+        String sslPort = env.get("QUARKUS_HTTP_SSL_PORT");
+        if (!String.valueOf(admin).equals(sslPort)) {
+            problems.add("QUARKUS_HTTP_SSL_PORT=" + sslPort + ", not the admin containerPort " + admin);
+        }
+        if (!"disabled".equals(env.get("QUARKUS_HTTP_INSECURE_REQUESTS"))) {
+            problems.add("QUARKUS_HTTP_INSECURE_REQUESTS=" + env.get("QUARKUS_HTTP_INSECURE_REQUESTS") + ": plain HTTP is still served");
+        }
+        for (String key : List.of("WELDR_ADMIN_ADVERTISED_URL", "WELDR_RAFT_JOIN")) {
+            if (env.containsKey(key) && !env.get(key).startsWith("https://")) {
+                problems.add(key + "=" + env.get(key) + " is not https://");
+            }
+        }
+
+        Map<String, Probe> probes = new LinkedHashMap<>();
+        probes.put("startup", c.getStartupProbe());
+        probes.put("liveness", c.getLivenessProbe());
+        probes.put("readiness", c.getReadinessProbe());
+        probes.forEach((what, probe) -> {
+            if (probe != null && probe.getHttpGet() != null && portOf(c, probe.getHttpGet().getPort()) == admin
+                    && !"HTTPS".equals(probe.getHttpGet().getScheme())) {
+                problems.add("the " + what + " probe asks the admin port with scheme " + probe.getHttpGet().getScheme());
+            }
+        });
+        for (Service service : rendered.stream().filter(Service.class::isInstance).map(Service.class::cast).toList()) {
+            for (ServicePort port : service.getSpec().getPorts()) {
+                if (portOf(c, port.getTargetPort() == null ? new IntOrString(port.getPort()) : port.getTargetPort()) == admin
+                        && !"https".equals(port.getAppProtocol())) {
+                    problems.add("Service " + service.getMetadata().getName() + " port " + port.getName() + " to the admin port has appProtocol "
+                            + port.getAppProtocol());
+                }
+            }
+        }
+        return problems;
+    }
+
+    private static int portOf(Container c, IntOrString port) {
+        if (port.getIntVal() != null) {
+            return port.getIntVal();
+        }
+        return c.getPorts().stream().filter(p -> port.getStrVal().equals(p.getName())).findFirst().map(ContainerPort::getContainerPort)
+                .orElse(-1);
+    }
+
+    /** k8s/ with cluster-tls/ as a component, the shortest overlay, rendered. */
+    private static List<HasMetadata> renderWithClusterTls(Path kubectl, Path dir) throws Exception {
+        Path overlay = Files.createDirectories(dir.resolve("overlay"));
+        Files.writeString(overlay.resolve("kustomization.yaml"), """
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                namespace: proxy
+                resources:
+                  - ../k8s
+                components:
+                  - ../k8s/cluster-tls
+                """);
+        return kustomize(kubectl, overlay);
+    }
+
+    @Test
+    void clusterTlsServesTheAdminApiOverHttpsOnlyWithTheMembersCertificate(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path kubectl = kubectl();
+        assumeTrue(kubectl != null, "kubectl is not on PATH: cluster-tls/ is not rendered");
+        copyManifests(dir);
+        List<HasMetadata> rendered = renderWithClusterTls(kubectl, dir);
+        assertEquals(List.of(), plainAdminOpenings(rendered));
+        Container c = rendered.stream().filter(StatefulSet.class::isInstance).map(StatefulSet.class::cast).findFirst().orElseThrow()
+                .getSpec().getTemplate().getSpec().getContainers().get(0);
+        for (Probe probe : Arrays.asList(c.getStartupProbe(), c.getLivenessProbe(), c.getReadinessProbe())) {
+            assertNotNull(probe);
+            assertEquals(8687, portOf(c, probe.getHttpGet().getPort()), "every probe still asks the admin port, now over HTTPS");
+        }
+        List<String> names = c.getEnv().stream().map(EnvVar::getName).toList();
+        names.stream().filter(n -> n.startsWith("QUARKUS_TLS__")).forEach(n ->
+                assertTrue(names.indexOf(n) > names.indexOf("POD_NAME"), n + " comes after POD_NAME, or $(POD_NAME) would not expand"));
+        // Without the component, nothing of it: the base keeps plain HTTP, as its own tests check.
+        assertFalse(plainAdminOpenings(kustomize(kubectl, K8S)).isEmpty());
+    }
+
+    /** The check above finds a component that leaves the admin listener on plain HTTP (else it would pass on anything). */
+    @Test
+    void adminCheckFindsAComponentThatLeavesTheAdminListenerOnPlainHttp(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path kubectl = kubectl();
+        assumeTrue(kubectl != null, "kubectl is not on PATH: cluster-tls/ is not rendered");
+        Path patch = K8S.resolve("cluster-tls/statefulset-tls.yaml");
+        String yaml = Files.readString(patch);
+        String insecure = """
+                - op: add
+                  path: /spec/template/spec/containers/0/env/-
+                  value:
+                    name: QUARKUS_HTTP_INSECURE_REQUESTS
+                    value: disabled
+                """;
+        String readinessHttps = """
+                - op: add
+                  path: /spec/template/spec/containers/0/readinessProbe/httpGet/scheme
+                  value: HTTPS
+                """;
+        Map<String, String> broken = new LinkedHashMap<>();
+        broken.put("plain HTTP still served", yaml.replace(insecure, ""));
+        broken.put("plain HTTP redirected on the same port", yaml.replace("value: disabled", "value: redirect"));
+        broken.put("HTTPS on Quarkus's default 8443", yaml.replace("value: \"8687\"", "value: \"8443\""));
+        broken.put("readiness over HTTP", yaml.replace(readinessHttps, ""));
+        broken.put("the map keys without double underscores", yaml.replace("QUARKUS_TLS__ADMIN__KEY_STORE_PEM__0__", "QUARKUS_TLS_ADMIN_KEY_STORE_PEM_0_"));
+        broken.put("another member's key", yaml.replace("value: /etc/weldr/cluster-tls/$(POD_NAME)/tls.key\n- op: add\n  path: /spec/template/spec/containers/0/env/-\n  value:\n    name: QUARKUS_TLS__ADMIN__RELOAD_PERIOD",
+                "value: /etc/weldr/cluster-tls/weldr-0/tls.key\n- op: add\n  path: /spec/template/spec/containers/0/env/-\n  value:\n    name: QUARKUS_TLS__ADMIN__RELOAD_PERIOD"));
+        broken.put("no Service patch", null);
+        int round = 0;
+        for (Map.Entry<String, String> b : broken.entrySet()) {
+            Path copy = dir.resolve("round" + round++);
+            Path base = copyManifests(copy);
+            if (b.getValue() == null) {
+                Path kustomization = base.resolve("cluster-tls/kustomization.yaml");
+                String k = Files.readString(kustomization);
+                String changed = k.replace("  - path: services-tls.yaml\n", "");
+                assertNotEquals(k, changed, b.getKey());
+                Files.writeString(kustomization, changed);
+            } else {
+                assertNotEquals(yaml, b.getValue(), b.getKey() + ": statefulset-tls.yaml is no longer written as this test expects");
+                Files.writeString(base.resolve("cluster-tls/statefulset-tls.yaml"), b.getValue());
+            }
+            List<String> problems = plainAdminOpenings(renderWithClusterTls(kubectl, copy));
+            assertFalse(problems.isEmpty(), b.getKey() + ": not found");
         }
     }
 
