@@ -164,14 +164,6 @@ class AuditIT {
 
     /** The one live node that reports itself leader, for nodes whose /cluster needs the token. */
     private static WeldrProcess awaitLeader(List<WeldrProcess> nodes) {
-        WeldrProcess[] found = new WeldrProcess[1];
-        WeldrProcess.await(ELECTION, () -> {
-            found[0] = nodes.stream().filter(WeldrProcess::alive).filter(n -> {
-                String body = call(n, "GET", "/cluster", null).body();
-                return body.contains("\"self\":\"" + n.raftId() + "\"") && body.contains("\"leader\":\"" + n.raftId() + "\"");
-            }).findFirst().orElse(null);
-            return found[0] != null;
-        }, "a leader");
-        return found[0];
+        return TestCluster.awaitLeader(nodes, ELECTION, n -> call(n, "GET", "/cluster", null).body());
     }
 }

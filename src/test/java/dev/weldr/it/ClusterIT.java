@@ -379,15 +379,7 @@ class ClusterIT {
 
     /** {@link TestCluster#awaitLeader}, for nodes whose /cluster needs the token. */
     private static WeldrProcess awaitLeaderWithToken(TestCluster c) {
-        WeldrProcess[] found = new WeldrProcess[1];
-        WeldrProcess.await(ELECTION, () -> {
-            found[0] = c.nodes.stream().filter(WeldrProcess::alive).filter(n -> {
-                String body = call(n, "GET", "/cluster", null).body();
-                return body.contains("\"self\":\"" + n.raftId() + "\"") && body.contains("\"leader\":\"" + n.raftId() + "\"");
-            }).findFirst().orElse(null);
-            return found[0] != null;
-        }, "a leader");
-        return found[0];
+        return TestCluster.awaitLeader(c.nodes, ELECTION, n -> call(n, "GET", "/cluster", null).body());
     }
 
     private static String read(Path p) {

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 
@@ -57,18 +58,27 @@ public final class TestCluster implements AutoCloseable {
 
     /** The one node that reports itself leader in /cluster, waiting for an election if needed. */
     public WeldrProcess awaitLeader(Duration timeout) {
+        return awaitLeader(nodes, timeout, n -> n.get("/cluster").body());
+    }
+
+    public Optional<WeldrProcess> leader() {
+        return leader(nodes, n -> n.get("/cluster").body());
+    }
+
+    /** The one live node of {@code among} whose {@code GET /cluster} (read by {@code cluster}: with a token, say) names itself leader. */
+    public static WeldrProcess awaitLeader(List<WeldrProcess> among, Duration timeout, Function<WeldrProcess, String> cluster) {
         WeldrProcess[] found = new WeldrProcess[1];
         WeldrProcess.await(timeout, () -> {
-            found[0] = leader().orElse(null);
+            found[0] = leader(among, cluster).orElse(null);
             return found[0] != null;
         }, "a leader");
         return found[0];
     }
 
-    public Optional<WeldrProcess> leader() {
-        return nodes.stream().filter(WeldrProcess::alive)
+    private static Optional<WeldrProcess> leader(List<WeldrProcess> among, Function<WeldrProcess, String> cluster) {
+        return among.stream().filter(WeldrProcess::alive)
                 .filter(n -> {
-                    String body = n.get("/cluster").body();
+                    String body = cluster.apply(n);
                     return body.contains("\"self\":\"" + n.raftId() + "\"") && body.contains("\"leader\":\"" + n.raftId() + "\"");
                 }).findFirst();
     }
