@@ -1,0 +1,116 @@
+package dev.weldr.ui;
+
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+
+import java.util.List;
+
+/**
+ * The /ui page as the browser tests see it: every element id and attribute the tests rely on is
+ * named here once, so a change to the page's markup is one change to the tests.
+ */
+final class Dashboard {
+
+    private final Browser browser;
+    private final String admin;
+
+    /** {@code admin}: the node's admin URL, {@code http://127.0.0.1:PORT}. */
+    Dashboard(Browser browser, String admin) {
+        this.browser = browser;
+        this.admin = admin;
+    }
+
+    /** Opens /ui in a fresh tab (an empty sessionStorage: no token yet). */
+    Dashboard open() {
+        browser.open(admin + "/ui");
+        return this;
+    }
+
+    /** Waits until the page shows the node's state (it had what it needed: no token, or a good one). */
+    Dashboard awaitShown() {
+        browser.visible(By.id("main"));
+        browser.until(ExpectedConditions.textMatches(By.id("updated"), java.util.regex.Pattern.compile("^updated ")),
+                "the page to read the admin API");
+        return this;
+    }
+
+    /** Waits until the page asks for a token, and returns what it says above the field (empty the first time). */
+    String awaitTokenAsked() {
+        browser.visible(By.id("token-input"));
+        browser.until(ExpectedConditions.invisibilityOfElementLocated(By.id("main")), "the node's state to be hidden");
+        return browser.driver().findElement(By.id("token-error")).getText();
+    }
+
+    /** Waits until the page says, above the token field, that the token it sent was refused. */
+    void awaitTokenRefused() {
+        browser.until(ExpectedConditions.textToBePresentInElementLocated(By.id("token-error"), "refused"),
+                "the page to say the token was refused");
+    }
+
+    void enterToken(String token) {
+        WebElement input = browser.visible(By.id("token-input"));
+        input.clear();
+        input.sendKeys(token);
+        browser.driver().findElement(By.id("token-submit")).click();
+    }
+
+    static By server(String pool, String id) {
+        return By.cssSelector("#pool-list tr[data-pool='" + pool + "'][data-server='" + id + "']");
+    }
+
+    /** Waits until the row of server {@code id} (ip:port) in {@code pool} shows {@code state} (the text, not a colour). */
+    String awaitState(String pool, String id, String state) {
+        By cell = By.cssSelector("#pool-list tr[data-pool='" + pool + "'][data-server='" + id + "'] .state");
+        return browser.until(d -> {
+            List<WebElement> found = d.findElements(cell);
+            String text = found.isEmpty() ? "" : found.get(0).getText();
+            return text.startsWith(state) ? text : null;
+        }, "server " + id + " of pool " + pool + " to be shown " + state);
+    }
+
+    void awaitGone(String pool, String id) {
+        browser.until(ExpectedConditions.numberOfElementsToBe(server(pool, id), 0),
+                "server " + id + " of pool " + pool + " to leave the page");
+    }
+
+    static By action(String action, String pool, String id) {
+        return By.cssSelector("button[data-action='" + action + "'][data-pool='" + pool + "'][data-server='" + id + "']");
+    }
+
+    /** Clicks an action's button on a server's row, and confirms it in the dialog. */
+    void act(String action, String pool, String id) {
+        browser.until(ExpectedConditions.elementToBeClickable(action(action, pool, id)), action + " on " + id).click();
+        browser.until(ExpectedConditions.elementToBeClickable(By.id("confirm-ok")), "the confirmation dialog").click();
+    }
+
+    /** Waits until the page shows the API's answer to an action, containing {@code text}, and returns it. */
+    String awaitAnswer(String text) {
+        return browser.until(d -> {
+            String shown = d.findElement(By.id("answer")).getText();
+            return shown.contains(text) ? shown : null;
+        }, "the page to show an answer with '" + text + "'");
+    }
+
+    /** The action buttons a person can see. */
+    List<WebElement> visibleActions() {
+        return browser.driver().findElements(By.cssSelector("button[data-action]")).stream()
+                .filter(WebElement::isDisplayed).toList();
+    }
+
+    /** Marks the document; {@link #sameDocument()} is true until the page reloads or navigates. */
+    void mark() {
+        ((JavascriptExecutor) browser.driver()).executeScript("window.weldrTestMark = 'kept';");
+    }
+
+    boolean sameDocument() {
+        return "kept".equals(((JavascriptExecutor) browser.driver()).executeScript("return window.weldrTestMark;"));
+    }
+
+    /** The page's width beyond the viewport's, in CSS pixels: above 0, a person must scroll sideways. */
+    long overflowX() {
+        return (Long) ((JavascriptExecutor) browser.driver()).executeScript(
+                "return Math.max(0, document.documentElement.scrollWidth - window.innerWidth);");
+    }
+}

@@ -1,0 +1,143 @@
+package dev.weldr.ui;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.weldr.admin.AdminApi.emptyPool;
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The /ui page in headless chromium against the running application (no token: the %test profile
+ * sets none), with real backends; the %test profile checks health every 200 ms. Every change the
+ * page makes is checked through the admin API, and every change made through the API is awaited
+ * on the page without a reload.
+ */
+@QuarkusTest
+class DashboardBrowserTest {
+
+    private static Browser browser;
+    private final List<SwitchableBackend> backends = new ArrayList<>();
+    private Dashboard page;
+
+    @BeforeAll
+    static void startBrowser() {
+        browser = Browser.start();
+    }
+
+    @AfterAll
+    static void stopBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @BeforeEach
+    void setUp() {
+        emptyPool();
+        browser.viewport(Browser.LAPTOP);
+        browser.clearConsole();
+        page = new Dashboard(browser, "http://127.0.0.1:" + RestAssured.port);
+    }
+
+    @AfterEach
+    void tearDown() {
+        emptyPool();
+        backends.forEach(SwitchableBackend::close);
+    }
+
+    private SwitchableBackend backend() {
+        SwitchableBackend b = new SwitchableBackend();
+        backends.add(b);
+        return b;
+    }
+
+    private static void add(SwitchableBackend b) {
+        given().body("{\"url\":\"" + b.url() + "\"}").post("/servers").then().statusCode(201);
+    }
+
+    private static String apiState(SwitchableBackend b) {
+        return given().get("/servers/" + b.id().replace(':', '/')).then().statusCode(200).extract().path("state");
+    }
+
+    @Test
+    void shouldLoadWithNoConsoleErrorAndFitALaptopAndAPhone() {
+        SwitchableBackend b = backend();
+        add(b);
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+        assertEquals(List.of(), browser.consoleErrors(), "console errors on load");
+        browser.screenshot("dashboard-laptop");
+
+        browser.viewport(Browser.PHONE);
+        page.awaitShown();
+        page.awaitState("default", b.id(), "active");
+        assertEquals(0, page.overflowX(), "on a phone the page scrolls sideways by this many CSS pixels");
+        browser.screenshot("dashboard-phone");
+        assertEquals(List.of(), browser.consoleErrors(), "console errors after some polls");
+    }
+
+    @Test
+    void shouldShowAServerAddedThroughTheApiWithoutAReload() {
+        page.open().awaitShown();
+        page.mark();
+        SwitchableBackend b = backend();
+        add(b);
+        page.awaitState("default", b.id(), "active");
+        assertTrue(page.sameDocument(), "the page reloaded to show the new server");
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    @Test
+    void shouldShowABackendThatStartsFailingAsDown() {
+        SwitchableBackend b = backend();
+        add(b);
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+        page.mark();
+
+        b.fail(true);
+        page.awaitState("default", b.id(), "down");
+        assertEquals("down", apiState(b));
+        assertTrue(page.sameDocument(), "the page reloaded to show the change");
+        browser.screenshot("dashboard-server-down");
+
+        b.fail(false);
+        page.awaitState("default", b.id(), "active");
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    @Test
+    void shouldDrainAndRemoveAServerThroughThePage() {
+        SwitchableBackend b = backend();
+        SwitchableBackend other = backend();
+        add(b);
+        add(other);
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+
+        page.act("drain", "default", b.id());
+        page.awaitAnswer("200");
+        assertEquals("draining", apiState(b), "the page's drain did not reach the pool");
+        page.awaitState("default", b.id(), "draining");
+        assertEquals("active", apiState(other), "the page drained another server too");
+        browser.screenshot("dashboard-draining");
+
+        page.act("remove", "default", b.id());
+        page.awaitAnswer("204");
+        given().get("/servers/" + b.id().replace(':', '/')).then().statusCode(404);
+        page.awaitGone("default", b.id());
+        given().get("/servers/" + other.id().replace(':', '/')).then().statusCode(200);
+        page.awaitState("default", other.id(), "active");
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+}
