@@ -93,6 +93,20 @@ final class Dashboard {
         }, "the page to show an answer with '" + text + "'");
     }
 
+    /**
+     * Waits until the cluster table lists {@code n} members, and returns each member's role as
+     * the page shows it (Raft id to role, in the page's order).
+     */
+    java.util.Map<String, String> awaitPeers(int n) {
+        By rows = By.cssSelector("#nodes tbody tr[data-peer]");
+        browser.until(ExpectedConditions.numberOfElementsToBe(rows, n), n + " members in the cluster table");
+        java.util.Map<String, String> roles = new java.util.LinkedHashMap<>();
+        for (WebElement row : browser.driver().findElements(rows)) {
+            roles.put(row.getAttribute("data-peer"), row.findElements(By.tagName("td")).get(1).getText());
+        }
+        return roles;
+    }
+
     /** The action buttons a person can see. */
     List<WebElement> visibleActions() {
         return browser.driver().findElements(By.cssSelector("button[data-action]")).stream()
