@@ -30,7 +30,13 @@ public class StatsResource {
     public record Totals(Counts client, Counts server) {
     }
 
-    public record ServerStats(String id, String ip, int port, String pool, long success, long failed) {
+    /**
+     * {@code state} as this node sees it (active, down or draining); {@code ejected}: down because
+     * passive checks ejected it, not because active checks fail; {@code inFlight}: requests this
+     * node's proxy has sent it and not yet had answered.
+     */
+    public record ServerStats(String id, String ip, int port, String pool, long success, long failed, String state,
+                              boolean ejected, int inFlight) {
     }
 
     @GET
@@ -43,12 +49,14 @@ public class StatsResource {
 
     @GET
     @Path("/detail")
-    @Operation(summary = "The server-side counters of each server in the pool")
+    @Operation(summary = "The server-side counters of each server of every pool, with its state, whether passive checks "
+            + "ejected it, and its requests in flight, as this node sees them")
     public List<ServerStats> detail() {
         return backends.all().stream().map(StatsResource::of).toList();
     }
 
     private static ServerStats of(Backend b) {
-        return new ServerStats(b.id(), b.server().host(), b.server().port(), b.pool(), b.successCount(), b.failedCount());
+        return new ServerStats(b.id(), b.server().host(), b.server().port(), b.pool(), b.successCount(), b.failedCount(),
+                b.state(), b.ejected(), b.inFlight());
     }
 }
