@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TimeoutException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -196,11 +197,13 @@ public final class Browser implements AutoCloseable {
 
     /**
      * Waits, polling every 100 ms for up to {@link #WAIT}, until {@code condition} gives neither
-     * null nor false; on a timeout saves a screenshot and fails, naming {@code what} and the
+     * null nor false (an element gone stale, or not found yet, is looked for again); on a timeout saves a screenshot and fails, naming {@code what} and the
      * console's last lines.
      */
     public <T> T until(Function<? super WebDriver, T> condition, String what) {
         WebDriverWait wait = new WebDriverWait(driver, WAIT, Duration.ofMillis(100));
+        // A page that redraws on each poll replaces the element a condition just found: look again.
+        wait.ignoring(StaleElementReferenceException.class);
         try {
             return wait.until(condition);
         } catch (TimeoutException e) {

@@ -81,8 +81,20 @@ final class Dashboard {
 
     /** Clicks an action's button on a server's row, and confirms it in the dialog. */
     void act(String action, String pool, String id) {
-        browser.until(ExpectedConditions.elementToBeClickable(action(action, pool, id)), action + " on " + id).click();
-        browser.until(ExpectedConditions.elementToBeClickable(By.id("confirm-ok")), "the confirmation dialog").click();
+        click(action(action, pool, id), action + " on " + id);
+        click(By.id("confirm-ok"), "the confirmation dialog's button");
+    }
+
+    /** Clicks once the element can be clicked; a button the page redrew in between is found again. */
+    private void click(By by, String what) {
+        browser.until(d -> {
+            WebElement e = ExpectedConditions.elementToBeClickable(by).apply(d);
+            if (e == null) {
+                return null;
+            }
+            e.click();
+            return true;
+        }, what + " to be clicked");
     }
 
     /** Waits until the page shows the API's answer to an action, containing {@code text}, and returns it. */
