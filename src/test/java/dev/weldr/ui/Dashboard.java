@@ -134,6 +134,31 @@ final class Dashboard {
         return "kept".equals(((JavascriptExecutor) browser.driver()).executeScript("return window.weldrTestMark;"));
     }
 
+    /**
+     * Whether a person sees all of {@code element} once the window is scrolled down to it: both ends
+     * of its middle line are inside the viewport and are the element's own pixels, not clipped by a
+     * scrolling box nor covered by something else.
+     */
+    boolean seenWhole(WebElement element) {
+        return Boolean.TRUE.equals(((JavascriptExecutor) browser.driver()).executeScript("""
+                const e = arguments[0];
+                window.scrollBy(0, e.getBoundingClientRect().top - window.innerHeight / 2);
+                const r = e.getBoundingClientRect();
+                if (r.width === 0 || r.left < 0 || r.right > window.innerWidth) return false;
+                const y = r.top + r.height / 2;
+                const mine = (x) => { const h = document.elementFromPoint(x, y); return h !== null && (h === e || e.contains(h)); };
+                return mine(r.left + 1) && mine(r.right - 1);
+                """, element));
+    }
+
+    /** The cells of a server's row as a person reads them: its URL, its state, its first action. */
+    List<WebElement> serverEssentials(String pool, String id) {
+        String row = "#pool-list tr[data-pool='" + pool + "'][data-server='" + id + "'] ";
+        return List.of(browser.visible(By.cssSelector(row + "td:first-child")),
+                browser.visible(By.cssSelector(row + ".state")),
+                browser.visible(By.cssSelector(row + "button[data-action]")));
+    }
+
     /** The page's width beyond the viewport's, in CSS pixels: above 0, a person must scroll sideways. */
     long overflowX() {
         return (Long) ((JavascriptExecutor) browser.driver()).executeScript(

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.WebElement;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -76,6 +77,8 @@ class DashboardBrowserTest {
         page.open().awaitShown();
         page.awaitState("default", b.id(), "active");
         assertEquals(List.of(), browser.consoleErrors(), "console errors on load");
+        assertEquals(List.of(), page.serverEssentials("default", b.id()).stream()
+                .filter(e -> !page.seenWhole(e)).map(WebElement::getText).toList(), "cut off on a laptop");
         browser.screenshot("dashboard-laptop");
 
         browser.viewport(Browser.PHONE);
@@ -84,6 +87,21 @@ class DashboardBrowserTest {
         assertEquals(0, page.overflowX(), "on a phone the page scrolls sideways by this many CSS pixels");
         browser.screenshot("dashboard-phone");
         assertEquals(List.of(), browser.consoleErrors(), "console errors after some polls");
+    }
+
+    @Test
+    void shouldShowAServerWholeOnAPhone() {
+        SwitchableBackend b = backend();
+        add(b);
+        browser.viewport(Browser.PHONE);
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+        List<String> clipped = page.serverEssentials("default", b.id()).stream()
+                .filter(e -> !page.seenWhole(e)).map(WebElement::getText).toList();
+        if (!clipped.isEmpty()) {
+            browser.screenshot("dashboard-phone-clipped");
+        }
+        assertEquals(List.of(), clipped, "on a phone these parts of a server's row are cut off or hidden");
     }
 
     @Test
