@@ -265,8 +265,10 @@
     if (before && before !== state) note(pool + ' ' + server.id + ': ' + before + ' \u2192 ' + state + (why ? ' (' + why + ')' : ''));
     lastState.set(key, state);
     const actions = el('td', { class: 'action', 'data-label': 'Actions' });
+    // The API names each server's path in its links: the page follows it rather than building one.
+    const self = (server.links || []).find((l) => l.rel === 'self');
     const button = (action, text, label) => el('button', { type: 'button', class: 'action', 'data-action': action, 'data-pool': pool,
-      'data-server': server.id, 'aria-label': label + ' ' + server.id, text });
+      'data-server': server.id, 'data-href': self && self.href, 'aria-label': label + ' ' + server.id, text });
     actions.append(server.draining ? button('undrain', 'Undrain', 'Undrain') : button('drain', 'Drain', 'Drain'),
       button('weight', 'Weight\u2026', 'Change the weight of'), button('remove', 'Remove\u2026', 'Remove'));
     const num = (label, text) => el('td', { class: 'num', 'data-label': label, text });
@@ -363,18 +365,13 @@
     refresh();
   }
 
-  function serverPath(pool, id) {
-    const colon = id.lastIndexOf(':');
-    const host = id.substring(0, colon).replace(/^\[|\]$/g, '');
-    return '/pools/' + encodeURIComponent(pool) + '/servers/' + encodeURIComponent(host) + '/' + encodeURIComponent(id.substring(colon + 1));
-  }
-
   async function onAction(ev) {
     const b = ev.target.closest('button[data-action]');
     if (!b) return;
     const action = b.getAttribute('data-action');
     const pool = b.getAttribute('data-pool');
     const server = b.getAttribute('data-server');
+    const href = b.getAttribute('data-href');
     if (action === 'add') {
       const v = await confirmAction('Add a server to ' + pool, 'POST /pools/' + pool + '/servers', [
         { name: 'url', label: 'URL', placeholder: 'http://127.0.0.1:8080', type: 'url' },
@@ -385,15 +382,15 @@
       const v = await confirmAction((drain ? 'Drain ' : 'Undrain ') + server, drain
         ? 'No new requests go to ' + server + ' in pool ' + pool + '; requests in flight finish.'
         : server + ' in pool ' + pool + ' takes new requests again.', [], drain ? 'Drain' : 'Undrain');
-      if (v) act('PATCH', serverPath(pool, server), { draining: drain });
+      if (v) act('PATCH', href, { draining: drain });
     } else if (action === 'weight') {
       const current = b.closest('tr').children[2].textContent;
       const v = await confirmAction('Weight of ' + server, 'Pool ' + pool + ': the share of new requests this server gets.', [
         { name: 'weight', label: 'Weight (1-1000)', value: current, type: 'number', min: '1', max: '1000' }], 'Change');
-      if (v) act('PATCH', serverPath(pool, server), { weight: Number(v.weight) });
+      if (v) act('PATCH', href, { weight: Number(v.weight) });
     } else if (action === 'remove') {
       const v = await confirmAction('Remove ' + server, 'Remove ' + server + ' from pool ' + pool + '. The answer comes once its requests in flight on this node have finished (up to weldr.timeout.drain).', [], 'Remove');
-      if (v) act('DELETE', serverPath(pool, server), undefined, 'Removing ' + server + ': waiting for its requests in flight to finish (up to weldr.timeout.drain)\u2026');
+      if (v) act('DELETE', href, undefined, 'Removing ' + server + ': waiting for its requests in flight to finish (up to weldr.timeout.drain)\u2026');
     } else if (action === 'transfer') {
       const peer = b.getAttribute('data-peer');
       const v = await confirmAction('Make ' + peer + ' the leader', 'POST /cluster/leader: leadership moves to ' + peer + '; the answer comes once it leads.', [], 'Transfer');
