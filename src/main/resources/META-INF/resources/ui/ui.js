@@ -107,6 +107,8 @@
         askToken(token ? 'The token was refused: ' + e.message : '');
       } else {
         $('updated').textContent = 'update failed: ' + e.message;
+        $('banner').hidden = false;
+        $('banner').textContent = '\u26A0 This node\u2019s admin API does not answer (' + e.message + '): what is shown may be out of date.';
       }
     } finally {
       busy = false;
@@ -128,8 +130,10 @@
     lastLeader = c.leader;
     lastTerm = c.term;
     const leader = c.peers.find((p) => p.role === 'leader');
+    const vip = c.vip ? ' \u00b7 virtual IP ' + c.vip.address + (c.vip.heldHere ? ' held by this node' : ' not held by this node') : '';
+    const since = c.leaderSince ? ' \u00b7 last election seen ' + new Date(c.leaderSince).toLocaleString() : '';
     $('cluster-summary').textContent = 'Term ' + c.term + ' \u00b7 leader ' + (c.leader || 'none') +
-      (leader && leader.admin ? ' (admin ' + leader.admin + ')' : '') + ' \u00b7 mode ' + c.mode + ' \u00b7 applied index ' + c.appliedIndex;
+      (leader && leader.admin ? ' (admin ' + leader.admin + ')' : '') + since + vip + ' \u00b7 mode ' + c.mode + ' \u00b7 applied index ' + c.appliedIndex;
     const rows = c.peers.map((p) => {
       const actions = el('td', { class: 'action' });
       if (p.role !== 'leader' && c.leader) {
