@@ -4,6 +4,7 @@
 (function () {
   const POLL_MS = 2000;
   const HISTORY = 150; // samples kept per server: 5 minutes at POLL_MS
+  const LATENCY_WINDOW = 15; // samples the percentiles cover: 30 s at POLL_MS
   const TOKEN_KEY = 'weldr.token';
   const $ = (id) => document.getElementById(id);
 
@@ -12,7 +13,7 @@
   let timer = null;
   let busy = false;
   let previous = null;      // last /stats/detail reading: {time, byKey}
-  const history = new Map(); // pool/server -> [req/s samples]
+  const history = new Map(); // pool/server -> [{rps, errors, p99, buckets}] oldest first
   const lastState = new Map(); // pool/server -> state, to note changes
   let lastLeader;
   let lastTerm;
@@ -106,6 +107,8 @@
         askToken(token ? 'The token was refused: ' + e.message : '');
       } else {
         $('updated').textContent = 'update failed: ' + e.message;
+        $('banner').hidden = false;
+        $('banner').textContent = '\u26A0 This node\u2019s admin API does not answer (' + e.message + '): what is shown may be out of date.';
       }
     } finally {
       busy = false;
@@ -127,8 +130,10 @@
     lastLeader = c.leader;
     lastTerm = c.term;
     const leader = c.peers.find((p) => p.role === 'leader');
+    const vip = c.vip ? ' \u00b7 virtual IP ' + c.vip.address + (c.vip.heldHere ? ' held by this node' : ' not held by this node') : '';
+    const since = c.leaderSince ? ' \u00b7 last election seen ' + new Date(c.leaderSince).toLocaleString() : '';
     $('cluster-summary').textContent = 'Term ' + c.term + ' \u00b7 leader ' + (c.leader || 'none') +
-      (leader && leader.admin ? ' (admin ' + leader.admin + ')' : '') + ' \u00b7 mode ' + c.mode + ' \u00b7 applied index ' + c.appliedIndex;
+      (leader && leader.admin ? ' (admin ' + leader.admin + ')' : '') + since + vip + ' \u00b7 mode ' + c.mode + ' \u00b7 applied index ' + c.appliedIndex;
     const rows = c.peers.map((p) => {
       const actions = el('td', { class: 'action' });
       if (p.role !== 'leader' && c.leader) {
@@ -144,7 +149,7 @@
     document.querySelector('#nodes tbody').replaceChildren(...rows);
   }
 
-  function spark(values) {
+  function spark(values, what, unit) {
     const ns = 'http://www.w3.org/2000/svg';
     const svg = document.createElementNS(ns, 'svg');
     svg.setAttribute('class', 'spark');
@@ -154,7 +159,7 @@
     const max = Math.max(1, ...values);
     const last = values.length ? values[values.length - 1] : 0;
     const title = document.createElementNS(ns, 'title');
-    title.textContent = 'requests per second over the last ' + Math.round(values.length * POLL_MS / 1000) + ' s; peak ' + fmt(max) + ', now ' + fmt(last);
+    title.textContent = what + ' over the last ' + Math.round(values.length * POLL_MS / 1000) + ' s; peak ' + fmt(max) + unit + ', now ' + fmt(last) + unit;
     svg.append(title);
     const base = document.createElementNS(ns, 'line');
     base.setAttribute('x1', '0'); base.setAttribute('x2', String(HISTORY)); base.setAttribute('y1', '29'); base.setAttribute('y2', '29');
@@ -166,6 +171,33 @@
       svg.append(line);
     }
     return svg;
+  }
+
+  function sumBuckets(samples) {
+    let sum = null;
+    for (const s of samples) {
+      if (!s.buckets) continue;
+      sum = sum ? sum.map((c, i) => c + s.buckets[i]) : s.buckets.slice();
+    }
+    return sum;
+  }
+
+  // The bucket bound at or below which a share q of the requests finished: "at most" that many ms.
+  function percentile(counts, latency, q) {
+    if (!counts || !latency) return null;
+    const total = counts.reduce((a, b) => a + b, 0);
+    if (!total) return null;
+    let seen = 0;
+    for (let i = 0; i < counts.length; i++) {
+      seen += counts[i];
+      if (seen >= q * total) return i < latency.boundsMs.length ? latency.boundsMs[i] : Infinity;
+    }
+    return Infinity;
+  }
+
+  function ms(bound) {
+    if (bound === null || bound === undefined) return '\u2014';
+    return bound === Infinity ? '> 10 s' : '\u2264 ' + (bound >= 1000 ? bound / 1000 + ' s' : bound + ' ms');
   }
 
   function fmt(n) {
@@ -183,11 +215,15 @@
         const total = (d.success + d.failed) - (before.success + before.failed);
         const failed = d.failed - before.failed;
         const rps = seconds > 0 && total >= 0 ? total / seconds : 0;
-        rates.set(key, { rps, errors: total > 0 ? failed / total : 0 });
+        const buckets = d.latency && before.latency ? d.latency.counts.map((c, i) => Math.max(0, c - before.latency.counts[i])) : null;
         const h = history.get(key) || [];
-        h.push(rps);
+        const sample = { rps, errors: total > 0 ? failed / total : 0, buckets };
+        h.push(sample);
         if (h.length > HISTORY) h.shift();
         history.set(key, h);
+        const recent = sumBuckets(h.slice(-LATENCY_WINDOW));
+        sample.p99 = percentile(recent, d.latency, 0.99);
+        rates.set(key, { rps, errors: sample.errors, p50: percentile(recent, d.latency, 0.5), p99: sample.p99 });
       }
     }
     for (const key of history.keys()) if (!byKey.has(key)) history.delete(key);
@@ -207,7 +243,7 @@
       add.setAttribute('data-pool', pool.name);
       add.setAttribute('aria-label', 'Add a server to pool ' + pool.name);
       const rows = serverLists[i].map((server) => serverRow(pool.name, server, byKey.get(pool.name + '/' + server.id), rates.get(pool.name + '/' + server.id)));
-      if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: '8', class: 'muted', text: 'No servers.' })));
+      if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: '9', class: 'muted', text: 'No servers.' })));
       section.querySelector('tbody').replaceChildren(...rows);
       return section;
     });
@@ -224,27 +260,34 @@
 
   function serverRow(pool, server, d, rate) {
     const key = pool + '/' + server.id;
+    const samples = history.get(key) || [];
     let state = server.state;
     let why = '';
-    if (d && d.ejected && state === 'down') why = ' (ejected by passive checks)';
-    else if (state === 'down') why = ' (failing health checks)';
+    if (d && d.ejected && state === 'down') why = 'ejected by passive checks';
+    else if (state === 'down') why = 'failing active health checks';
     const before = lastState.get(key);
-    if (before && before !== state) note(pool + ' ' + server.id + ': ' + before + ' \u2192 ' + state + why);
+    if (before && before !== state) note(pool + ' ' + server.id + ': ' + before + ' \u2192 ' + state + (why ? ' (' + why + ')' : ''));
     lastState.set(key, state);
     const actions = el('td', { class: 'action', 'data-label': 'Actions' });
+    // The API names each server's path in its links: the page follows it rather than building one.
+    const self = (server.links || []).find((l) => l.rel === 'self');
     const button = (action, text, label) => el('button', { type: 'button', class: 'action', 'data-action': action, 'data-pool': pool,
-      'data-server': server.id, 'aria-label': label + ' ' + server.id, text });
+      'data-server': server.id, 'data-href': self && self.href, 'aria-label': label + ' ' + server.id, text });
     actions.append(server.draining ? button('undrain', 'Undrain', 'Undrain') : button('drain', 'Drain', 'Drain'),
       button('weight', 'Weight\u2026', 'Change the weight of'), button('remove', 'Remove\u2026', 'Remove'));
     const num = (label, text) => el('td', { class: 'num', 'data-label': label, text });
     return el('tr', { 'data-pool': pool, 'data-server': server.id },
       el('td', { 'data-label': 'Server', text: server.url }),
-      el('td', { 'data-label': 'State' }, el('span', { class: 'state state-' + state, text: state + why })),
+      el('td', { 'data-label': 'State' }, el('div', {}, el('span', { class: 'state state-' + state, text: state }), why ? el('span', { class: 'why', text: why }) : null)),
       num('Weight', String(server.weight)),
       num('In flight', d && d.inFlight !== undefined ? String(d.inFlight) : '\u2014'),
       num('Req/s', rate ? fmt(rate.rps) : '\u2014'),
       num('Errors', rate ? (rate.errors * 100).toFixed(1) + ' %' : '\u2014'),
-      el('td', { 'data-label': 'Last minutes' }, spark(history.get(key) || [])),
+      num('p50 / p99', rate ? ms(rate.p50) + ' / ' + ms(rate.p99) : '\u2014'),
+      el('td', { 'data-label': 'Last minutes', class: 'charts' },
+        spark(samples.map((x) => x.rps), 'requests per second', ' req/s'),
+        spark(samples.map((x) => x.errors * 100), 'error rate', ' %'),
+        spark(samples.map((x) => x.p99 === null || x.p99 === undefined ? 0 : Math.min(x.p99, 20000)), 'p99 latency (30 s window)', ' ms')),
       actions);
   }
 
@@ -326,18 +369,13 @@
     refresh();
   }
 
-  function serverPath(pool, id) {
-    const colon = id.lastIndexOf(':');
-    const host = id.substring(0, colon).replace(/^\[|\]$/g, '');
-    return '/pools/' + encodeURIComponent(pool) + '/servers/' + encodeURIComponent(host) + '/' + encodeURIComponent(id.substring(colon + 1));
-  }
-
   async function onAction(ev) {
     const b = ev.target.closest('button[data-action]');
     if (!b) return;
     const action = b.getAttribute('data-action');
     const pool = b.getAttribute('data-pool');
     const server = b.getAttribute('data-server');
+    const href = b.getAttribute('data-href');
     if (action === 'add') {
       const v = await confirmAction('Add a server to ' + pool, 'POST /pools/' + pool + '/servers', [
         { name: 'url', label: 'URL', placeholder: 'http://127.0.0.1:8080', type: 'url' },
@@ -348,15 +386,15 @@
       const v = await confirmAction((drain ? 'Drain ' : 'Undrain ') + server, drain
         ? 'No new requests go to ' + server + ' in pool ' + pool + '; requests in flight finish.'
         : server + ' in pool ' + pool + ' takes new requests again.', [], drain ? 'Drain' : 'Undrain');
-      if (v) act('PATCH', serverPath(pool, server), { draining: drain });
+      if (v) act('PATCH', href, { draining: drain });
     } else if (action === 'weight') {
       const current = b.closest('tr').children[2].textContent;
       const v = await confirmAction('Weight of ' + server, 'Pool ' + pool + ': the share of new requests this server gets.', [
         { name: 'weight', label: 'Weight (1-1000)', value: current, type: 'number', min: '1', max: '1000' }], 'Change');
-      if (v) act('PATCH', serverPath(pool, server), { weight: Number(v.weight) });
+      if (v) act('PATCH', href, { weight: Number(v.weight) });
     } else if (action === 'remove') {
       const v = await confirmAction('Remove ' + server, 'Remove ' + server + ' from pool ' + pool + '. The answer comes once its requests in flight on this node have finished (up to weldr.timeout.drain).', [], 'Remove');
-      if (v) act('DELETE', serverPath(pool, server), undefined, 'Removing ' + server + ': waiting for its requests in flight to finish (up to weldr.timeout.drain)\u2026');
+      if (v) act('DELETE', href, undefined, 'Removing ' + server + ': waiting for its requests in flight to finish (up to weldr.timeout.drain)\u2026');
     } else if (action === 'transfer') {
       const peer = b.getAttribute('data-peer');
       const v = await confirmAction('Make ' + peer + ' the leader', 'POST /cluster/leader: leadership moves to ' + peer + '; the answer comes once it leads.', [], 'Transfer');

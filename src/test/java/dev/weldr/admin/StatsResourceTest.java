@@ -113,7 +113,10 @@ class StatsResourceTest {
                 .body("ejected", contains(false, false))
                 .body("inFlight", contains(0, 0))
                 .body("collect { it.keySet() }", everyItem(containsInAnyOrder("id", "ip", "port", "pool", "success", "failed",
-                        "state", "ejected", "inFlight")));
+                        "state", "ejected", "inFlight", "latency")))
+                .body("latency.boundsMs", everyItem(contains(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)))
+                .body("latency.counts", everyItem(hasSize(14)))
+                .body("latency.counts.flatten().sum()", equalTo(0));
 
         given().contentType("application/json").body("{\"draining\": true}").patch("/servers/127.0.0.1/" + two.port())
                 .then().statusCode(200);
@@ -142,6 +145,9 @@ class StatsResourceTest {
         given().get("/stats/detail").then()
                 .body("success.sum()", equalTo(1))
                 .body("failed.sum()", equalTo(0));
+        // Timed just after it is counted, on the proxy's thread.
+        AdminApi.await("the request is timed, in one bucket", () -> given().get("/stats/detail").then().extract()
+                .jsonPath().getInt("latency.counts.flatten().sum()") == 1);
     }
 
     @Test

@@ -73,12 +73,14 @@ class DashboardPageTest {
                 files.add(ref);
             }
         }
-        assertEquals(List.of("ui.css", "ui.js"), files, "the page loads its one stylesheet and one script");
+        // The icon is named so that the browser does not ask for /favicon.ico, which is not there.
+        assertEquals(List.of("favicon.svg", "ui.css", "ui.js"), files, "the page loads its icon, one stylesheet and one script");
+        given().get("/ui/favicon.svg").then().statusCode(200).contentType(containsString("image/svg"));
         given().get("/ui/ui.css").then().statusCode(200).contentType(containsString("text/css"))
                 .header("Content-Security-Policy", containsString("default-src 'self'"));
         given().get("/ui/ui.js").then().statusCode(200).contentType(containsString("javascript"));
 
-        for (String file : List.of("/ui/", "/ui/ui.css", "/ui/ui.js")) {
+        for (String file : List.of("/ui/", "/ui/ui.css", "/ui/ui.js", "/ui/favicon.svg")) {
             String text = given().get(file).asString();
             assertFalse(Pattern.compile("(https?:)?//[a-z0-9.-]+\\.[a-z]{2,}", Pattern.CASE_INSENSITIVE)
                             .matcher(text.replace("http://www.w3.org/2000/svg", "").replace("http://127.0.0.1:8080", "")).find(),
