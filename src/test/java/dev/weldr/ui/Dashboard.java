@@ -85,6 +85,55 @@ final class Dashboard {
         click(By.id("confirm-ok"), "the confirmation dialog's button");
     }
 
+    /**
+     * Adds a server to {@code pool} with the page's "Add a server" button, typing its URL and
+     * weight in the dialog, and confirms.
+     */
+    void addServer(String pool, String url, int weight) {
+        click(By.cssSelector("button[data-action='add'][data-pool='" + pool + "']"), "add a server to " + pool);
+        type(By.id("dialog-url"), url);
+        type(By.id("dialog-weight"), String.valueOf(weight));
+        click(By.id("confirm-ok"), "the confirmation dialog's button");
+    }
+
+    /** Sets a server's weight with its "Weight" button and the dialog. */
+    void changeWeight(String pool, String id, int weight) {
+        click(action("weight", pool, id), "weight of " + id);
+        type(By.id("dialog-weight"), String.valueOf(weight));
+        click(By.id("confirm-ok"), "the confirmation dialog's button");
+    }
+
+    /**
+     * Drains a server with the keyboard alone: focus moves to its button as a Tab would, Enter
+     * opens the dialog, Tab reaches its confirm button and Enter presses it.
+     */
+    void drainWithKeys(String pool, String id) {
+        WebElement button = browser.until(ExpectedConditions.elementToBeClickable(action("drain", pool, id)), "drain on " + id);
+        ((JavascriptExecutor) browser.driver()).executeScript("arguments[0].focus();", button);
+        new org.openqa.selenium.interactions.Actions(browser.driver()).sendKeys(org.openqa.selenium.Keys.ENTER).perform();
+        WebElement ok = browser.visible(By.id("confirm-ok"));
+        // The dialog may focus Cancel first (the safe choice): Tab moves on, within the modal dialog.
+        for (int tabs = 0; !ok.equals(browser.driver().switchTo().activeElement()); tabs++) {
+            if (tabs == 5) {
+                throw new AssertionError("five Tabs never reached the dialog's confirm button; focus is on "
+                        + browser.driver().switchTo().activeElement().getText());
+            }
+            new org.openqa.selenium.interactions.Actions(browser.driver()).sendKeys(org.openqa.selenium.Keys.TAB).perform();
+        }
+        new org.openqa.selenium.interactions.Actions(browser.driver()).sendKeys(org.openqa.selenium.Keys.ENTER).perform();
+    }
+
+    private void type(By by, String text) {
+        WebElement input = browser.visible(by);
+        input.clear();
+        input.sendKeys(text);
+    }
+
+    /** Scrolls to the top, for a screenshot of the page as it opens. */
+    void top() {
+        ((JavascriptExecutor) browser.driver()).executeScript("window.scrollTo(0, 0);");
+    }
+
     /** Clicks once the element can be clicked; a button the page redrew in between is found again. */
     private void click(By by, String what) {
         browser.until(d -> {
@@ -97,12 +146,16 @@ final class Dashboard {
         }, what + " to be clicked");
     }
 
-    /** Waits until the page shows the API's answer to an action, containing {@code text}, and returns it. */
-    String awaitAnswer(String text) {
+    /**
+     * Waits until the page shows the API's answer to a {@code method} call with {@code status}
+     * (the page writes {@code METHOD /path → STATUS} above the answer's body), and returns it.
+     */
+    String awaitAnswer(String method, int status) {
+        java.util.regex.Pattern shown = java.util.regex.Pattern.compile("^" + method + " \\S+ \u2192 " + status + "\\b");
         return browser.until(d -> {
-            String shown = d.findElement(By.id("answer")).getText();
-            return shown.contains(text) ? shown : null;
-        }, "the page to show an answer with '" + text + "'");
+            String text = d.findElement(By.id("answer")).getText();
+            return shown.matcher(text).find() ? text : null;
+        }, "the page to show the answer " + status + " to " + method);
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.List;
 
 import static dev.weldr.admin.AdminApi.emptyPool;
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -79,12 +80,14 @@ class DashboardBrowserTest {
         assertEquals(List.of(), browser.consoleErrors(), "console errors on load");
         assertEquals(List.of(), page.serverEssentials("default", b.id()).stream()
                 .filter(e -> !page.seenWhole(e)).map(WebElement::getText).toList(), "cut off on a laptop");
+        page.top();
         browser.screenshot("dashboard-laptop");
 
         browser.viewport(Browser.PHONE);
         page.awaitShown();
         page.awaitState("default", b.id(), "active");
         assertEquals(0, page.overflowX(), "on a phone the page scrolls sideways by this many CSS pixels");
+        page.top();
         browser.screenshot("dashboard-phone");
         assertEquals(List.of(), browser.consoleErrors(), "console errors after some polls");
     }
@@ -135,6 +138,38 @@ class DashboardBrowserTest {
     }
 
     @Test
+    void shouldAddAServerAndChangeItsWeightThroughThePage() {
+        page.open().awaitShown();
+        SwitchableBackend b = backend();
+        page.addServer("default", b.url(), 3);
+        page.awaitAnswer("POST", 201);
+        given().get("/servers/" + b.id().replace(':', '/')).then().statusCode(200).body("weight", equalTo(3));
+        page.awaitState("default", b.id(), "active");
+
+        page.changeWeight("default", b.id(), 7);
+        page.awaitAnswer("PATCH", 200);
+        given().get("/servers/" + b.id().replace(':', '/')).then().statusCode(200).body("weight", equalTo(7));
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    @Test
+    void shouldDrainAndUndrainWithTheKeyboardAlone() {
+        SwitchableBackend b = backend();
+        add(b);
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+
+        page.drainWithKeys("default", b.id());
+        page.awaitAnswer("PATCH", 200);
+        assertEquals("draining", apiState(b), "the keyboard's drain did not reach the pool");
+        page.awaitState("default", b.id(), "draining");
+
+        page.act("undrain", "default", b.id());
+        page.awaitState("default", b.id(), "active");
+        assertEquals("active", apiState(b));
+    }
+
+    @Test
     void shouldDrainAndRemoveAServerThroughThePage() {
         SwitchableBackend b = backend();
         SwitchableBackend other = backend();
@@ -144,14 +179,14 @@ class DashboardBrowserTest {
         page.awaitState("default", b.id(), "active");
 
         page.act("drain", "default", b.id());
-        page.awaitAnswer("200");
+        page.awaitAnswer("PATCH", 200);
         assertEquals("draining", apiState(b), "the page's drain did not reach the pool");
         page.awaitState("default", b.id(), "draining");
         assertEquals("active", apiState(other), "the page drained another server too");
         browser.screenshot("dashboard-draining");
 
         page.act("remove", "default", b.id());
-        page.awaitAnswer("204");
+        page.awaitAnswer("DELETE", 204);
         given().get("/servers/" + b.id().replace(':', '/')).then().statusCode(404);
         page.awaitGone("default", b.id());
         given().get("/servers/" + other.id().replace(':', '/')).then().statusCode(200);

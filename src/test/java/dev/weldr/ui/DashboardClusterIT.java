@@ -85,7 +85,7 @@ class DashboardClusterIT {
         browser.screenshot("dashboard-cluster-follower");
 
         page.act("drain", "default", backend.id());
-        page.awaitAnswer("200");
+        page.awaitAnswer("PATCH", 200);
         // The leader's own view: the follower forwarded the page's write, and it was committed.
         assertTrue(state(leader, backend).contains("\"state\":\"draining\""), state(leader, backend));
         page.awaitState("default", backend.id(), "draining");
