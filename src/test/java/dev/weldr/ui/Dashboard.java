@@ -204,12 +204,14 @@ final class Dashboard {
                 """, element));
     }
 
-    /** The cells of a server's row as a person reads them: its URL, its state, its first action. */
+    /** What a person must see of a server's row: its URL, its state and every action's button. */
     List<WebElement> serverEssentials(String pool, String id) {
         String row = "#pool-list tr[data-pool='" + pool + "'][data-server='" + id + "'] ";
-        return List.of(browser.visible(By.cssSelector(row + "td:first-child")),
-                browser.visible(By.cssSelector(row + ".state")),
-                browser.visible(By.cssSelector(row + "button[data-action]")));
+        List<WebElement> parts = new java.util.ArrayList<>(List.of(browser.visible(By.cssSelector(row + "td:first-child")),
+                browser.visible(By.cssSelector(row + ".state"))));
+        browser.visible(By.cssSelector(row + "button[data-action]"));
+        parts.addAll(browser.driver().findElements(By.cssSelector(row + "button[data-action]")));
+        return parts;
     }
 
     /** The page's width beyond the viewport's, in CSS pixels: above 0, a person must scroll sideways. */

@@ -7,6 +7,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -20,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The /ui page served by a follower of a three-node cluster (real processes on loopback): it
  * shows the three members and who leads, and its drain, forwarded by the follower to the leader,
- * changes the replicated pool.
+ * changes the replicated pool; once the other two are killed, it says there is no quorum.
  */
 class DashboardClusterIT {
 
@@ -82,6 +84,7 @@ class DashboardClusterIT {
                 roles.entrySet().stream().filter(e -> e.getValue().equals("leader")).map(Map.Entry::getKey).toList(),
                 "the leader shown: " + roles);
         page.awaitState("default", backend.id(), "active");
+        page.top();
         browser.screenshot("dashboard-cluster-follower");
 
         page.act("drain", "default", backend.id());
@@ -90,5 +93,14 @@ class DashboardClusterIT {
         assertTrue(state(leader, backend).contains("\"state\":\"draining\""), state(leader, backend));
         page.awaitState("default", backend.id(), "draining");
         assertEquals(List.of(), browser.consoleErrors(), "console errors on a follower's page");
+
+        // The other two gone, the follower has no quorum: the page says so, without a reload.
+        page.mark();
+        cluster.nodes.stream().filter(n -> n != follower).forEach(WeldrProcess::kill);
+        String banner = browser.until(ExpectedConditions.visibilityOfElementLocated(By.id("banner")), "the no-quorum banner").getText();
+        assertTrue(banner.contains("No leader"), banner);
+        assertTrue(page.sameDocument(), "the page reloaded to show the lost quorum");
+        page.top();
+        browser.screenshot("dashboard-no-quorum");
     }
 }
