@@ -70,6 +70,11 @@ final class Dashboard {
         }, "server " + id + " of pool " + pool + " to be shown " + state);
     }
 
+    /** A figure of a server's row, by its column's label (the cells' {@code data-label}: "Req/s", "Errors"…). */
+    static By figure(String pool, String id, String label) {
+        return By.cssSelector("#pool-list tr[data-pool='" + pool + "'][data-server='" + id + "'] td[data-label='" + label + "']");
+    }
+
     void awaitGone(String pool, String id) {
         browser.until(ExpectedConditions.numberOfElementsToBe(server(pool, id), 0),
                 "server " + id + " of pool " + pool + " to leave the page");

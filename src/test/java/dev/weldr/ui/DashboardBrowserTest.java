@@ -1,6 +1,8 @@
 package dev.weldr.ui;
 
+import dev.weldr.proxy.ProxyServer;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import io.restassured.RestAssured;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -9,6 +11,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.WebElement;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,6 +37,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DashboardBrowserTest {
 
     private static Browser browser;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    @Inject
+    ProxyServer proxy;
     private final List<SwitchableBackend> backends = new ArrayList<>();
     private Dashboard page;
 
@@ -116,6 +128,42 @@ class DashboardBrowserTest {
         page.awaitState("default", b.id(), "active");
         assertTrue(page.sameDocument(), "the page reloaded to show the new server");
         assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    @Test
+    void shouldShowTheTrafficOfAServer() {
+        SwitchableBackend b = backend();
+        add(b);
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+        int[] sent = {0};
+        // Requests go through the proxy until the page, reading the node's own counters, shows a rate above 0.
+        String rate = browser.until(d -> {
+            for (int i = 0; i < 20; i++) {
+                assertEquals(200, proxyGet(), "through the proxy");
+                sent[0]++;
+            }
+            String shown = d.findElement(Dashboard.figure("default", b.id(), "Req/s")).getText();
+            return shown.matches("[0-9.]+") && Double.parseDouble(shown) > 0 ? shown : null;
+        }, "the page to show requests per second above 0");
+        assertTrue(sent[0] > 0, rate);
+        assertEquals("0.0 %", browser.driver().findElement(Dashboard.figure("default", b.id(), "Errors")).getText(),
+                "errors shown for a backend that answered 200 every time");
+        page.top();
+        browser.screenshot("dashboard-traffic");
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    private int proxyGet() {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/")).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
     }
 
     @Test
