@@ -34,7 +34,9 @@
     if (token) headers['Authorization'] = 'Bearer ' + token;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'omit', cache: 'no-store' });
+      cache: 'no-store',
+      // A read that hangs (a node stuck) must not stop the polling; a write may wait for a drain.
+      signal: method === 'GET' ? AbortSignal.timeout(10000) : undefined });
     const text = await res.text();
     let json = null;
     try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
