@@ -28,6 +28,12 @@ final class Dashboard {
         return this;
     }
 
+    /** Hands the leadership to {@code peer} (a Raft id) with its "Make leader" button, and confirms. */
+    void makeLeader(String peer) {
+        click(By.cssSelector("#nodes button[data-action='transfer'][data-peer='" + peer + "']"), "make " + peer + " the leader");
+        click(By.id("confirm-ok"), "the confirmation dialog's button");
+    }
+
     /** Waits until the page shows the node's state (it had what it needed: no token, or a good one). */
     Dashboard awaitShown() {
         browser.visible(By.id("main"));

@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The /ui page served by a follower of a three-node cluster (real processes on loopback): it
  * shows the three members and who leads, and its drain, forwarded by the follower to the leader,
- * changes the replicated pool; once the other two are killed, it says there is no quorum.
+ * changes the replicated pool, its "Make leader" hands the lead to it, and once the other two are
+ * killed it says there is no quorum.
  */
 class DashboardClusterIT {
 
@@ -94,7 +95,17 @@ class DashboardClusterIT {
         page.awaitState("default", backend.id(), "draining");
         assertEquals(List.of(), browser.consoleErrors(), "console errors on a follower's page");
 
-        // The other two gone, the follower has no quorum: the page says so, without a reload.
+        // The page's node takes the lead through its own "Make leader" (a write the follower forwards).
+        page.makeLeader(follower.raftId());
+        page.awaitAnswer("POST", 200);
+        for (WeldrProcess n : cluster.nodes) {
+            WeldrProcess.await(Duration.ofSeconds(30), () -> n.get("/cluster").body().contains("\"leader\":\"" + follower.raftId() + "\""),
+                    n.raftId() + " to name " + follower.raftId() + " the leader");
+        }
+        browser.until(d -> "leader".equals(page.awaitPeers(3).get(follower.raftId())) ? true : null,
+                "the page to show its node as the leader");
+
+        // The other two gone, the page's node has no quorum: the page says so, without a reload.
         page.mark();
         cluster.nodes.stream().filter(n -> n != follower).forEach(WeldrProcess::kill);
         String banner = browser.until(ExpectedConditions.visibilityOfElementLocated(By.id("banner")), "the no-quorum banner").getText();
