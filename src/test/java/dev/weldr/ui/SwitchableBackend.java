@@ -15,6 +15,12 @@ final class SwitchableBackend implements AutoCloseable {
     private final HttpServer server;
     private final AtomicBoolean failing = new AtomicBoolean();
 
+    static {
+        // The JDK's server writes headers and body apart; with Nagle's algorithm each answer then waits
+        // for a delayed ACK (about 40 ms), which the page would show as weldr's latency. Read once, at its first start.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     SwitchableBackend() {
         try {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
