@@ -61,7 +61,7 @@ public final class Browser implements AutoCloseable {
     /** A phone's viewport, in CSS pixels (an iPhone 12 to 15, a Pixel 7 is close). */
     public static final Dimension PHONE = new Dimension(390, 844);
     /** How long a wait lasts before it fails: generous, for a loaded 2-core machine running five builds. */
-    public static final Duration WAIT = Duration.ofSeconds(30);
+    public static final Duration WAIT = Duration.ofSeconds(60);
     public static final Path SCREENSHOTS = Path.of("target", "ui-screenshots").toAbsolutePath();
 
     private final Sink sink;
