@@ -176,17 +176,25 @@ final class Dashboard {
     java.util.Map<String, String> awaitPeers(int n) {
         By rows = By.cssSelector("#nodes tbody tr[data-peer]");
         browser.until(ExpectedConditions.numberOfElementsToBe(rows, n), n + " members in the cluster table");
-        java.util.Map<String, String> roles = new java.util.LinkedHashMap<>();
-        for (WebElement row : browser.driver().findElements(rows)) {
-            roles.put(row.getAttribute("data-peer"), row.findElements(By.tagName("td")).get(1).getText());
-        }
-        return roles;
+        // Read inside a wait: the page redraws the table on each poll, and a stale row is read again.
+        return browser.until(d -> {
+            java.util.Map<String, String> roles = new java.util.LinkedHashMap<>();
+            for (WebElement row : d.findElements(rows)) {
+                roles.put(row.getAttribute("data-peer"), row.findElements(By.tagName("td")).get(1).getText());
+            }
+            return roles.size() == n ? roles : null;
+        }, "the roles of " + n + " members");
     }
 
-    /** The action buttons a person can see. */
-    List<WebElement> visibleActions() {
-        return browser.driver().findElements(By.cssSelector("button[data-action]")).stream()
-                .filter(WebElement::isDisplayed).toList();
+    /** The {@code data-action} of every action button a person can see (read again if the page redraws meanwhile). */
+    List<String> visibleActions() {
+        return browser.until(d -> d.findElements(By.cssSelector("button[data-action]")).stream()
+                .filter(WebElement::isDisplayed).map(e -> e.getAttribute("data-action")).toList(), "the visible actions");
+    }
+
+    /** The text of a cell, read again if the page redraws it meanwhile. */
+    String text(By by) {
+        return browser.until(d -> d.findElement(by).getText(), "the text of " + by);
     }
 
     /** Marks the document; {@link #sameDocument()} is true until the page reloads or navigates. */
@@ -203,7 +211,7 @@ final class Dashboard {
      * of its middle line are inside the viewport and are the element's own pixels, not clipped by a
      * scrolling box nor covered by something else.
      */
-    boolean seenWhole(WebElement element) {
+    private boolean seenWhole(WebElement element) {
         return Boolean.TRUE.equals(((JavascriptExecutor) browser.driver()).executeScript("""
                 const e = arguments[0];
                 window.scrollBy(0, e.getBoundingClientRect().top - window.innerHeight / 2);
@@ -215,14 +223,19 @@ final class Dashboard {
                 """, element));
     }
 
-    /** What a person must see of a server's row: its URL, its state and every action's button. */
-    List<WebElement> serverEssentials(String pool, String id) {
+    /**
+     * What a person cannot see whole of a server's row (its URL, its state and every action's
+     * button), by text: empty when all is seen. Read again if the page redraws the row meanwhile.
+     */
+    List<String> clipped(String pool, String id) {
         String row = "#pool-list tr[data-pool='" + pool + "'][data-server='" + id + "'] ";
-        List<WebElement> parts = new java.util.ArrayList<>(List.of(browser.visible(By.cssSelector(row + "td:first-child")),
-                browser.visible(By.cssSelector(row + ".state"))));
         browser.visible(By.cssSelector(row + "button[data-action]"));
-        parts.addAll(browser.driver().findElements(By.cssSelector(row + "button[data-action]")));
-        return parts;
+        return browser.until(d -> {
+            List<WebElement> parts = new java.util.ArrayList<>(d.findElements(By.cssSelector(row + "td:first-child")));
+            parts.addAll(d.findElements(By.cssSelector(row + ".state")));
+            parts.addAll(d.findElements(By.cssSelector(row + "button[data-action]")));
+            return parts.size() < 3 ? null : parts.stream().filter(e -> !seenWhole(e)).map(WebElement::getText).toList();
+        }, "the parts of server " + id + "'s row");
     }
 
     /** The page's width beyond the viewport's, in CSS pixels: above 0, a person must scroll sideways. */

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.openqa.selenium.WebElement;
+import org.openqa.selenium.By;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -90,8 +90,7 @@ class DashboardBrowserTest {
         page.open().awaitShown();
         page.awaitState("default", b.id(), "active");
         assertEquals(List.of(), browser.consoleErrors(), "console errors on load");
-        assertEquals(List.of(), page.serverEssentials("default", b.id()).stream()
-                .filter(e -> !page.seenWhole(e)).map(WebElement::getText).toList(), "cut off on a laptop");
+        assertEquals(List.of(), page.clipped("default", b.id()), "cut off on a laptop");
         page.top();
         browser.screenshot("dashboard-laptop");
 
@@ -111,8 +110,7 @@ class DashboardBrowserTest {
         browser.viewport(Browser.PHONE);
         page.open().awaitShown();
         page.awaitState("default", b.id(), "active");
-        List<String> clipped = page.serverEssentials("default", b.id()).stream()
-                .filter(e -> !page.seenWhole(e)).map(WebElement::getText).toList();
+        List<String> clipped = page.clipped("default", b.id());
         if (!clipped.isEmpty()) {
             browser.screenshot("dashboard-phone-clipped");
         }
@@ -147,7 +145,7 @@ class DashboardBrowserTest {
             return shown.matches("[0-9.]+") && Double.parseDouble(shown) > 0 ? shown : null;
         }, "the page to show requests per second above 0");
         assertTrue(sent[0] > 0, rate);
-        assertEquals("0.0 %", browser.driver().findElement(Dashboard.figure("default", b.id(), "Errors")).getText(),
+        assertEquals("0.0 %", page.text(Dashboard.figure("default", b.id(), "Errors")),
                 "errors shown for a backend that answered 200 every time");
         page.top();
         browser.screenshot("dashboard-traffic");
@@ -177,6 +175,10 @@ class DashboardBrowserTest {
         b.fail(true);
         page.awaitState("default", b.id(), "down");
         assertEquals("down", apiState(b));
+        // Read inside a wait: the page redraws the row on each poll, and a stale cell is looked for again.
+        String why = browser.until(d -> d.findElement(By.cssSelector(
+                "#pool-list tr[data-pool='default'][data-server='" + b.id() + "'] .why")).getText(), "the reason shown");
+        assertTrue(why.contains("health checks"), "the page should say why the server is down: " + why);
         assertTrue(page.sameDocument(), "the page reloaded to show the change");
         browser.screenshot("dashboard-server-down");
 
