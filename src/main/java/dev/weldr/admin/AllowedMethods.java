@@ -18,12 +18,14 @@ import java.util.regex.Pattern;
  * from them; quarkus-rest's own 405 carries an empty {@code Allow}.
  */
 @RegisterForReflection(targets = {RootResource.class, ServersResource.class, PoolsResource.class,
-        RoutesResource.class, StatsResource.class, ClusterResource.class, CertificatesResource.class, AuditResource.class}, methods = true)
+        RoutesResource.class, StatsResource.class, ClusterResource.class, CertificatesResource.class, AuditResource.class,
+        TokensResource.class}, methods = true)
 final class AllowedMethods {
 
     /** Every class of the admin API with a {@code @Path}; {@code AllowedMethodsTest} checks none is missing. */
     static final List<Class<?>> RESOURCES = List.of(RootResource.class, ServersResource.class, PoolsResource.class,
-            RoutesResource.class, StatsResource.class, ClusterResource.class, CertificatesResource.class, AuditResource.class);
+            RoutesResource.class, StatsResource.class, ClusterResource.class, CertificatesResource.class, AuditResource.class,
+            TokensResource.class);
 
     private record Template(Pattern path, String method) {
     }

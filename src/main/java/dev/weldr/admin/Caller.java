@@ -13,13 +13,21 @@ public class Caller {
     public static final String ANONYMOUS = "anonymous";
 
     private String token = ANONYMOUS;
+    /** A node that requires no token lets every caller change everything. */
+    private Token.Scope scope = Token.Scope.ADMIN;
 
     /** The name of the token the call presented; {@link #ANONYMOUS} when the node requires none. */
     public String token() {
         return token;
     }
 
-    void identified(String tokenName) {
-        this.token = tokenName;
+    /** What the call may do: {@code read} or {@code admin}. */
+    public Token.Scope scope() {
+        return scope;
+    }
+
+    void identified(Token presented) {
+        this.token = presented.name();
+        this.scope = presented.scope();
     }
 }

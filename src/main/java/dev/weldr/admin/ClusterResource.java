@@ -5,6 +5,7 @@ import dev.weldr.cluster.PoolHolder;
 import dev.weldr.cluster.ClusterService;
 import dev.weldr.cluster.Leadership;
 import dev.weldr.config.WeldrConfig;
+import dev.weldr.ha.HaHooks;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -21,6 +22,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+import java.time.Instant;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -41,23 +43,37 @@ public class ClusterResource {
     LeaderRoute route;
     @Inject
     WeldrConfig config;
+    @Inject
+    HaHooks ha;
 
     public record Peer(String id, String role, String admin) {
     }
 
-    /** {@code appliedIndex}: the Raft index of the last change this node applied (and serves). */
-    public record ClusterView(String cluster, String self, String leader, long term, String mode, long appliedIndex, List<Peer> peers) {
+    /**
+     * {@code appliedIndex}: the Raft index of the last change this node applied (and serves);
+     * {@code leaderSince}: when this node last saw the leader or term change (the last election as
+     * it knows it), null before it saw one; {@code vip}: null without a virtual IP.
+     */
+    public record ClusterView(String cluster, String self, String leader, long term, String mode, long appliedIndex,
+                              Instant leaderSince, Vip vip, List<Peer> peers) {
+    }
+
+    /** The virtual IP the leader takes, and whether this node has it on its interface now. */
+    public record Vip(String address, boolean heldHere) {
     }
 
     @GET
-    @Operation(summary = "This node's view of the cluster: its id, the leader, the term and the members")
+    @Operation(summary = "This node's view of the cluster: its id, the leader, the term, when it last saw them change, "
+            + "the virtual IP and whether this node holds it, and the members")
     public ClusterView view() {
         Leadership.State state = leadership.state();
         List<Peer> peers = cluster.members().stream()
                 .map(id -> new Peer(id, id.equals(state.leaderId()) ? "leader" : "follower", cluster.adminUrlOf(id)))
                 .toList();
+        String vip = ha.vipAddress();
         return new ClusterView(cluster.clusterId(), cluster.selfId(), state.leaderId(), state.term(),
-                config.ha().mode().name().toLowerCase().replace('_', '-'), holder.current().appliedIndex(), peers);
+                config.ha().mode().name().toLowerCase().replace('_', '-'), holder.current().appliedIndex(),
+                leadership.changedAt(), vip == null ? null : new Vip(vip, ha.holdsVip()), peers);
     }
 
     @POST

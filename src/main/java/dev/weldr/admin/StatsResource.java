@@ -2,6 +2,7 @@ package dev.weldr.admin;
 
 import dev.weldr.proxy.Backend;
 import dev.weldr.proxy.BackendRegistry;
+import dev.weldr.proxy.LatencyHistogram;
 import dev.weldr.proxy.ProxyStats;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -30,7 +31,21 @@ public class StatsResource {
     public record Totals(Counts client, Counts server) {
     }
 
-    public record ServerStats(String id, String ip, int port, String pool, long success, long failed) {
+    /**
+     * {@code state} as this node sees it (active, down or draining); {@code ejected}: down because
+     * passive checks ejected it, not because active checks fail; {@code inFlight}: requests this
+     * node's proxy has sent it and not yet had answered; {@code latency}: its requests by duration.
+     */
+    public record ServerStats(String id, String ip, int port, String pool, long success, long failed, String state,
+                              boolean ejected, int inFlight, Latency latency) {
+    }
+
+    /**
+     * Requests by time from their arrival to the end of their answer: {@code counts[i]} took at most
+     * {@code boundsMs[i]} ms (and more than the bound before), the last count more than every bound.
+     * Counted since the server joined; the difference of two readings gives any window's percentiles.
+     */
+    public record Latency(List<Integer> boundsMs, long[] counts) {
     }
 
     @GET
@@ -43,12 +58,14 @@ public class StatsResource {
 
     @GET
     @Path("/detail")
-    @Operation(summary = "The server-side counters of each server in the pool")
+    @Operation(summary = "The server-side counters of each server of every pool, with its state, whether passive checks "
+            + "ejected it, its requests in flight and its requests by duration (buckets), as this node sees them")
     public List<ServerStats> detail() {
         return backends.all().stream().map(StatsResource::of).toList();
     }
 
     private static ServerStats of(Backend b) {
-        return new ServerStats(b.id(), b.server().host(), b.server().port(), b.pool(), b.successCount(), b.failedCount());
+        return new ServerStats(b.id(), b.server().host(), b.server().port(), b.pool(), b.successCount(), b.failedCount(),
+                b.state(), b.ejected(), b.inFlight(), new Latency(LatencyHistogram.BOUNDS_MS, b.latency().counts()));
     }
 }

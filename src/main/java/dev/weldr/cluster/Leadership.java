@@ -3,7 +3,9 @@ package dev.weldr.cluster;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -26,6 +28,8 @@ public class Leadership {
     }
 
     private volatile State state = new State(Role.CANDIDATE, null, 0);
+    /** When this node last saw the leader or the term change: the last election, as far as it knows. */
+    private volatile Instant changedAt;
     private final List<Consumer<State>> listeners = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedQueue<CompletableFuture<String>> waiting = new ConcurrentLinkedQueue<>();
 
@@ -63,7 +67,16 @@ public class Leadership {
         set(new State(Role.CANDIDATE, null, state.term()));
     }
 
+    /** When this node last saw the leader or the term change; null before it saw any. */
+    public Instant changedAt() {
+        return changedAt;
+    }
+
     private void set(State next) {
+        State before = state;
+        if (!Objects.equals(before.leaderId(), next.leaderId()) || before.term() != next.term()) {
+            changedAt = Instant.now();
+        }
         state = next;
         for (Consumer<State> listener : listeners) {
             listener.accept(next);

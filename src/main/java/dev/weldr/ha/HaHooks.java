@@ -48,11 +48,23 @@ public class HaHooks {
         t.setDaemon(true);
         return t;
     });
-    private VirtualIp vip;
+    private volatile VirtualIp vip;
     private ScheduledFuture<?> refresh;
     private Leadership.Role announced;
     private boolean leaseLost;
     private long ticks;
+
+    /** The virtual IP's address, or null when none is configured. */
+    public String vipAddress() {
+        VirtualIp v = vip;
+        return v == null ? null : v.address();
+    }
+
+    /** Whether this node has the virtual IP on its interface now. */
+    public boolean holdsVip() {
+        VirtualIp v = vip;
+        return v != null && v.held();
+    }
 
     void start(@Observes @Priority(8) StartupEvent event) {
         vip = config.vip().address().filter(a -> !a.isBlank()).map(a -> new VirtualIp(a, config.vip().iface())).orElse(null);

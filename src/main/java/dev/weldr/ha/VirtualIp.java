@@ -33,7 +33,8 @@ final class VirtualIp {
     private final String cidr;
     private final String address;
     private final String iface;
-    private boolean held;
+    /** Written by the VIP thread; volatile for the admin API, which reports it. */
+    private volatile boolean held;
     private Process guard;
     private volatile Process announcing;
     private long lastAttempt;
@@ -158,6 +159,10 @@ final class VirtualIp {
             LOG.errorf("virtual IP %s could not be removed from %s (ip addr del: %s)", cidr, iface, r.describe());
         }
         held = false;
+    }
+
+    String address() {
+        return address;
     }
 
     boolean held() {

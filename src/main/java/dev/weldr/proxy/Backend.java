@@ -41,6 +41,8 @@ public final class Backend implements Endpoint {
     long readmittedAtNanos = System.nanoTime();
     final LoopCounter success = new LoopCounter();
     final LoopCounter failed = new LoopCounter();
+    /** Time from a client request's arrival to the end of its answer, for the requests this server answered. */
+    final LatencyHistogram latency = new LatencyHistogram();
     /** When the last line about a TLS failure of this server was logged, if {@link #tlsWarned}. */
     private final AtomicLong tlsWarnedAtNanos = new AtomicLong();
     private volatile boolean tlsWarned;
@@ -121,6 +123,10 @@ public final class Backend implements Endpoint {
 
     public long successCount() {
         return success.sum();
+    }
+
+    public LatencyHistogram latency() {
+        return latency;
     }
 
     public long failedCount() {

@@ -143,7 +143,11 @@ public class ProxyStats {
             }
         }
         last.count.increment(loop);
-        duration().record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+        long nanos = System.nanoTime() - startNanos;
+        duration().record(nanos, TimeUnit.NANOSECONDS);
+        if (backend != null) {
+            backend.latency.record(loop, nanos);
+        }
     }
 
     /**

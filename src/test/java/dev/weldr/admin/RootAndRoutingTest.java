@@ -20,6 +20,7 @@ import static org.hamcrest.Matchers.hasKey;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code GET /}, and the JSON answers to unknown paths (404) and wrong methods (405). */
 @QuarkusTest
@@ -91,6 +92,19 @@ class RootAndRoutingTest {
         assertAllow(given().delete("/cluster").then(), "GET", "HEAD", "OPTIONS");
         assertAllow(given().get("/cluster/peers").then(), "POST", "OPTIONS");
         assertAllow(given().delete("/").then(), "GET", "HEAD", "OPTIONS");
+    }
+
+    @Test
+    void shouldSayWhenTheNodeLastSawTheLeaderChangeAndThatItHasNoVirtualIp() {
+        AdminApi.awaitReady();
+        io.restassured.path.json.JsonPath cluster = given().get("/cluster").then().statusCode(200)
+                .body("$", hasKey("vip")).body("vip", org.hamcrest.Matchers.nullValue())
+                .extract().jsonPath();
+        java.time.Instant since = java.time.Instant.parse(cluster.getString("leaderSince"));
+        // The single node elected itself after it started, and before now.
+        java.time.Instant started = java.time.Instant.now().minus(java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(),
+                java.time.temporal.ChronoUnit.MILLIS);
+        assertTrue(!since.isBefore(started) && !since.isAfter(java.time.Instant.now()), "leaderSince " + since);
     }
 
     private static void assertAllow(io.restassured.response.ValidatableResponse r, String... methods) {

@@ -99,7 +99,7 @@ class ScopedTokensTest {
 
     @ParameterizedTest(name = "shouldLetAReadTokenRead: {0}")
     @ValueSource(strings = {"/servers", "/pools", "/pools/default", "/pools/default/servers", "/routes", "/certificates",
-            "/stats", "/stats/detail", "/cluster"})
+            "/stats", "/stats/detail", "/cluster", "/audit", "/tokens/self"})
     void shouldLetAReadTokenRead(String path) {
         as(GRAFANA).get(path).then().statusCode(200);
         as(GRAFANA).head(path).then().statusCode(200);
@@ -152,6 +152,25 @@ class ScopedTokensTest {
         as(CI).post("/stats/caller-for-tests").then().statusCode(200).body(equalTo("ci"));
         as(GRAFANA).get("/stats/caller-for-tests").then().statusCode(200).body(equalTo("grafana"));
         forbidden(as(GRAFANA).post("/stats/caller-for-tests"), "POST");
+    }
+
+    @Test
+    void shouldTellEachTokenItsNameAndScopeAndNoOneWithoutAToken() {
+        as(GRAFANA).get("/tokens/self").then().statusCode(200)
+                .body("name", equalTo("grafana")).body("scope", equalTo("read"))
+                .body("size()", equalTo(2));
+        as(OPS).get("/tokens/self").then().statusCode(200).body("name", equalTo("ops")).body("scope", equalTo("admin"));
+        as(LEGACY).get("/tokens/self").then().statusCode(200).body("name", equalTo("admin")).body("scope", equalTo("admin"));
+        assertError(given().get("/tokens/self").then(), 401, "unauthorized");
+        assertError(as("nope-0123456789abcdef").get("/tokens/self").then(), 401, "unauthorized");
+    }
+
+    @Test
+    void shouldServeTheDashboardWithoutAToken() {
+        // The page holds no data: what it shows comes from the API, with the token the user gives it.
+        given().get("/ui/").then().statusCode(200).body(containsString("id=\"token-form\""));
+        given().get("/ui/ui.js").then().statusCode(200);
+        given().get("/ui/ui.css").then().statusCode(200);
     }
 
     @Test

@@ -8,6 +8,22 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
 import static dev.weldr.admin.AdminApi.add;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.aMapWithSize;
@@ -93,7 +109,19 @@ class StatsResourceTest {
                 .body("success", everyItem(instanceOf(Number.class)))
                 .body("failed", everyItem(instanceOf(Number.class)))
                 .body("findAll { it.success < 0 || it.failed < 0 }", empty())
-                .body("collect { it.keySet() }", everyItem(containsInAnyOrder("id", "ip", "port", "pool", "success", "failed")));
+                .body("state", contains("active", "active"))
+                .body("ejected", contains(false, false))
+                .body("inFlight", contains(0, 0))
+                .body("collect { it.keySet() }", everyItem(containsInAnyOrder("id", "ip", "port", "pool", "success", "failed",
+                        "state", "ejected", "inFlight", "latency")))
+                .body("latency.boundsMs", everyItem(contains(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)))
+                .body("latency.counts", everyItem(hasSize(14)))
+                .body("latency.counts.flatten().sum()", equalTo(0));
+
+        given().contentType("application/json").body("{\"draining\": true}").patch("/servers/127.0.0.1/" + two.port())
+                .then().statusCode(200);
+        given().get("/stats/detail").then()
+                .body("state", contains("active", "draining"));
 
         given().delete("/servers/127.0.0.1/" + one.port()).then().statusCode(204);
 
@@ -117,6 +145,75 @@ class StatsResourceTest {
         given().get("/stats/detail").then()
                 .body("success.sum()", equalTo(1))
                 .body("failed.sum()", equalTo(0));
+        // Timed just after it is counted, on the proxy's thread.
+        AdminApi.await("the request is timed, in one bucket", () -> given().get("/stats/detail").then().extract()
+                .jsonPath().getInt("latency.counts.flatten().sum()") == 1);
+    }
+
+    @Test
+    void shouldCountARequestInFlightUntilItsAnswerEnds() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            CountDownLatch release = new CountDownLatch(1);
+            Thread acceptor = new Thread(() -> slowBackend(socket, release), "slow-backend");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            add("http://127.0.0.1:" + socket.getLocalPort());
+            HttpClient client = HttpClient.newHttpClient();
+            CompletableFuture<HttpResponse<Void>> answer = client.sendAsync(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/slow")).build(),
+                    HttpResponse.BodyHandlers.discarding());
+
+            AdminApi.await("the request is in flight", () -> inFlight() == 1);
+            release.countDown();
+            AdminApi.await("the request is no longer in flight", () -> inFlight() == 0);
+            answer.handle((r, e) -> null).get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static int inFlight() {
+        return given().get("/stats/detail").then().statusCode(200).extract().jsonPath().getInt("[0].inFlight");
+    }
+
+    /**
+     * Answers health checks at once; answers /slow with a body that trickles a byte every 100 ms
+     * (so no read timeout fires) until released, then ends the connection.
+     */
+    private static void slowBackend(ServerSocket socket, CountDownLatch release) {
+        while (!socket.isClosed()) {
+            Socket connection;
+            try {
+                connection = socket.accept();
+            } catch (IOException e) {
+                return;
+            }
+            Thread t = new Thread(() -> {
+                try (connection) {
+                    BufferedReader in = new BufferedReader(new InputStreamReader(connection.getInputStream(), StandardCharsets.ISO_8859_1));
+                    OutputStream out = connection.getOutputStream();
+                    for (String line = in.readLine(); line != null; line = in.readLine()) {
+                        String target = line.split(" ").length > 1 ? line.split(" ")[1] : "";
+                        for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {
+                            // the head is read; no request here has a body
+                        }
+                        if (!target.equals("/slow")) {
+                            out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+                            out.flush();
+                            continue;
+                        }
+                        out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                        while (!release.await(100, TimeUnit.MILLISECONDS)) {
+                            out.write('x');
+                            out.flush();
+                        }
+                        return;
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // the proxy closed the connection: nothing more to serve
+                }
+            }, "slow-backend-connection");
+            t.setDaemon(true);
+            t.start();
+        }
     }
 
     @Test

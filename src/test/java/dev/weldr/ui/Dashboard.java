@@ -1,0 +1,246 @@
+package dev.weldr.ui;
+
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+
+import java.util.List;
+
+/**
+ * The /ui page as the browser tests see it: every element id and attribute the tests rely on is
+ * named here once, so a change to the page's markup is one change to the tests.
+ */
+final class Dashboard {
+
+    private final Browser browser;
+    private final String admin;
+
+    /** {@code admin}: the node's admin URL, {@code http://127.0.0.1:PORT}. */
+    Dashboard(Browser browser, String admin) {
+        this.browser = browser;
+        this.admin = admin;
+    }
+
+    /** Opens /ui in a fresh tab (an empty sessionStorage: no token yet). */
+    Dashboard open() {
+        browser.open(admin + "/ui");
+        return this;
+    }
+
+    /** Hands the leadership to {@code peer} (a Raft id) with its "Make leader" button, and confirms. */
+    void makeLeader(String peer) {
+        click(By.cssSelector("#nodes button[data-action='transfer'][data-peer='" + peer + "']"), "make " + peer + " the leader");
+        click(By.id("confirm-ok"), "the confirmation dialog's button");
+    }
+
+    /** Waits until the page shows the node's state (it had what it needed: no token, or a good one). */
+    Dashboard awaitShown() {
+        browser.visible(By.id("main"));
+        browser.until(ExpectedConditions.textMatches(By.id("updated"), java.util.regex.Pattern.compile("^updated ")),
+                "the page to read the admin API");
+        return this;
+    }
+
+    /** Waits until the page asks for a token, and returns what it says above the field (empty the first time). */
+    String awaitTokenAsked() {
+        browser.visible(By.id("token-input"));
+        browser.until(ExpectedConditions.invisibilityOfElementLocated(By.id("main")), "the node's state to be hidden");
+        return browser.driver().findElement(By.id("token-error")).getText();
+    }
+
+    /** Waits until the page says, above the token field, that the token it sent was refused. */
+    void awaitTokenRefused() {
+        browser.until(ExpectedConditions.textToBePresentInElementLocated(By.id("token-error"), "refused"),
+                "the page to say the token was refused");
+    }
+
+    void enterToken(String token) {
+        WebElement input = browser.visible(By.id("token-input"));
+        input.clear();
+        input.sendKeys(token);
+        browser.driver().findElement(By.id("token-submit")).click();
+    }
+
+    static By server(String pool, String id) {
+        return By.cssSelector("#pool-list tr[data-pool='" + pool + "'][data-server='" + id + "']");
+    }
+
+    /** Waits until the row of server {@code id} (ip:port) in {@code pool} shows {@code state} (the text, not a colour). */
+    String awaitState(String pool, String id, String state) {
+        By cell = By.cssSelector("#pool-list tr[data-pool='" + pool + "'][data-server='" + id + "'] .state");
+        return browser.until(d -> {
+            List<WebElement> found = d.findElements(cell);
+            String text = found.isEmpty() ? "" : found.get(0).getText();
+            return text.startsWith(state) ? text : null;
+        }, "server " + id + " of pool " + pool + " to be shown " + state);
+    }
+
+    /** A figure of a server's row, by its column's label (the cells' {@code data-label}: "Req/s", "Errors"…). */
+    static By figure(String pool, String id, String label) {
+        return By.cssSelector("#pool-list tr[data-pool='" + pool + "'][data-server='" + id + "'] td[data-label='" + label + "']");
+    }
+
+    void awaitGone(String pool, String id) {
+        browser.until(ExpectedConditions.numberOfElementsToBe(server(pool, id), 0),
+                "server " + id + " of pool " + pool + " to leave the page");
+    }
+
+    static By action(String action, String pool, String id) {
+        return By.cssSelector("button[data-action='" + action + "'][data-pool='" + pool + "'][data-server='" + id + "']");
+    }
+
+    /** Clicks an action's button on a server's row, and confirms it in the dialog. */
+    void act(String action, String pool, String id) {
+        click(action(action, pool, id), action + " on " + id);
+        click(By.id("confirm-ok"), "the confirmation dialog's button");
+    }
+
+    /**
+     * Adds a server to {@code pool} with the page's "Add a server" button, typing its URL and
+     * weight in the dialog, and confirms.
+     */
+    void addServer(String pool, String url, int weight) {
+        click(By.cssSelector("button[data-action='add'][data-pool='" + pool + "']"), "add a server to " + pool);
+        type(By.id("dialog-url"), url);
+        type(By.id("dialog-weight"), String.valueOf(weight));
+        click(By.id("confirm-ok"), "the confirmation dialog's button");
+    }
+
+    /** Sets a server's weight with its "Weight" button and the dialog. */
+    void changeWeight(String pool, String id, int weight) {
+        click(action("weight", pool, id), "weight of " + id);
+        type(By.id("dialog-weight"), String.valueOf(weight));
+        click(By.id("confirm-ok"), "the confirmation dialog's button");
+    }
+
+    /**
+     * Drains a server with the keyboard alone: focus moves to its button as a Tab would, Enter
+     * opens the dialog, Tab reaches its confirm button and Enter presses it.
+     */
+    void drainWithKeys(String pool, String id) {
+        WebElement button = browser.until(ExpectedConditions.elementToBeClickable(action("drain", pool, id)), "drain on " + id);
+        ((JavascriptExecutor) browser.driver()).executeScript("arguments[0].focus();", button);
+        new org.openqa.selenium.interactions.Actions(browser.driver()).sendKeys(org.openqa.selenium.Keys.ENTER).perform();
+        WebElement ok = browser.visible(By.id("confirm-ok"));
+        // The dialog may focus Cancel first (the safe choice): Tab moves on, within the modal dialog.
+        for (int tabs = 0; !ok.equals(browser.driver().switchTo().activeElement()); tabs++) {
+            if (tabs == 5) {
+                throw new AssertionError("five Tabs never reached the dialog's confirm button; focus is on "
+                        + browser.driver().switchTo().activeElement().getText());
+            }
+            new org.openqa.selenium.interactions.Actions(browser.driver()).sendKeys(org.openqa.selenium.Keys.TAB).perform();
+        }
+        new org.openqa.selenium.interactions.Actions(browser.driver()).sendKeys(org.openqa.selenium.Keys.ENTER).perform();
+    }
+
+    private void type(By by, String text) {
+        WebElement input = browser.visible(by);
+        input.clear();
+        input.sendKeys(text);
+    }
+
+    /** Scrolls to the top, for a screenshot of the page as it opens. */
+    void top() {
+        ((JavascriptExecutor) browser.driver()).executeScript("window.scrollTo(0, 0);");
+    }
+
+    /** Clicks once the element can be clicked; a button the page redrew in between is found again. */
+    private void click(By by, String what) {
+        browser.until(d -> {
+            WebElement e = ExpectedConditions.elementToBeClickable(by).apply(d);
+            if (e == null) {
+                return null;
+            }
+            e.click();
+            return true;
+        }, what + " to be clicked");
+    }
+
+    /**
+     * Waits until the page shows the API's answer to a {@code method} call with {@code status}
+     * (the page writes {@code METHOD /path → STATUS} above the answer's body), and returns it.
+     */
+    String awaitAnswer(String method, int status) {
+        java.util.regex.Pattern shown = java.util.regex.Pattern.compile("^" + method + " \\S+ \u2192 " + status + "\\b");
+        return browser.until(d -> {
+            String text = d.findElement(By.id("answer")).getText();
+            return shown.matcher(text).find() ? text : null;
+        }, "the page to show the answer " + status + " to " + method);
+    }
+
+    /**
+     * Waits until the cluster table lists {@code n} members, and returns each member's role as
+     * the page shows it (Raft id to role, in the page's order).
+     */
+    java.util.Map<String, String> awaitPeers(int n) {
+        By rows = By.cssSelector("#nodes tbody tr[data-peer]");
+        browser.until(ExpectedConditions.numberOfElementsToBe(rows, n), n + " members in the cluster table");
+        // Read inside a wait: the page redraws the table on each poll, and a stale row is read again.
+        return browser.until(d -> {
+            java.util.Map<String, String> roles = new java.util.LinkedHashMap<>();
+            for (WebElement row : d.findElements(rows)) {
+                roles.put(row.getAttribute("data-peer"), row.findElements(By.tagName("td")).get(1).getText());
+            }
+            return roles.size() == n ? roles : null;
+        }, "the roles of " + n + " members");
+    }
+
+    /** The {@code data-action} of every action button a person can see (read again if the page redraws meanwhile). */
+    List<String> visibleActions() {
+        return browser.until(d -> d.findElements(By.cssSelector("button[data-action]")).stream()
+                .filter(WebElement::isDisplayed).map(e -> e.getAttribute("data-action")).toList(), "the visible actions");
+    }
+
+    /** The text of a cell, read again if the page redraws it meanwhile. */
+    String text(By by) {
+        return browser.until(d -> d.findElement(by).getText(), "the text of " + by);
+    }
+
+    /** Marks the document; {@link #sameDocument()} is true until the page reloads or navigates. */
+    void mark() {
+        ((JavascriptExecutor) browser.driver()).executeScript("window.weldrTestMark = 'kept';");
+    }
+
+    boolean sameDocument() {
+        return "kept".equals(((JavascriptExecutor) browser.driver()).executeScript("return window.weldrTestMark;"));
+    }
+
+    /**
+     * Whether a person sees all of {@code element} once the window is scrolled down to it: both ends
+     * of its middle line are inside the viewport and are the element's own pixels, not clipped by a
+     * scrolling box nor covered by something else.
+     */
+    private boolean seenWhole(WebElement element) {
+        return Boolean.TRUE.equals(((JavascriptExecutor) browser.driver()).executeScript("""
+                const e = arguments[0];
+                window.scrollBy(0, e.getBoundingClientRect().top - window.innerHeight / 2);
+                const r = e.getBoundingClientRect();
+                if (r.width === 0 || r.left < 0 || r.right > window.innerWidth) return false;
+                const y = r.top + r.height / 2;
+                const mine = (x) => { const h = document.elementFromPoint(x, y); return h !== null && (h === e || e.contains(h)); };
+                return mine(r.left + 1) && mine(r.right - 1);
+                """, element));
+    }
+
+    /**
+     * What a person cannot see whole of a server's row (its URL, its state and every action's
+     * button), by text: empty when all is seen. Read again if the page redraws the row meanwhile.
+     */
+    List<String> clipped(String pool, String id) {
+        String row = "#pool-list tr[data-pool='" + pool + "'][data-server='" + id + "'] ";
+        browser.visible(By.cssSelector(row + "button[data-action]"));
+        return browser.until(d -> {
+            List<WebElement> parts = new java.util.ArrayList<>(d.findElements(By.cssSelector(row + "td:first-child")));
+            parts.addAll(d.findElements(By.cssSelector(row + ".state")));
+            parts.addAll(d.findElements(By.cssSelector(row + "button[data-action]")));
+            return parts.size() < 3 ? null : parts.stream().filter(e -> !seenWhole(e)).map(WebElement::getText).toList();
+        }, "the parts of server " + id + "'s row");
+    }
+
+    /** The page's width beyond the viewport's, in CSS pixels: above 0, a person must scroll sideways. */
+    long overflowX() {
+        return (Long) ((JavascriptExecutor) browser.driver()).executeScript(
+                "return Math.max(0, document.documentElement.scrollWidth - window.innerWidth);");
+    }
+}

@@ -1,0 +1,246 @@
+package dev.weldr.ui;
+
+import dev.weldr.proxy.ProxyServer;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import io.restassured.RestAssured;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.weldr.admin.AdminApi.emptyPool;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The /ui page in headless chromium against the running application (no token: the %test profile
+ * sets none), with real backends; the %test profile checks health every 200 ms. Every change the
+ * page makes is checked through the admin API, and every change made through the API is awaited
+ * on the page without a reload.
+ */
+@QuarkusTest
+class DashboardBrowserTest {
+
+    private static Browser browser;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    @Inject
+    ProxyServer proxy;
+    private final List<SwitchableBackend> backends = new ArrayList<>();
+    private Dashboard page;
+
+    @BeforeAll
+    static void startBrowser() {
+        browser = Browser.start();
+    }
+
+    @AfterAll
+    static void stopBrowser() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @BeforeEach
+    void setUp() {
+        emptyPool();
+        browser.viewport(Browser.LAPTOP);
+        browser.clearConsole();
+        page = new Dashboard(browser, "http://127.0.0.1:" + RestAssured.port);
+    }
+
+    @AfterEach
+    void tearDown() {
+        emptyPool();
+        backends.forEach(SwitchableBackend::close);
+    }
+
+    private SwitchableBackend backend() {
+        SwitchableBackend b = new SwitchableBackend();
+        backends.add(b);
+        return b;
+    }
+
+    private static void add(SwitchableBackend b) {
+        given().body("{\"url\":\"" + b.url() + "\"}").post("/servers").then().statusCode(201);
+    }
+
+    private static String apiState(SwitchableBackend b) {
+        return given().get("/servers/" + b.id().replace(':', '/')).then().statusCode(200).extract().path("state");
+    }
+
+    @Test
+    void shouldLoadWithNoConsoleErrorAndFitALaptopAndAPhone() {
+        SwitchableBackend b = backend();
+        add(b);
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+        assertEquals(List.of(), browser.consoleErrors(), "console errors on load");
+        assertEquals(List.of(), page.clipped("default", b.id()), "cut off on a laptop");
+        page.top();
+        browser.screenshot("dashboard-laptop");
+
+        browser.viewport(Browser.PHONE);
+        page.awaitShown();
+        page.awaitState("default", b.id(), "active");
+        assertEquals(0, page.overflowX(), "on a phone the page scrolls sideways by this many CSS pixels");
+        page.top();
+        browser.screenshot("dashboard-phone");
+        assertEquals(List.of(), browser.consoleErrors(), "console errors after some polls");
+    }
+
+    @Test
+    void shouldShowAServerWholeOnAPhone() {
+        SwitchableBackend b = backend();
+        add(b);
+        browser.viewport(Browser.PHONE);
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+        List<String> clipped = page.clipped("default", b.id());
+        if (!clipped.isEmpty()) {
+            browser.screenshot("dashboard-phone-clipped");
+        }
+        assertEquals(List.of(), clipped, "on a phone these parts of a server's row are cut off or hidden");
+    }
+
+    @Test
+    void shouldShowAServerAddedThroughTheApiWithoutAReload() {
+        page.open().awaitShown();
+        page.mark();
+        SwitchableBackend b = backend();
+        add(b);
+        page.awaitState("default", b.id(), "active");
+        assertTrue(page.sameDocument(), "the page reloaded to show the new server");
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    @Test
+    void shouldShowTheTrafficOfAServer() {
+        SwitchableBackend b = backend();
+        add(b);
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+        int[] sent = {0};
+        // Requests go through the proxy until the page, reading the node's own counters, shows a rate above 0.
+        String rate = browser.until(d -> {
+            for (int i = 0; i < 20; i++) {
+                assertEquals(200, proxyGet(), "through the proxy");
+                sent[0]++;
+            }
+            String shown = d.findElement(Dashboard.figure("default", b.id(), "Req/s")).getText();
+            return shown.matches("[0-9.]+") && Double.parseDouble(shown) > 0 ? shown : null;
+        }, "the page to show requests per second above 0");
+        assertTrue(sent[0] > 0, rate);
+        assertEquals("0.0 %", page.text(Dashboard.figure("default", b.id(), "Errors")),
+                "errors shown for a backend that answered 200 every time");
+        page.top();
+        browser.screenshot("dashboard-traffic");
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    private int proxyGet() {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + "/")).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    @Test
+    void shouldShowABackendThatStartsFailingAsDown() {
+        SwitchableBackend b = backend();
+        add(b);
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+        page.mark();
+
+        b.fail(true);
+        page.awaitState("default", b.id(), "down");
+        assertEquals("down", apiState(b));
+        // Read inside a wait: the page redraws the row on each poll, and a stale cell is looked for again.
+        String why = browser.until(d -> d.findElement(By.cssSelector(
+                "#pool-list tr[data-pool='default'][data-server='" + b.id() + "'] .why")).getText(), "the reason shown");
+        assertTrue(why.contains("health checks"), "the page should say why the server is down: " + why);
+        assertTrue(page.sameDocument(), "the page reloaded to show the change");
+        browser.screenshot("dashboard-server-down");
+
+        b.fail(false);
+        page.awaitState("default", b.id(), "active");
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    @Test
+    void shouldAddAServerAndChangeItsWeightThroughThePage() {
+        page.open().awaitShown();
+        SwitchableBackend b = backend();
+        page.addServer("default", b.url(), 3);
+        page.awaitAnswer("POST", 201);
+        given().get("/servers/" + b.id().replace(':', '/')).then().statusCode(200).body("weight", equalTo(3));
+        page.awaitState("default", b.id(), "active");
+
+        page.changeWeight("default", b.id(), 7);
+        page.awaitAnswer("PATCH", 200);
+        given().get("/servers/" + b.id().replace(':', '/')).then().statusCode(200).body("weight", equalTo(7));
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    @Test
+    void shouldDrainAndUndrainWithTheKeyboardAlone() {
+        SwitchableBackend b = backend();
+        add(b);
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+
+        page.drainWithKeys("default", b.id());
+        page.awaitAnswer("PATCH", 200);
+        assertEquals("draining", apiState(b), "the keyboard's drain did not reach the pool");
+        page.awaitState("default", b.id(), "draining");
+
+        page.act("undrain", "default", b.id());
+        page.awaitState("default", b.id(), "active");
+        assertEquals("active", apiState(b));
+    }
+
+    @Test
+    void shouldDrainAndRemoveAServerThroughThePage() {
+        SwitchableBackend b = backend();
+        SwitchableBackend other = backend();
+        add(b);
+        add(other);
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+
+        page.act("drain", "default", b.id());
+        page.awaitAnswer("PATCH", 200);
+        assertEquals("draining", apiState(b), "the page's drain did not reach the pool");
+        page.awaitState("default", b.id(), "draining");
+        assertEquals("active", apiState(other), "the page drained another server too");
+        browser.screenshot("dashboard-draining");
+
+        page.act("remove", "default", b.id());
+        page.awaitAnswer("DELETE", 204);
+        given().get("/servers/" + b.id().replace(':', '/')).then().statusCode(404);
+        page.awaitGone("default", b.id());
+        given().get("/servers/" + other.id().replace(':', '/')).then().statusCode(200);
+        page.awaitState("default", other.id(), "active");
+        assertEquals(List.of(), browser.consoleErrors());
+    }
+}

@@ -1,0 +1,1 @@
+document.getElementById('width').textContent = String(window.innerWidth);
