@@ -45,6 +45,11 @@ final class Exchange implements RequestKey {
      */
     private boolean intended;
     Backend backend;
+    /**
+     * When {@link #backend} was chosen, so that its latency holds no time spent on servers tried
+     * before it: the request's arrival for the first try (no clock read on the common path).
+     */
+    private long backendNanos;
     /** The backend whose in-flight count this exchange holds. */
     private Backend holding;
     /** The backend connection (HTTP/1.1) or stream (HTTP/2) of the current try, once it is ready. */
@@ -267,6 +272,7 @@ final class Exchange implements RequestKey {
         release();
         backend = b;
         attempts++;
+        backendNanos = attempts == 1 ? startNanos : System.nanoTime();
         b.inFlight.incrementAndGet();
         holding = b;
         return b;
@@ -677,7 +683,8 @@ final class Exchange implements RequestKey {
         }
         done = true;
         release();
-        loop.stats.clientDone(loop.index, backend, status, request.protocol(), whole && !ownAnswer || intended, startNanos);
+        loop.stats.clientDone(loop.index, backend, status, request.protocol(), whole && !ownAnswer || intended, startNanos,
+                backendNanos);
         log(status);
     }
 

@@ -125,9 +125,11 @@ public class ProxyStats {
 
     /**
      * A client request is complete: counted once, whatever happened on the way. {@code success}: a
-     * backend's whole answer, or the redirect to HTTPS its route asked for.
+     * backend's whole answer, or the redirect to HTTPS its route asked for. {@code backendNanos}: when
+     * {@code backend} was chosen, where its own latency starts.
      */
-    void clientDone(int loop, Backend backend, int status, String protocol, boolean success, long startNanos) {
+    void clientDone(int loop, Backend backend, int status, String protocol, boolean success, long startNanos,
+                    long backendNanos) {
         if (success) {
             clientSuccess.increment(loop);
         } else {
@@ -143,10 +145,10 @@ public class ProxyStats {
             }
         }
         last.count.increment(loop);
-        long nanos = System.nanoTime() - startNanos;
-        duration().record(nanos, TimeUnit.NANOSECONDS);
+        long now = System.nanoTime();
+        duration().record(now - startNanos, TimeUnit.NANOSECONDS);
         if (backend != null) {
-            backend.latency.record(loop, nanos);
+            backend.latency.record(loop, now - backendNanos);
         }
     }
 

@@ -23,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.weldr.admin.AdminApi.add;
 import static io.restassured.RestAssured.given;
@@ -167,6 +168,85 @@ class StatsResourceTest {
             release.countDown();
             AdminApi.await("the request is no longer in flight", () -> inFlight() == 0);
             answer.handle((r, e) -> null).get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void shouldTimeARetriedRequestOnTheServerThatAnsweredFromItsRetry() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread acceptor = new Thread(() -> resettingBackend(socket), "resetting-backend");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            String resetting = "127.0.0.1:" + socket.getLocalPort();
+            add("http://" + resetting);
+            add(two.url());
+
+            // Whatever server the pool starts with, requests go on until one went to the resetting
+            // server first, was held there 0.6 s and reset, and was retried on the other.
+            AtomicInteger reset = new AtomicInteger();
+            resets = reset;
+            int sent = 0;
+            while (reset.get() == 0 && sent < 20) {
+                given().port(proxy.port()).get("/retried").then().statusCode(200);
+                sent++;
+            }
+            org.hamcrest.MatcherAssert.assertThat("a request reached the resetting server", reset.get(), greaterThanOrEqualTo(1));
+
+            String answered = "127.0.0.1:" + two.port();
+            int expected = sent;
+            AdminApi.await("every request is timed on the server that answered", () -> given().get("/stats/detail")
+                    .then().extract().jsonPath().getLong("find { it.id == '" + answered + "' }.latency.counts.sum()") == expected);
+            var detail = given().get("/stats/detail").then().extract().jsonPath();
+            long[] counts = detail.getList("find { it.id == '" + answered + "' }.latency.counts", Long.class)
+                    .stream().mapToLong(Long::longValue).toArray();
+            java.util.List<Integer> bounds = detail.getList("[0].latency.boundsMs", Integer.class);
+            long slow = 0;
+            for (int b = bounds.indexOf(500) + 1; b < counts.length; b++) {
+                slow += counts[b];
+            }
+            org.hamcrest.MatcherAssert.assertThat("the 0.6 s spent on the server that reset is not its", slow, equalTo(0L));
+            org.hamcrest.MatcherAssert.assertThat("the server that reset answered nothing, so timed nothing",
+                    detail.getLong("find { it.id == '" + resetting + "' }.latency.counts.sum()"), equalTo(0L));
+        }
+    }
+
+    /** Requests for /retried the resetting backend got. */
+    private static volatile AtomicInteger resets = new AtomicInteger();
+
+    /** Answers health checks at once; holds a request for /retried 0.6 s (under the test read timeout), then resets its connection. */
+    private static void resettingBackend(ServerSocket socket) {
+        while (!socket.isClosed()) {
+            Socket connection;
+            try {
+                connection = socket.accept();
+            } catch (IOException e) {
+                return;
+            }
+            Thread t = new Thread(() -> {
+                try (connection) {
+                    BufferedReader in = new BufferedReader(new InputStreamReader(connection.getInputStream(), StandardCharsets.ISO_8859_1));
+                    OutputStream out = connection.getOutputStream();
+                    for (String line = in.readLine(); line != null; line = in.readLine()) {
+                        String target = line.split(" ").length > 1 ? line.split(" ")[1] : "";
+                        for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {
+                            // the head is read; no request here has a body
+                        }
+                        if (target.equals("/retried")) {
+                            resets.incrementAndGet();
+                            // Behaviour of the backend, not synchronisation: the time the retried request must not carry.
+                            new CountDownLatch(1).await(600, TimeUnit.MILLISECONDS);
+                            connection.setSoLinger(true, 0);
+                            return;
+                        }
+                        out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
+                        out.flush();
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // the proxy closed the connection: nothing more to serve
+                }
+            }, "resetting-backend-connection");
+            t.setDaemon(true);
+            t.start();
         }
     }
 
