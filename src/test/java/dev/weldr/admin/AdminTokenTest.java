@@ -129,6 +129,17 @@ class AdminTokenTest {
         withToken().get("/routes").then().statusCode(200).body("routes", org.hamcrest.Matchers.empty());
     }
 
+    @Test
+    void shouldAnswerABrowserAtAnyNameWhenTheNodeNeedsAToken() {
+        // The token is what a rebound page cannot have; the name guard is for nodes without one.
+        String name = "weldr.example:" + RestAssured.port;
+        withToken().header("Host", name).header("Origin", "http://" + name).header("Sec-Fetch-Site", "same-origin")
+                .get("/servers").then().statusCode(200);
+        // A write from another site's page stays refused, token or not.
+        assertError(withToken().header("Origin", "http://evil.example").header("Sec-Fetch-Site", "cross-site")
+                .contentType("application/json").body(json(other.url())).post("/servers").then(), 403, "cross_site");
+    }
+
     @ParameterizedTest(name = "shouldRefuseACallWithAWrongToken: GET {0}")
     @ValueSource(strings = {"/servers", "/stats", "/stats/detail"})
     void shouldRefuseACallWithAWrongToken(String path) {
