@@ -145,6 +145,11 @@ class DashboardBrowserTest {
             return shown.matches("[0-9.]+") && Double.parseDouble(shown) > 0 ? shown : null;
         }, "the page to show requests per second above 0");
         assertTrue(sent[0] > 0, rate);
+        // From the first samples on, each takes a fifteenth of the chart (its first 30 s fill it), not a 150th.
+        double[] chart = browser.until(d -> page.rateChart("default", b.id()), "the requests-per-second chart to have a line");
+        double samples = chart[0];
+        assertTrue(chart[1] >= 0.9 * Math.max(1, samples - 1) / 15 && chart[1] <= 1.01,
+                "a line of " + (int) samples + " samples takes " + chart[1] + " of the chart's width");
         assertEquals("0.0 %", page.text(Dashboard.figure("default", b.id(), "Errors")),
                 "errors shown for a backend that answered 200 every time");
         page.top();
@@ -179,12 +184,39 @@ class DashboardBrowserTest {
         String why = browser.until(d -> d.findElement(By.cssSelector(
                 "#pool-list tr[data-pool='default'][data-server='" + b.id() + "'] .why")).getText(), "the reason shown");
         assertTrue(why.contains("health checks"), "the page should say why the server is down: " + why);
+        // The node's own record of the change, with its reason, in the events: not the page's guess.
+        String event = page.awaitEvent("down", b.id(), "HTTP 500");
+        assertTrue(event.contains("pool default"), event);
         assertTrue(page.sameDocument(), "the page reloaded to show the change");
         browser.screenshot("dashboard-server-down");
 
         b.fail(false);
         page.awaitState("default", b.id(), "active");
+        page.awaitEvent("up", b.id(), "checks passed");
+        assertTrue(page.sameDocument(), "the page reloaded to show the change");
         assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    @Test
+    void shouldLeaveTheServersInViewAfterAnAction() {
+        SwitchableBackend b = backend();
+        add(b);
+        browser.viewport(new org.openqa.selenium.Dimension(1366, 768));
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+        By row = Dashboard.server("default", b.id());
+        assertTrue(page.inViewport(row), "the server's row is on the first screen before the action");
+
+        page.act("drain", "default", b.id());
+        page.awaitAnswer("PATCH", 200);
+        page.awaitState("default", b.id(), "draining");
+        boolean seen = page.inViewport(row);
+        browser.screenshot("dashboard-after-action");
+        assertTrue(seen, "the answer to the drain pushed the server's row off the screen");
+        // The body is there, folded: one click shows it.
+        browser.driver().findElement(By.cssSelector("#answer summary")).click();
+        String body = page.text(By.id("answer-body"));
+        assertTrue(body.contains("\"draining\": true"), body);
     }
 
     @Test
