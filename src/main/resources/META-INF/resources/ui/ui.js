@@ -168,7 +168,8 @@
       // single sample is a short level line, so the chart says something from the first reading.
       const span = Math.max(values.length - 1, MIN_SPAN);
       const step = HISTORY / span;
-      const y = (v) => (29 - 27 * v / max).toFixed(1);
+      // Zero sits just above the grey baseline, so a quiet series (no errors) still shows its line.
+      const y = (v) => (26 - 24 * v / max).toFixed(1);
       const points = values.length === 1 ? [(HISTORY - step) + ',' + y(values[0]), HISTORY + ',' + y(values[0])]
         : values.map((v, i) => (HISTORY - (values.length - 1 - i) * step).toFixed(1) + ',' + y(v));
       const line = document.createElementNS(ns, 'polyline');

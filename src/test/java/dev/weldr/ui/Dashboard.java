@@ -140,6 +140,11 @@ final class Dashboard {
         input.sendKeys(text);
     }
 
+    /** Scrolls the section {@code id} to the top of the window, for a screenshot of it. */
+    void scrollTo(String id) {
+        ((JavascriptExecutor) browser.driver()).executeScript("document.getElementById(arguments[0]).scrollIntoView();", id);
+    }
+
     /** Scrolls to the top, for a screenshot of the page as it opens. */
     void top() {
         ((JavascriptExecutor) browser.driver()).executeScript("window.scrollTo(0, 0);");

@@ -152,6 +152,14 @@ class DashboardBrowserTest {
                 "a line of " + (int) samples + " samples takes " + chart[1] + " of the chart's width");
         assertEquals("0.0 %", page.text(Dashboard.figure("default", b.id(), "Errors")),
                 "errors shown for a backend that answered 200 every time");
+        // Traffic for eight samples (16 s), so that the screenshot (README's picture) shows charts with a course.
+        browser.until(d -> {
+            for (int i = 0; i < 20; i++) {
+                assertEquals(200, proxyGet(), "through the proxy");
+            }
+            double[] grown = page.rateChart("default", b.id());
+            return grown != null && grown[0] >= 8 ? true : null;
+        }, "eight samples in the chart");
         page.top();
         browser.screenshot("dashboard-traffic");
         assertEquals(List.of(), browser.consoleErrors());
@@ -193,6 +201,8 @@ class DashboardBrowserTest {
         b.fail(false);
         page.awaitState("default", b.id(), "active");
         page.awaitEvent("up", b.id(), "checks passed");
+        page.scrollTo("events");
+        browser.screenshot("dashboard-events");
         assertTrue(page.sameDocument(), "the page reloaded to show the change");
         assertEquals(List.of(), browser.consoleErrors());
     }
