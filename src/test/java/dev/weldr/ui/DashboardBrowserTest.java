@@ -208,6 +208,43 @@ class DashboardBrowserTest {
     }
 
     @Test
+    void shouldSayUntilWhenAServerIsEjected() {
+        // No active check for an hour: only traffic decides, each 500 a failure, three eject for a minute.
+        given().contentType("application/json").body("{\"name\":\"ejecting\",\"healthCheck\":{\"interval\":\"1h\"},"
+                + "\"outlier\":{\"consecutiveFailures\":3,\"count5xx\":true,\"baseEjection\":\"60s\",\"maxEjection\":\"60s\"}}")
+                .post("/pools").then().statusCode(201);
+        SwitchableBackend b = backend();
+        b.fail(true);
+        try {
+            given().contentType("application/json").body("{\"pathPrefix\":\"/\",\"pool\":\"ejecting\"}").put("/routes/all")
+                    .then().statusCode(200);
+            given().contentType("application/json").body("{\"url\":\"" + b.url() + "\"}").post("/pools/ejecting/servers")
+                    .then().statusCode(201);
+            page.open().awaitShown();
+            page.awaitState("ejecting", b.id(), "active");
+            browser.until(d -> {
+                proxyGet();
+                return given().get("/stats/detail").then().extract().jsonPath().getBoolean("find { it.id == '" + b.id() + "' }.ejected")
+                        ? true : null;
+            }, "passive checks to eject the server");
+
+            page.awaitState("ejecting", b.id(), "down");
+            String why = browser.until(d -> {
+                String t = d.findElement(By.cssSelector("#pool-list tr[data-pool='ejecting'][data-server='" + b.id() + "'] .why")).getText();
+                return t.contains("until") ? t : null;
+            }, "the page to say until when the server is ejected");
+            assertTrue(why.matches("ejected by passive checks until \\d{1,2}:\\d{2}:\\d{2}.* \\(\\d+ s more\\)"), why);
+            String event = page.awaitEvent("ejected", b.id(), "until");
+            assertTrue(event.contains("3 consecutive failures on traffic"), event);
+            browser.screenshot("dashboard-ejected");
+        } finally {
+            given().delete("/pools/ejecting/servers/" + b.id().replace(':', '/')).then().statusCode(204);
+            given().delete("/routes/all").then().statusCode(204);
+            given().delete("/pools/ejecting").then().statusCode(204);
+        }
+    }
+
+    @Test
     void shouldLeaveTheServersInViewAfterAnAction() {
         SwitchableBackend b = backend();
         add(b);
