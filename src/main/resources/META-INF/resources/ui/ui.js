@@ -325,7 +325,8 @@
   function showEvents(events, audit) {
     const items = events.map((e) => ({ time: Date.parse(e.time), iso: e.time, kind: e.kind,
       attrs: { 'data-kind': e.kind, 'data-pool': e.pool, 'data-server': e.server, 'data-node': e.node },
-      subject: e.server ? 'server ' + e.server + ' of pool ' + e.pool : e.node || '',
+      // A cluster event's detail names its node already.
+      subject: e.server ? 'server ' + e.server + ' of pool ' + e.pool : '',
       text: e.detail + (e.until ? ', ' + until(e.until) : '') }))
       .concat(audit.map((a) => ({ time: Date.parse(a.time), iso: a.time, kind: 'change', attrs: { 'data-kind': 'change' },
         subject: a.action + ' ' + a.target, text: (a.summary ? a.summary + ' ' : '') + '(token ' + a.token + ', via ' + a.node + ')' })))
@@ -335,7 +336,7 @@
     list.replaceChildren(...items.map((i) => el('li', i.attrs,
       el('time', { datetime: i.iso, text: new Date(i.time).toLocaleString() }),
       el('span', { class: 'kind kind-' + i.kind, text: i.kind }),
-      i.subject + ': ' + i.text)));
+      i.subject ? i.subject + ': ' + i.text : i.text)));
     if (!items.length) list.replaceChildren(el('li', { class: 'muted', text: 'Nothing yet.' }));
   }
 
