@@ -15,7 +15,7 @@ import java.util.List;
 @ApplicationScoped
 public class EventLog {
 
-    /** Enough for the dashboard's view and a few flapping servers' history, at about 100 bytes an event. */
+    /** Enough for the dashboard's view and a few flapping servers' history: about 100 KB at some 200 bytes an event. */
     public static final int CAPACITY = 500;
 
     public enum Kind {
