@@ -103,7 +103,7 @@ public class AuditResource {
         throw ApiException.badRequest(name + " must be a whole number from " + min + " to " + max + ", not '" + value + "'");
     }
 
-    private static int number(String value, String name, int min, int max) {
+    static int number(String value, String name, int min, int max) {
         return (int) number(value, name, (long) min, (long) max);
     }
 }

@@ -27,6 +27,7 @@ public class RootResource {
                     new Link("certificates", "/certificates", "GET"),
                     new Link("cluster", "/cluster", "GET"),
                     new Link("audit", "/audit", "GET"),
+                    new Link("events", "/events", "GET"),
                     new Link("stats", "/stats", "GET"),
                     new Link("stats-detail", "/stats/detail", "GET"),
                     new Link("openapi", "/q/openapi", "GET"),

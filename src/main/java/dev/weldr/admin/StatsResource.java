@@ -12,6 +12,7 @@ import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+import java.time.Instant;
 import java.util.List;
 
 /** What this node's proxy did since it started. */
@@ -33,11 +34,12 @@ public class StatsResource {
 
     /**
      * {@code state} as this node sees it (active, down or draining); {@code ejected}: down because
-     * passive checks ejected it, not because active checks fail; {@code inFlight}: requests this
+     * passive checks ejected it, not because active checks fail, and {@code ejectedUntil} when that
+     * ejection ends (ISO-8601, UTC; null while not ejected); {@code inFlight}: requests this
      * node's proxy has sent it and not yet had answered; {@code latency}: its requests by duration.
      */
     public record ServerStats(String id, String ip, int port, String pool, long success, long failed, String state,
-                              boolean ejected, int inFlight, Latency latency) {
+                              boolean ejected, String ejectedUntil, int inFlight, Latency latency) {
     }
 
     /**
@@ -59,13 +61,15 @@ public class StatsResource {
     @GET
     @Path("/detail")
     @Operation(summary = "The server-side counters of each server of every pool, with its state, whether passive checks "
-            + "ejected it, its requests in flight and its requests by duration (buckets), as this node sees them")
+            + "ejected it and until when, its requests in flight and its requests by duration (buckets), as this node sees them")
     public List<ServerStats> detail() {
         return backends.all().stream().map(StatsResource::of).toList();
     }
 
     private static ServerStats of(Backend b) {
+        long until = b.ejectedUntilMillis();
         return new ServerStats(b.id(), b.server().host(), b.server().port(), b.pool(), b.successCount(), b.failedCount(),
-                b.state(), b.ejected(), b.inFlight(), new Latency(LatencyHistogram.BOUNDS_MS, b.latency().counts()));
+                b.state(), b.ejected(), until != 0 ? Instant.ofEpochMilli(until).toString() : null, b.inFlight(),
+                new Latency(LatencyHistogram.BOUNDS_MS, b.latency().counts()));
     }
 }

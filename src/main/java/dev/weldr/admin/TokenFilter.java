@@ -9,7 +9,7 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
  * With {@code weldr.admin.token} or {@code weldr.admin.tokens-file} set, the pool, certificates,
- * stats, cluster, audit and token resources need {@code Authorization: Bearer <token>}, and a
+ * stats, cluster, audit, events and token resources need {@code Authorization: Bearer <token>}, and a
  * {@code read} token may only read them (GET, HEAD, OPTIONS); health, metrics and OpenAPI stay open. A follower
  * checks before it forwards a call to the leader, which checks it again.
  */
@@ -44,6 +44,6 @@ public class TokenFilter {
     private static boolean protectedPath(String path) {
         return path.startsWith("/servers") || path.startsWith("/stats") || path.startsWith("/cluster")
                 || path.startsWith("/pools") || path.startsWith("/routes") || path.startsWith("/certificates")
-                || path.startsWith("/audit") || path.startsWith("/tokens");
+                || path.startsWith("/audit") || path.startsWith("/events") || path.startsWith("/tokens");
     }
 }

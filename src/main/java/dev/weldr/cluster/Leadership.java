@@ -1,6 +1,8 @@
 package dev.weldr.cluster;
 
+import dev.weldr.events.EventLog;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +28,9 @@ public class Leadership {
     /** One consistent view of the leadership. */
     public record State(Role role, String leaderId, long term) {
     }
+
+    @Inject
+    EventLog events;
 
     private volatile State state = new State(Role.CANDIDATE, null, 0);
     /** When this node last saw the leader or the term change: the last election, as far as it knows. */
@@ -76,6 +81,13 @@ public class Leadership {
         State before = state;
         if (!Objects.equals(before.leaderId(), next.leaderId()) || before.term() != next.term()) {
             changedAt = Instant.now();
+            if (next.leaderId() != null) {
+                events.node(EventLog.Kind.LEADER, next.leaderId(), next.leaderId() + " leads in term " + next.term()
+                        + (next.role() == Role.LEADER ? " (this node)" : ""));
+            } else {
+                events.node(EventLog.Kind.NO_LEADER, before.leaderId(), "no leader in term " + next.term()
+                        + (before.leaderId() != null ? " (was " + before.leaderId() + ")" : ""));
+            }
         }
         state = next;
         for (Consumer<State> listener : listeners) {

@@ -2,6 +2,7 @@ package dev.weldr.ha;
 
 import dev.weldr.cluster.Leadership;
 import dev.weldr.config.WeldrConfig;
+import dev.weldr.events.EventLog;
 import dev.weldr.raft.RaftNode;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -37,6 +38,8 @@ public class HaHooks {
     Leadership leadership;
     @Inject
     RaftNode raft;
+    @Inject
+    EventLog events;
 
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "weldr-vip");
@@ -67,7 +70,9 @@ public class HaHooks {
     }
 
     void start(@Observes @Priority(8) StartupEvent event) {
-        vip = config.vip().address().filter(a -> !a.isBlank()).map(a -> new VirtualIp(a, config.vip().iface())).orElse(null);
+        VirtualIp.Listener noted = (held, detail) -> events.node(held ? EventLog.Kind.VIP_TAKEN : EventLog.Kind.VIP_RELEASED,
+                raft.selfId(), detail);
+        vip = config.vip().address().filter(a -> !a.isBlank()).map(a -> new VirtualIp(a, config.vip().iface(), noted)).orElse(null);
         if (vip != null) {
             // Before Raft starts (priority 10): this node holds no VIP until it is elected.
             vip.clearLeftover();

@@ -33,6 +33,8 @@ final class VirtualIp {
     private final String cidr;
     private final String address;
     private final String iface;
+    /** Told each time this node comes to hold the address or stops holding it. */
+    private final Listener listener;
     /** Written by the VIP thread; volatile for the admin API, which reports it. */
     private volatile boolean held;
     private Process guard;
@@ -40,10 +42,15 @@ final class VirtualIp {
     private long lastAttempt;
     private String failure;
 
-    VirtualIp(String cidr, String iface) {
+    interface Listener {
+        void changed(boolean held, String detail);
+    }
+
+    VirtualIp(String cidr, String iface, Listener listener) {
         this.cidr = cidr.contains("/") ? cidr : cidr + "/32";
         this.address = this.cidr.substring(0, this.cidr.indexOf('/'));
         this.iface = iface;
+        this.listener = listener;
     }
 
     /**
@@ -66,9 +73,13 @@ final class VirtualIp {
             return;
         }
         failure = null;
+        boolean was = held;
         held = true;
         announce();
         LOG.infof("virtual IP %s taken on %s", cidr, iface);
+        if (!was) {
+            listener.changed(true, "virtual IP " + cidr + " taken on " + iface);
+        }
     }
 
     /** Tries a failed take again, at most once a second. */
@@ -158,7 +169,11 @@ final class VirtualIp {
             // The guard stays armed: it removes the address when this process ends, if nothing did before.
             LOG.errorf("virtual IP %s could not be removed from %s (ip addr del: %s)", cidr, iface, r.describe());
         }
-        held = false;
+        if (held) {
+            held = false;
+            listener.changed(false, r.ok() ? "virtual IP " + cidr + " released from " + iface
+                    : "virtual IP " + cidr + " given up, but could not be removed from " + iface + " (ip addr del: " + r.describe() + ")");
+        }
     }
 
     String address() {

@@ -2,6 +2,7 @@ package dev.weldr.health;
 
 import dev.weldr.cluster.PoolHolder;
 import dev.weldr.config.WeldrConfig;
+import dev.weldr.events.EventLog;
 import dev.weldr.pool.BackendProtocol;
 import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.HealthCheckSpec;
@@ -66,6 +67,8 @@ public class HealthChecker {
     PoolHolder holder;
     @Inject
     StatusSetter status;
+    @Inject
+    EventLog events;
 
     /** The client of plain {@code http://} checks. */
     private HttpClient plain;
@@ -334,10 +337,13 @@ public class HealthChecker {
                     status.setUp(pool, server.key(), false);
                     LOG.warnf("server %s of pool %s is down: %d consecutive checks failed (last: %s)",
                             server.id(), pool, counter.streak(), detail);
+                    events.server(EventLog.Kind.DOWN, pool, server.id(),
+                            counter.streak() + " consecutive checks failed (last: " + detail + ")", 0);
                 }
                 case CAME_BACK -> {
                     status.setUp(pool, server.key(), true);
                     LOG.infof("server %s of pool %s is back: %d consecutive checks passed", server.id(), pool, counter.streak());
+                    events.server(EventLog.Kind.UP, pool, server.id(), counter.streak() + " consecutive checks passed", 0);
                 }
                 case NONE -> {
                 }

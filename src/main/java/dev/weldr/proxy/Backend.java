@@ -21,6 +21,8 @@ public final class Backend implements Endpoint {
     private volatile Server server;
     private volatile boolean up = true;
     private volatile long ejectedUntilNanos;
+    /** When the ejection ends on the wall clock, for people (the admin API); 0 while not ejected. */
+    private volatile long ejectedUntilMillis;
     /** Where connections go: an address literal, or the name's address as last looked up (see {@link #resolved}). */
     private volatile InetSocketAddress address;
     /** The lookup of the name in flight, if any; guarded by this. */
@@ -105,7 +107,13 @@ public final class Backend implements Endpoint {
         return ejectedUntilNanos != 0;
     }
 
-    void ejectedUntil(long nanos) {
+    /** When the ejection ends (epoch ms), or 0 while the server is not ejected. */
+    public long ejectedUntilMillis() {
+        return ejectedUntilMillis;
+    }
+
+    void ejectedUntil(long nanos, long epochMillis) {
+        this.ejectedUntilMillis = epochMillis;
         this.ejectedUntilNanos = nanos;
     }
 

@@ -1,6 +1,7 @@
 package dev.weldr.proxy;
 
 import dev.weldr.cluster.PoolHolder;
+import dev.weldr.events.EventLog;
 import dev.weldr.health.StatusSetter;
 import dev.weldr.pool.BackendTls;
 import dev.weldr.pool.OutlierSpec;
@@ -49,6 +50,8 @@ public class BackendRegistry implements StatusSetter {
     PoolHolder holder;
     @Inject
     Vertx vertx;
+    @Inject
+    EventLog events;
 
     private final Object lock = new Object();
     private Topology topology = Topology.EMPTY;
@@ -138,10 +141,11 @@ public class BackendRegistry implements StatusSetter {
             b.consecutiveFailures.set(0);
             b.ejections = 0;
             if (b.ejected()) {
-                b.ejectedUntil(0);
+                b.ejectedUntil(0, 0);
                 b.readmittedAtNanos = System.nanoTime();
                 rebuild();
                 LOG.infof("server %s of pool %s readmitted: it has a new address", b.id(), b.pool());
+                events.server(EventLog.Kind.READMITTED, b.pool(), b.id(), "it has a new address", 0);
             }
         }
     }
@@ -311,11 +315,14 @@ public class BackendRegistry implements StatusSetter {
             }
             b.ejections++;
             long ms = coolDownMs(spec, b.ejections);
-            b.ejectedUntil(now + ms * 1_000_000);
+            long until = System.currentTimeMillis() + ms;
+            b.ejectedUntil(now + ms * 1_000_000, until);
             b.consecutiveFailures.set(0);
             rebuild();
             LOG.warnf("server %s of pool %s ejected for %d ms: %d consecutive failures on traffic",
                     b.id(), b.pool(), ms, spec.consecutiveFailures());
+            events.server(EventLog.Kind.EJECTED, b.pool(), b.id(),
+                    "ejected for " + ms + " ms: " + spec.consecutiveFailures() + " consecutive failures on traffic", until);
             vertx.setTimer(Math.max(1, ms), id -> readmit(b));
         }
     }
@@ -342,10 +349,11 @@ public class BackendRegistry implements StatusSetter {
             if (!b.ejected()) {
                 return;
             }
-            b.ejectedUntil(0);
+            b.ejectedUntil(0, 0);
             b.readmittedAtNanos = System.nanoTime();
             rebuild();
             LOG.infof("server %s of pool %s readmitted after its cool-down", b.id(), b.pool());
+            events.server(EventLog.Kind.READMITTED, b.pool(), b.id(), "readmitted after its cool-down", 0);
         }
     }
 

@@ -5,6 +5,10 @@
   const POLL_MS = 2000;
   const HISTORY = 150; // samples kept per server: 5 minutes at POLL_MS
   const LATENCY_WINDOW = 15; // samples the percentiles cover: 30 s at POLL_MS
+  // The charts' time axis spans at least this many samples (30 s): the first samples fill the
+  // chart from the right at their true pace instead of crawling along the last pixels of 5 minutes.
+  const MIN_SPAN = 15;
+  const EVENTS = 50; // events shown: the newest of the 50 of each feed read, merged
   const TOKEN_KEY = 'weldr.token';
   const $ = (id) => document.getElementById(id);
 
@@ -14,10 +18,6 @@
   let busy = false;
   let previous = null;      // last /stats/detail reading: {time, byKey}
   const history = new Map(); // pool/server -> [{rps, errors, p99, buckets}] oldest first
-  const lastState = new Map(); // pool/server -> state, to note changes
-  let lastLeader;
-  let lastTerm;
-  const seen = [];
 
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
@@ -61,23 +61,19 @@
     $('token-input').focus();
   }
 
-  function showAnswer(text, failed) {
-    const a = $('answer');
-    a.hidden = false;
-    a.textContent = text;
-    a.classList.toggle('failed', !!failed);
+  // The answer is one line (with the API's message when it failed); its body, folded, is opened on demand.
+  function showAnswer(line, failed, body) {
+    $('answer').hidden = false;
+    $('answer').classList.toggle('failed', !!failed);
+    $('answer-status').textContent = line;
+    $('answer-details').hidden = !body;
+    $('answer-details').open = false;
+    $('answer-body').textContent = body || '';
   }
 
   function describe(method, path, r) {
-    const body = r.json ? JSON.stringify(r.json, null, 1) : (r.text || '(no body)');
-    return method + ' ' + path + ' \u2192 ' + r.status + '\n' + body;
-  }
-
-  function note(text) {
-    seen.unshift({ time: new Date(), text });
-    seen.length = Math.min(seen.length, 100);
-    const list = $('seen-events');
-    list.replaceChildren(...seen.map((e) => el('li', {}, el('time', { datetime: e.time.toISOString(), text: e.time.toLocaleTimeString() }), e.text)));
+    const message = r.json && !r.ok && r.json.message ? ': ' + r.json.message : '';
+    return method + ' ' + path + ' \u2192 ' + r.status + message;
   }
 
   async function whoAmI() {
@@ -91,8 +87,9 @@
     if (busy) return;
     busy = true;
     try {
-      const [cluster, pools, detail, routes, certs, audit] = await Promise.all([
-        read('/cluster'), read('/pools'), read('/stats/detail'), read('/routes'), read('/certificates'), read('/audit?limit=20')]);
+      const [cluster, pools, detail, routes, certs, audit, events] = await Promise.all([
+        read('/cluster'), read('/pools'), read('/stats/detail'), read('/routes'), read('/certificates'),
+        read('/audit?limit=50'), read('/events?limit=50')]);
       const servers = await Promise.all(pools.pools.map((p) => read('/pools/' + encodeURIComponent(p.name) + '/servers')));
       $('token-form').hidden = true;
       $('main').hidden = false;
@@ -101,7 +98,7 @@
       showPools(pools.pools, servers.map((s) => s.servers), detail);
       showRoutes(routes.routes);
       showCertificates(certs.certificates);
-      showAudit(audit.entries);
+      showEvents(events.events, audit.entries);
       $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
       hideActions();
     } catch (e) {
@@ -126,16 +123,15 @@
     } else {
       banner.hidden = true;
     }
-    if (lastLeader !== undefined && (c.leader !== lastLeader || c.term !== lastTerm)) {
-      note(c.leader ? 'election: ' + c.leader + ' leads in term ' + c.term : 'leader lost (term ' + c.term + ')');
-    }
-    lastLeader = c.leader;
-    lastTerm = c.term;
     const leader = c.peers.find((p) => p.role === 'leader');
+    // Where to reach the leader's own page, from what it published when elected; a follower forwards writes there.
+    $('leader-admin').replaceChildren(...(!c.leader ? ['No leader, so no leader\u2019s admin API to name.']
+      : leader && leader.admin ? ['Leader\u2019s admin API' + (c.leader === c.self ? ' (this node): ' : ': '),
+        el('a', { id: 'leader-admin-url', href: leader.admin + '/ui/', text: leader.admin })]
+        : ['The leader ' + c.leader + ' has not published its admin URL yet.']));
     const vip = c.vip ? ' \u00b7 virtual IP ' + c.vip.address + (c.vip.heldHere ? ' held by this node' : ' not held by this node') : '';
     const since = c.leaderSince ? ' \u00b7 last election seen ' + new Date(c.leaderSince).toLocaleString() : '';
-    $('cluster-summary').textContent = 'Term ' + c.term + ' \u00b7 leader ' + (c.leader || 'none') +
-      (leader && leader.admin ? ' (admin ' + leader.admin + ')' : '') + since + vip + ' \u00b7 mode ' + c.mode + ' \u00b7 applied index ' + c.appliedIndex;
+    $('cluster-summary').textContent = 'Term ' + c.term + ' \u00b7 leader ' + (c.leader || 'none') + since + vip + ' \u00b7 mode ' + c.mode + ' \u00b7 applied index ' + c.appliedIndex;
     const rows = c.peers.map((p) => {
       const actions = el('td', { class: 'action' });
       if (p.role !== 'leader' && c.leader) {
@@ -158,18 +154,26 @@
     svg.setAttribute('viewBox', '0 0 ' + HISTORY + ' 30');
     svg.setAttribute('preserveAspectRatio', 'none');
     svg.setAttribute('role', 'img');
-    const max = Math.max(1, ...values);
+    const peak = Math.max(0, ...values);
+    const max = Math.max(1, peak);
     const last = values.length ? values[values.length - 1] : 0;
     const title = document.createElementNS(ns, 'title');
-    title.textContent = what + ' over the last ' + Math.round(values.length * POLL_MS / 1000) + ' s; peak ' + fmt(max) + unit + ', now ' + fmt(last) + unit;
+    title.textContent = what + ' over the last ' + Math.round(values.length * POLL_MS / 1000) + ' s; peak ' + fmt(peak) + unit + ', now ' + fmt(last) + unit;
     svg.append(title);
     const base = document.createElementNS(ns, 'line');
     base.setAttribute('x1', '0'); base.setAttribute('x2', String(HISTORY)); base.setAttribute('y1', '29'); base.setAttribute('y2', '29');
     svg.append(base);
-    if (values.length > 1) {
-      const offset = HISTORY - values.length;
+    if (values.length) {
+      // The x axis spans the samples there are (at least MIN_SPAN), newest at the right edge; a
+      // single sample is a short level line, so the chart says something from the first reading.
+      const span = Math.max(values.length - 1, MIN_SPAN);
+      const step = HISTORY / span;
+      // Zero sits just above the grey baseline, so a quiet series (no errors) still shows its line.
+      const y = (v) => (26 - 24 * v / max).toFixed(1);
+      const points = values.length === 1 ? [(HISTORY - step) + ',' + y(values[0]), HISTORY + ',' + y(values[0])]
+        : values.map((v, i) => (HISTORY - (values.length - 1 - i) * step).toFixed(1) + ',' + y(v));
       const line = document.createElementNS(ns, 'polyline');
-      line.setAttribute('points', values.map((v, i) => (offset + i) + ',' + (29 - 27 * v / max).toFixed(1)).join(' '));
+      line.setAttribute('points', points.join(' '));
       svg.append(line);
     }
     return svg;
@@ -265,11 +269,8 @@
     const samples = history.get(key) || [];
     let state = server.state;
     let why = '';
-    if (d && d.ejected && state === 'down') why = 'ejected by passive checks';
+    if (d && d.ejected && state === 'down') why = 'ejected by passive checks' + (d.ejectedUntil ? ' ' + until(d.ejectedUntil) : '');
     else if (state === 'down') why = 'failing active health checks';
-    const before = lastState.get(key);
-    if (before && before !== state) note(pool + ' ' + server.id + ': ' + before + ' \u2192 ' + state + (why ? ' (' + why + ')' : ''));
-    lastState.set(key, state);
     const actions = el('td', { class: 'action', 'data-label': 'Actions' });
     // The API names each server's path in its links: the page follows it rather than building one.
     const self = (server.links || []).find((l) => l.rel === 'self');
@@ -313,11 +314,30 @@
     document.querySelector('#certificate-table tbody').replaceChildren(...rows);
   }
 
-  function showAudit(entries) {
-    $('audit-events').replaceChildren(...entries.map((e) => el('li', {},
-      el('time', { datetime: e.time, text: new Date(e.time).toLocaleString() }),
-      e.action + ' ' + e.target + (e.summary ? ': ' + e.summary : '') + ' (token ' + e.token + ', via ' + e.node + ')')));
-    if (!entries.length) $('audit-events').replaceChildren(el('li', { class: 'muted', text: 'No changes yet.' }));
+  // "until 12:03:41 (8 s more)": the end of an ejection, by this browser's clock.
+  function until(iso) {
+    const end = new Date(iso);
+    const left = Math.ceil((end.getTime() - Date.now()) / 1000);
+    return 'until ' + end.toLocaleTimeString() + (left > 0 ? ' (' + left + ' s more)' : '');
+  }
+
+  // This node's events and the cluster's audit log, one list by time, newest first.
+  function showEvents(events, audit) {
+    const items = events.map((e) => ({ time: Date.parse(e.time), iso: e.time, kind: e.kind,
+      attrs: { 'data-kind': e.kind, 'data-pool': e.pool, 'data-server': e.server, 'data-node': e.node },
+      // A cluster event's detail names its node already.
+      subject: e.server ? 'server ' + e.server + ' of pool ' + e.pool : '',
+      text: e.detail + (e.until ? ', ' + until(e.until) : '') }))
+      .concat(audit.map((a) => ({ time: Date.parse(a.time), iso: a.time, kind: 'change', attrs: { 'data-kind': 'change' },
+        subject: a.action + ' ' + a.target, text: (a.summary ? a.summary + ' ' : '') + '(token ' + a.token + ', via ' + a.node + ')' })))
+      .sort((x, y) => y.time - x.time)
+      .slice(0, EVENTS);
+    const list = $('event-list');
+    list.replaceChildren(...items.map((i) => el('li', i.attrs,
+      el('time', { datetime: i.iso, text: new Date(i.time).toLocaleString() }),
+      el('span', { class: 'kind kind-' + i.kind, text: i.kind }),
+      i.subject ? i.subject + ': ' + i.text : i.text)));
+    if (!items.length) list.replaceChildren(el('li', { class: 'muted', text: 'Nothing yet.' }));
   }
 
   function hideActions() {
@@ -364,7 +384,7 @@
       const r = await api(method, path, body);
       if (r.status === 401) { askToken('The token was refused: ' + (r.json && r.json.message || '')); return; }
       if (r.status === 403) { readOnly = true; hideActions(); }
-      showAnswer(describe(method, path, r), !r.ok);
+      showAnswer(describe(method, path, r), !r.ok, r.json ? JSON.stringify(r.json, null, 1) : r.text);
     } catch (e) {
       showAnswer(method + ' ' + path + ' failed: ' + e.message, true);
     }

@@ -44,7 +44,7 @@ class RootAndRoutingTest {
                 .body("links.rel", everyItem(notNullValue()))
                 .body("links.href", everyItem(notNullValue()))
                 .body("links.method", everyItem(notNullValue()))
-                .body("links.href", hasItems("/servers", "/stats", "/stats/detail"))
+                .body("links.href", hasItems("/servers", "/stats", "/stats/detail", "/events"))
                 .body("links.findAll { it.href == '/servers' }.method", containsInAnyOrder("GET", "POST"));
     }
 

@@ -99,7 +99,7 @@ class ScopedTokensTest {
 
     @ParameterizedTest(name = "shouldLetAReadTokenRead: {0}")
     @ValueSource(strings = {"/servers", "/pools", "/pools/default", "/pools/default/servers", "/routes", "/certificates",
-            "/stats", "/stats/detail", "/cluster", "/audit", "/tokens/self"})
+            "/stats", "/stats/detail", "/cluster", "/audit", "/events", "/tokens/self"})
     void shouldLetAReadTokenRead(String path) {
         as(GRAFANA).get(path).then().statusCode(200);
         as(GRAFANA).head(path).then().statusCode(200);
@@ -143,6 +143,7 @@ class ScopedTokensTest {
             assertError(as(token).get("/servers").then(), 401, "unauthorized");
         }
         assertError(given().get("/servers").then(), 401, "unauthorized");
+        assertError(given().get("/events").then(), 401, "unauthorized");
     }
 
     @Test

@@ -114,7 +114,8 @@ class StatsResourceTest {
                 .body("ejected", contains(false, false))
                 .body("inFlight", contains(0, 0))
                 .body("collect { it.keySet() }", everyItem(containsInAnyOrder("id", "ip", "port", "pool", "success", "failed",
-                        "state", "ejected", "inFlight", "latency")))
+                        "state", "ejected", "ejectedUntil", "inFlight", "latency")))
+                .body("ejectedUntil", contains(null, null))
                 .body("latency.boundsMs", everyItem(contains(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)))
                 .body("latency.counts", everyItem(hasSize(14)))
                 .body("latency.counts.flatten().sum()", equalTo(0));

@@ -140,6 +140,11 @@ final class Dashboard {
         input.sendKeys(text);
     }
 
+    /** Scrolls the section {@code id} to the top of the window, for a screenshot of it. */
+    void scrollTo(String id) {
+        ((JavascriptExecutor) browser.driver()).executeScript("document.getElementById(arguments[0]).scrollIntoView();", id);
+    }
+
     /** Scrolls to the top, for a screenshot of the page as it opens. */
     void top() {
         ((JavascriptExecutor) browser.driver()).executeScript("window.scrollTo(0, 0);");
@@ -236,6 +241,47 @@ final class Dashboard {
             parts.addAll(d.findElements(By.cssSelector(row + "button[data-action]")));
             return parts.size() < 3 ? null : parts.stream().filter(e -> !seenWhole(e)).map(WebElement::getText).toList();
         }, "the parts of server " + id + "'s row");
+    }
+
+    /**
+     * Waits until the "Recent events" list shows an event of {@code kind} about server {@code id}
+     * whose text has {@code containing}, and returns its text.
+     */
+    String awaitEvent(String kind, String id, String containing) {
+        By item = By.cssSelector("#event-list li[data-kind='" + kind + "'][data-server='" + id + "']");
+        return browser.until(d -> d.findElements(item).stream().map(WebElement::getText).filter(t -> t.contains(containing))
+                .findFirst().orElse(null), "a " + kind + " event of " + id + " with '" + containing + "' in the events");
+    }
+
+    /**
+     * Whether {@code by}'s element lies whole inside the viewport as the page stands, without
+     * scrolling: what a person sees without moving. Read again if the page redraws it meanwhile.
+     */
+    boolean inViewport(By by) {
+        // Wrapped: a wait ends on anything but null or false, and false is an answer here.
+        return browser.until(d -> java.util.Optional.of((Boolean) ((JavascriptExecutor) d).executeScript("""
+                const r = arguments[0].getBoundingClientRect();
+                return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+                """, d.findElement(by))), "the position of " + by).get();
+    }
+
+    /**
+     * The line of a server's first chart (requests per second) against the chart: how many
+     * samples it joins, and its width as a share of the chart's width; null while it has no line.
+     */
+    double[] rateChart(String pool, String id) {
+        Object r = ((JavascriptExecutor) browser.driver()).executeScript("""
+                const svg = document.querySelector(arguments[0]);
+                const line = svg && svg.querySelector('polyline');
+                if (!line) return null;
+                return [line.getAttribute('points').trim().split(/\\s+/).length,
+                        line.getBoundingClientRect().width / svg.getBoundingClientRect().width];
+                """, "#pool-list tr[data-pool='" + pool + "'][data-server='" + id + "'] td.charts svg");
+        if (r == null) {
+            return null;
+        }
+        List<?> values = (List<?>) r;
+        return new double[]{((Number) values.get(0)).doubleValue(), ((Number) values.get(1)).doubleValue()};
     }
 
     /** The page's width beyond the viewport's, in CSS pixels: above 0, a person must scroll sideways. */

@@ -145,8 +145,21 @@ class DashboardBrowserTest {
             return shown.matches("[0-9.]+") && Double.parseDouble(shown) > 0 ? shown : null;
         }, "the page to show requests per second above 0");
         assertTrue(sent[0] > 0, rate);
+        // From the first samples on, each takes a fifteenth of the chart (its first 30 s fill it), not a 150th.
+        double[] chart = browser.until(d -> page.rateChart("default", b.id()), "the requests-per-second chart to have a line");
+        double samples = chart[0];
+        assertTrue(chart[1] >= 0.9 * Math.max(1, samples - 1) / 15 && chart[1] <= 1.01,
+                "a line of " + (int) samples + " samples takes " + chart[1] + " of the chart's width");
         assertEquals("0.0 %", page.text(Dashboard.figure("default", b.id(), "Errors")),
                 "errors shown for a backend that answered 200 every time");
+        // Traffic for eight samples (16 s), so that the screenshot (README's picture) shows charts with a course.
+        browser.until(d -> {
+            for (int i = 0; i < 20; i++) {
+                assertEquals(200, proxyGet(), "through the proxy");
+            }
+            double[] grown = page.rateChart("default", b.id());
+            return grown != null && grown[0] >= 8 ? true : null;
+        }, "eight samples in the chart");
         page.top();
         browser.screenshot("dashboard-traffic");
         assertEquals(List.of(), browser.consoleErrors());
@@ -179,12 +192,78 @@ class DashboardBrowserTest {
         String why = browser.until(d -> d.findElement(By.cssSelector(
                 "#pool-list tr[data-pool='default'][data-server='" + b.id() + "'] .why")).getText(), "the reason shown");
         assertTrue(why.contains("health checks"), "the page should say why the server is down: " + why);
+        // The node's own record of the change, with its reason, in the events: not the page's guess.
+        String event = page.awaitEvent("down", b.id(), "HTTP 500");
+        assertTrue(event.contains("pool default"), event);
         assertTrue(page.sameDocument(), "the page reloaded to show the change");
         browser.screenshot("dashboard-server-down");
 
         b.fail(false);
         page.awaitState("default", b.id(), "active");
+        page.awaitEvent("up", b.id(), "checks passed");
+        page.scrollTo("events");
+        browser.screenshot("dashboard-events");
+        assertTrue(page.sameDocument(), "the page reloaded to show the change");
         assertEquals(List.of(), browser.consoleErrors());
+    }
+
+    @Test
+    void shouldSayUntilWhenAServerIsEjected() {
+        // No active check for an hour: only traffic decides, each 500 a failure, three eject for a minute.
+        given().contentType("application/json").body("{\"name\":\"ejecting\",\"healthCheck\":{\"interval\":\"1h\"},"
+                + "\"outlier\":{\"consecutiveFailures\":3,\"count5xx\":true,\"baseEjection\":\"60s\",\"maxEjection\":\"60s\"}}")
+                .post("/pools").then().statusCode(201);
+        SwitchableBackend b = backend();
+        b.fail(true);
+        try {
+            given().contentType("application/json").body("{\"pathPrefix\":\"/\",\"pool\":\"ejecting\"}").put("/routes/all")
+                    .then().statusCode(200);
+            given().contentType("application/json").body("{\"url\":\"" + b.url() + "\"}").post("/pools/ejecting/servers")
+                    .then().statusCode(201);
+            page.open().awaitShown();
+            page.awaitState("ejecting", b.id(), "active");
+            browser.until(d -> {
+                proxyGet();
+                return given().get("/stats/detail").then().extract().jsonPath().getBoolean("find { it.id == '" + b.id() + "' }.ejected")
+                        ? true : null;
+            }, "passive checks to eject the server");
+
+            page.awaitState("ejecting", b.id(), "down");
+            String why = browser.until(d -> {
+                String t = d.findElement(By.cssSelector("#pool-list tr[data-pool='ejecting'][data-server='" + b.id() + "'] .why")).getText();
+                return t.contains("until") ? t : null;
+            }, "the page to say until when the server is ejected");
+            assertTrue(why.matches("ejected by passive checks until \\d{1,2}:\\d{2}:\\d{2}.* \\(\\d+ s more\\)"), why);
+            String event = page.awaitEvent("ejected", b.id(), "until");
+            assertTrue(event.contains("3 consecutive failures on traffic"), event);
+            browser.screenshot("dashboard-ejected");
+        } finally {
+            given().delete("/pools/ejecting/servers/" + b.id().replace(':', '/')).then().statusCode(204);
+            given().delete("/routes/all").then().statusCode(204);
+            given().delete("/pools/ejecting").then().statusCode(204);
+        }
+    }
+
+    @Test
+    void shouldLeaveTheServersInViewAfterAnAction() {
+        SwitchableBackend b = backend();
+        add(b);
+        browser.viewport(new org.openqa.selenium.Dimension(1366, 768));
+        page.open().awaitShown();
+        page.awaitState("default", b.id(), "active");
+        By row = Dashboard.server("default", b.id());
+        assertTrue(page.inViewport(row), "the server's row is on the first screen before the action");
+
+        page.act("drain", "default", b.id());
+        page.awaitAnswer("PATCH", 200);
+        page.awaitState("default", b.id(), "draining");
+        boolean seen = page.inViewport(row);
+        browser.screenshot("dashboard-after-action");
+        assertTrue(seen, "the answer to the drain pushed the server's row off the screen");
+        // The body is there, folded: one click shows it.
+        browser.driver().findElement(By.cssSelector("#answer summary")).click();
+        String body = page.text(By.id("answer-body"));
+        assertTrue(body.contains("\"draining\": true"), body);
     }
 
     @Test

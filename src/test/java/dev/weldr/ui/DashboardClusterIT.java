@@ -84,6 +84,11 @@ class DashboardClusterIT {
         assertEquals(List.of(leader.raftId()),
                 roles.entrySet().stream().filter(e -> e.getValue().equals("leader")).map(Map.Entry::getKey).toList(),
                 "the leader shown: " + roles);
+        // Where the leader's own page is, on the follower's page: what the leader advertised in /cluster.
+        String advertised = browser.until(d -> d.findElements(By.id("leader-admin-url")).stream().map(e -> e.getText())
+                .filter(t -> !t.isEmpty()).findFirst().orElse(null), "the leader's admin URL on the follower's page");
+        assertEquals(leader.admin(), advertised, "the leader's admin URL shown by the follower's page");
+        assertEquals(leader.admin() + "/ui/", browser.driver().findElement(By.id("leader-admin-url")).getAttribute("href"));
         page.awaitState("default", backend.id(), "active");
         page.top();
         browser.screenshot("dashboard-cluster-follower");
@@ -104,6 +109,8 @@ class DashboardClusterIT {
         }
         browser.until(d -> "leader".equals(page.awaitPeers(3).get(follower.raftId())) ? true : null,
                 "the page to show its node as the leader");
+        browser.until(d -> d.findElement(By.id("leader-admin-url")).getText().equals(follower.admin()) ? true : null,
+                "the page to name its own node's admin URL as the leader's");
 
         // The other two gone, the page's node has no quorum: the page says so, without a reload.
         page.mark();
