@@ -1,5 +1,6 @@
 package dev.weldr.ui;
 
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -120,8 +121,15 @@ public final class Browser implements AutoCloseable {
         }
     }
 
-    /** Installs the packages when chromium or its driver is missing, or skips the test saying why. */
-    static void assumeInstalled() {
+    /** Why installing failed in this JVM, so that each later test class does not wait for apt-get again. */
+    private static String installFailure;
+
+    /**
+     * Installs the packages when chromium or its driver is missing. Skips the test, saying why, only
+     * where they cannot be installed (no apt-get, not root); where apt-get runs as root and still
+     * fails, the test fails, so that a machine meant to run these tests never passes without them.
+     */
+    static synchronized void assumeInstalled() {
         if (installed()) {
             return;
         }
@@ -131,39 +139,65 @@ public final class Browser implements AutoCloseable {
         Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "browser tests need Debian's chromium and"
                 + " chromium-driver (" + CHROMIUM + ", " + CHROMEDRIVER + "), and only root may install them: run"
                 + " `apt-get install -y chromium chromium-driver` as root");
-        System.out.println("browser tests: installing " + PACKAGES);
-        List<String> install = new ArrayList<>(List.of("apt-get", "install", "-y", "--no-install-recommends"));
-        install.addAll(PACKAGES);
-        String out = run(install);
-        if (!installed()) {
-            run(List.of("apt-get", "update"));
-            out = run(install);
+        if (installFailure == null) {
+            System.out.println("browser tests: installing " + PACKAGES);
+            // Bounded waits: another apt-get holding the lock, a mirror that does not answer.
+            List<String> options = List.of("-o", "DPkg::Lock::Timeout=300", "-o", "Acquire::Retries=3",
+                    "-o", "Acquire::http::Timeout=30");
+            List<String> install = new ArrayList<>(List.of("apt-get", "install", "-y", "--no-install-recommends"));
+            install.addAll(options);
+            install.addAll(PACKAGES);
+            String out = run(install);
+            if (!installed()) {
+                List<String> update = new ArrayList<>(List.of("apt-get", "update"));
+                update.addAll(options);
+                run(update);
+                out = run(install);
+            }
+            if (!installed()) {
+                installFailure = out.strip();
+            }
         }
-        Assumptions.assumeTrue(installed(), "browser tests need Debian's chromium and chromium-driver (" + CHROMIUM + ", "
-                + CHROMEDRIVER + ") and `apt-get install -y chromium chromium-driver` could not install them: " + out.strip());
+        if (installFailure != null) {
+            Assertions.fail("browser tests need Debian's chromium and chromium-driver (" + CHROMIUM + ", " + CHROMEDRIVER
+                    + "), and `apt-get install -y chromium chromium-driver` failed as root: " + installFailure);
+        }
     }
 
     private static boolean installed() {
         return Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
     }
 
+    /** Runs {@code cmd}, its output to a file (so the time limit holds however much it writes), and gives its last 4,000 characters. */
     private static String run(List<String> cmd) {
+        Path log = null;
         try {
+            log = Files.createTempFile("weldr-apt", ".log");
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
             Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(600, TimeUnit.SECONDS)) {
+            boolean ended = p.waitFor(900, TimeUnit.SECONDS);
+            if (!ended) {
                 p.destroyForcibly();
-                return out + " (timed out)";
             }
-            return out.length() > 4000 ? out.substring(out.length() - 4000) : out;
+            String out = Files.readString(log, StandardCharsets.UTF_8);
+            out = out.length() > 4000 ? out.substring(out.length() - 4000) : out;
+            return ended ? out : out + " (" + String.join(" ", cmd) + " timed out after 900 s)";
         } catch (IOException e) {
             return e.toString();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted";
+        } finally {
+            if (log != null) {
+                try {
+                    Files.deleteIfExists(log);
+                } catch (IOException e) {
+                    // a temporary file left behind is harmless
+                }
+            }
         }
     }
 
