@@ -19,13 +19,13 @@ import java.util.regex.Pattern;
  */
 @RegisterForReflection(targets = {RootResource.class, ServersResource.class, PoolsResource.class,
         RoutesResource.class, StatsResource.class, ClusterResource.class, CertificatesResource.class, AuditResource.class,
-        TokensResource.class}, methods = true)
+        TokensResource.class, EventsResource.class}, methods = true)
 final class AllowedMethods {
 
     /** Every class of the admin API with a {@code @Path}; {@code AllowedMethodsTest} checks none is missing. */
     static final List<Class<?>> RESOURCES = List.of(RootResource.class, ServersResource.class, PoolsResource.class,
             RoutesResource.class, StatsResource.class, ClusterResource.class, CertificatesResource.class, AuditResource.class,
-            TokensResource.class);
+            TokensResource.class, EventsResource.class);
 
     private record Template(Pattern path, String method) {
     }

@@ -41,9 +41,12 @@ public class TokenFilter {
         return null;
     }
 
-    private static boolean protectedPath(String path) {
-        return path.startsWith("/servers") || path.startsWith("/stats") || path.startsWith("/cluster")
-                || path.startsWith("/pools") || path.startsWith("/routes") || path.startsWith("/certificates")
-                || path.startsWith("/audit") || path.startsWith("/events") || path.startsWith("/tokens");
+    /**
+     * Everything the API serves but its root (which only links onward): a resource added later is
+     * protected without being listed here. Health, metrics, OpenAPI and the dashboard's files are not
+     * served by the API and stay open.
+     */
+    static boolean protectedPath(String path) {
+        return !path.isEmpty() && !path.equals("/");
     }
 }

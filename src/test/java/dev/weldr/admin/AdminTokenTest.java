@@ -98,7 +98,8 @@ class AdminTokenTest {
 
     @ParameterizedTest(name = "shouldRefuseACallWithoutToken: GET {0}")
     @ValueSource(strings = {"/servers", "/stats", "/stats/detail", "/servers/127.0.0.1/8000",
-            "/pools", "/pools/default", "/pools/default/servers", "/routes", "/routes/any", "/cluster"})
+            "/pools", "/pools/default", "/pools/default/servers", "/routes", "/routes/any", "/cluster", "/events",
+            "/audit", "/certificates", "/tokens/self", "/a-resource-added-later"})
     void shouldRefuseACallWithoutToken(String path) {
         assertError(given().get(path).then(), 401, "unauthorized")
                 .header("WWW-Authenticate", startsWith("Bearer"))
