@@ -43,7 +43,7 @@ public class StatsResource {
     }
 
     /**
-     * Requests by time from their arrival to the end of their answer: {@code counts[i]} took at most
+     * Requests by time from their arrival (for a retry, from the retry) to the end of their answer: {@code counts[i]} took at most
      * {@code boundsMs[i]} ms (and more than the bound before), the last count more than every bound.
      * Counted since the server joined; the difference of two readings gives any window's percentiles.
      */

@@ -8,8 +8,8 @@ import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 
 /**
- * With {@code weldr.admin.token} or {@code weldr.admin.tokens-file} set, the pool, certificates,
- * stats, cluster, audit, events and token resources need {@code Authorization: Bearer <token>}, and a
+ * With {@code weldr.admin.token} or {@code weldr.admin.tokens-file} set, every resource of the API but
+ * its root needs {@code Authorization: Bearer <token>}, and a
  * {@code read} token may only read them (GET, HEAD, OPTIONS); health, metrics and OpenAPI stay open. A follower
  * checks before it forwards a call to the leader, which checks it again.
  */

@@ -43,7 +43,7 @@ public final class Backend implements Endpoint {
     long readmittedAtNanos = System.nanoTime();
     final LoopCounter success = new LoopCounter();
     final LoopCounter failed = new LoopCounter();
-    /** Time from a client request's arrival to the end of its answer, for the requests this server answered. */
+    /** Time from this server being chosen for a request to the end of the answer, for the requests it answered. */
     final LatencyHistogram latency = new LatencyHistogram();
     /** When the last line about a TLS failure of this server was logged, if {@link #tlsWarned}. */
     private final AtomicLong tlsWarnedAtNanos = new AtomicLong();

@@ -1,7 +1,7 @@
 package dev.weldr.admin;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.weldr.proxy.ProxyServer;
+import dev.weldr.ui.SwitchableBackend;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.AfterEach;
@@ -12,20 +12,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static dev.weldr.admin.AdminApi.assertError;
 import static io.restassured.RestAssured.given;
@@ -44,7 +40,7 @@ class EventsResourceTest {
 
     @Inject
     ProxyServer proxy;
-    private final List<Failing> backends = new ArrayList<>();
+    private final List<SwitchableBackend> backends = new ArrayList<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     @BeforeEach
@@ -59,24 +55,24 @@ class EventsResourceTest {
                 given().get("/pools/" + pool + "/servers").then().extract().jsonPath().getList("servers.id", String.class)
                         .forEach(id -> given().delete("/pools/" + pool + "/servers/" + id.replace(':', '/')).then().statusCode(204)));
         AdminApi.removeRoutesAndPools();
-        backends.forEach(Failing::close);
+        backends.forEach(SwitchableBackend::close);
     }
 
     @Test
     void shouldRecordAServerThatStartsFailingItsChecksAndComesBack() {
-        Failing b = backend();
+        SwitchableBackend b = backend();
         AdminApi.add(b.url());
         long before = lastId();
         AdminApi.await("the server to be active", () -> "active".equals(state(b)));
 
-        b.failing.set(true);
+        b.fail(true);
         Map<String, Object> down = awaitEvent(before, "down", b.id());
         assertEquals("default", down.get("pool"));
         assertTrue(String.valueOf(down.get("detail")).contains("HTTP 500"), "the reason: " + down);
         assertNull(down.get("until"), "only an ejection has an end: " + down);
         assertEquals("down", state(b));
 
-        b.failing.set(false);
+        b.fail(false);
         Map<String, Object> up = awaitEvent(before, "up", b.id());
         assertTrue(((Number) up.get("id")).longValue() > ((Number) down.get("id")).longValue(), up + " after " + down);
         List<Map<String, Object>> newest = events("/events?limit=500");
@@ -93,8 +89,8 @@ class EventsResourceTest {
                 .post("/pools").then().statusCode(201);
         given().contentType("application/json").body("{\"pathPrefix\":\"/\",\"pool\":\"ejecting\"}").put("/routes/all")
                 .then().statusCode(200);
-        Failing b = backend();
-        b.failing.set(true);
+        SwitchableBackend b = backend();
+        b.fail(true);
         given().contentType("application/json").body(AdminApi.json(b.url())).post("/pools/ejecting/servers").then().statusCode(201);
         long before = lastId();
 
@@ -127,12 +123,12 @@ class EventsResourceTest {
 
     @Test
     void shouldGiveAtMostLimitEventsNewestFirst() {
-        Failing b = backend();
+        SwitchableBackend b = backend();
         AdminApi.add(b.url());
         long before = lastId();
-        b.failing.set(true);
+        b.fail(true);
         awaitEvent(before, "down", b.id());
-        b.failing.set(false);
+        b.fail(false);
         awaitEvent(before, "up", b.id());
 
         List<Map<String, Object>> two = events("/events?limit=2");
@@ -151,8 +147,8 @@ class EventsResourceTest {
         assertError(given().get("/events?" + query).then(), 400, "bad_request");
     }
 
-    private Failing backend() {
-        Failing b = new Failing();
+    private SwitchableBackend backend() {
+        SwitchableBackend b = new SwitchableBackend();
         backends.add(b);
         return b;
     }
@@ -179,11 +175,11 @@ class EventsResourceTest {
         return found[0].orElseThrow();
     }
 
-    private static String state(Failing b) {
+    private static String state(SwitchableBackend b) {
         return given().get("/servers/" + b.id().replace(':', '/')).then().statusCode(200).extract().path("state");
     }
 
-    private static Map<String, Object> detail(Failing b) {
+    private static Map<String, Object> detail(SwitchableBackend b) {
         List<Map<String, Object>> all = given().get("/stats/detail").then().statusCode(200).extract().jsonPath().getList("$");
         return all.stream().filter(d -> b.id().equals(d.get("id"))).findFirst().orElseThrow(() -> new AssertionError(b.id() + " in " + all));
     }
@@ -197,42 +193,6 @@ class EventsResourceTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
-        }
-    }
-
-    /** A backend on a free loopback port that answers 200, or 500 (health checks included) while failing. */
-    private static final class Failing implements AutoCloseable {
-        final AtomicBoolean failing = new AtomicBoolean();
-        private final HttpServer server;
-
-        Failing() {
-            try {
-                server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            server.createContext("/", exchange -> {
-                try (exchange) {
-                    exchange.getRequestBody().readAllBytes();
-                    byte[] body = (failing.get() ? "failing" : "ok").getBytes(StandardCharsets.UTF_8);
-                    exchange.sendResponseHeaders(failing.get() ? 500 : 200, body.length);
-                    exchange.getResponseBody().write(body);
-                }
-            });
-            server.start();
-        }
-
-        String id() {
-            return "127.0.0.1:" + server.getAddress().getPort();
-        }
-
-        String url() {
-            return "http://" + id();
-        }
-
-        @Override
-        public void close() {
-            server.stop(0);
         }
     }
 }

@@ -156,7 +156,14 @@ class StatsResourceTest {
     void shouldCountARequestInFlightUntilItsAnswerEnds() throws Exception {
         try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             CountDownLatch release = new CountDownLatch(1);
-            Thread acceptor = new Thread(() -> slowBackend(socket, release), "slow-backend");
+            // /slow: a body that trickles a byte every 100 ms (so no read timeout fires) until released.
+            Thread acceptor = new Thread(() -> backend(socket, "/slow", (connection, out) -> {
+                out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                while (!release.await(100, TimeUnit.MILLISECONDS)) {
+                    out.write('x');
+                    out.flush();
+                }
+            }), "slow-backend");
             acceptor.setDaemon(true);
             acceptor.start();
             add("http://127.0.0.1:" + socket.getLocalPort());
@@ -175,7 +182,14 @@ class StatsResourceTest {
     @Test
     void shouldTimeARetriedRequestOnTheServerThatAnsweredFromItsRetry() throws Exception {
         try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread acceptor = new Thread(() -> resettingBackend(socket), "resetting-backend");
+            // /retried: held 0.6 s (under the test read timeout), then the connection is reset.
+            AtomicInteger reset = new AtomicInteger();
+            Thread acceptor = new Thread(() -> backend(socket, "/retried", (connection, out) -> {
+                reset.incrementAndGet();
+                // Behaviour of the backend, not synchronisation: the time the retried request must not carry.
+                new CountDownLatch(1).await(600, TimeUnit.MILLISECONDS);
+                connection.setSoLinger(true, 0);
+            }), "resetting-backend");
             acceptor.setDaemon(true);
             acceptor.start();
             String resetting = "127.0.0.1:" + socket.getLocalPort();
@@ -184,8 +198,6 @@ class StatsResourceTest {
 
             // Whatever server the pool starts with, requests go on until one went to the resetting
             // server first, was held there 0.6 s and reset, and was retried on the other.
-            AtomicInteger reset = new AtomicInteger();
-            resets = reset;
             int sent = 0;
             while (reset.get() == 0 && sent < 20) {
                 given().port(proxy.port()).get("/retried").then().statusCode(200);
@@ -211,11 +223,21 @@ class StatsResourceTest {
         }
     }
 
-    /** Requests for /retried the resetting backend got. */
-    private static volatile AtomicInteger resets = new AtomicInteger();
+    private static int inFlight() {
+        return given().get("/stats/detail").then().statusCode(200).extract().jsonPath().getInt("[0].inFlight");
+    }
 
-    /** Answers health checks at once; holds a request for /retried 0.6 s (under the test read timeout), then resets its connection. */
-    private static void resettingBackend(ServerSocket socket) {
+    /** What a {@link #backend} does with a request for its one special path. */
+    private interface Special {
+        /** Answers (or not) on {@code connection}; the connection ends when this returns. */
+        void serve(Socket connection, OutputStream out) throws IOException, InterruptedException;
+    }
+
+    /**
+     * Answers health checks and every other path at once with "ok"; hands a request for
+     * {@code path} to {@code special}. No request here has a body.
+     */
+    private static void backend(ServerSocket socket, String path, Special special) {
         while (!socket.isClosed()) {
             Socket connection;
             try {
@@ -230,13 +252,10 @@ class StatsResourceTest {
                     for (String line = in.readLine(); line != null; line = in.readLine()) {
                         String target = line.split(" ").length > 1 ? line.split(" ")[1] : "";
                         for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {
-                            // the head is read; no request here has a body
+                            // the head is read
                         }
-                        if (target.equals("/retried")) {
-                            resets.incrementAndGet();
-                            // Behaviour of the backend, not synchronisation: the time the retried request must not carry.
-                            new CountDownLatch(1).await(600, TimeUnit.MILLISECONDS);
-                            connection.setSoLinger(true, 0);
+                        if (target.equals(path)) {
+                            special.serve(connection, out);
                             return;
                         }
                         out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
@@ -245,53 +264,7 @@ class StatsResourceTest {
                 } catch (IOException | InterruptedException e) {
                     // the proxy closed the connection: nothing more to serve
                 }
-            }, "resetting-backend-connection");
-            t.setDaemon(true);
-            t.start();
-        }
-    }
-
-    private static int inFlight() {
-        return given().get("/stats/detail").then().statusCode(200).extract().jsonPath().getInt("[0].inFlight");
-    }
-
-    /**
-     * Answers health checks at once; answers /slow with a body that trickles a byte every 100 ms
-     * (so no read timeout fires) until released, then ends the connection.
-     */
-    private static void slowBackend(ServerSocket socket, CountDownLatch release) {
-        while (!socket.isClosed()) {
-            Socket connection;
-            try {
-                connection = socket.accept();
-            } catch (IOException e) {
-                return;
-            }
-            Thread t = new Thread(() -> {
-                try (connection) {
-                    BufferedReader in = new BufferedReader(new InputStreamReader(connection.getInputStream(), StandardCharsets.ISO_8859_1));
-                    OutputStream out = connection.getOutputStream();
-                    for (String line = in.readLine(); line != null; line = in.readLine()) {
-                        String target = line.split(" ").length > 1 ? line.split(" ")[1] : "";
-                        for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {
-                            // the head is read; no request here has a body
-                        }
-                        if (!target.equals("/slow")) {
-                            out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
-                            out.flush();
-                            continue;
-                        }
-                        out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-                        while (!release.await(100, TimeUnit.MILLISECONDS)) {
-                            out.write('x');
-                            out.flush();
-                        }
-                        return;
-                    }
-                } catch (IOException | InterruptedException e) {
-                    // the proxy closed the connection: nothing more to serve
-                }
-            }, "slow-backend-connection");
+            }, "test-backend-connection");
             t.setDaemon(true);
             t.start();
         }

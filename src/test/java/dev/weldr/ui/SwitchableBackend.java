@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A backend on a free loopback port that answers 200, or 500 once told to fail (health checks included). */
-final class SwitchableBackend implements AutoCloseable {
+public final class SwitchableBackend implements AutoCloseable {
 
     private final HttpServer server;
     private final AtomicBoolean failing = new AtomicBoolean();
@@ -21,7 +21,7 @@ final class SwitchableBackend implements AutoCloseable {
         System.setProperty("sun.net.httpserver.nodelay", "true");
     }
 
-    SwitchableBackend() {
+    public SwitchableBackend() {
         try {
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         } catch (IOException e) {
@@ -39,16 +39,16 @@ final class SwitchableBackend implements AutoCloseable {
         server.start();
     }
 
-    void fail(boolean fail) {
+    public void fail(boolean fail) {
         failing.set(fail);
     }
 
     /** {@code 127.0.0.1:PORT}: the server's id in the admin API. */
-    String id() {
+    public String id() {
         return "127.0.0.1:" + server.getAddress().getPort();
     }
 
-    String url() {
+    public String url() {
         return "http://" + id();
     }
 
