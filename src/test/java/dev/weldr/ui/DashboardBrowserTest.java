@@ -377,7 +377,7 @@ class DashboardBrowserTest {
             page.awaitHeld();
             b.fail(true);
             for (int i = 0; i < 5; i++) {
-                assertEquals(500, proxyGet(), "through the proxy to a failing backend");
+                assertTrue(proxyGet() >= 500, "through the proxy to a failing backend");
             }
             page.release();
             page.release();
