@@ -57,6 +57,11 @@ public class PoolServers {
         });
     }
 
+    /** Every server of {@code pool}, as {@link #list} shows them. */
+    List<ServerView> views(Pool pool, String base) {
+        return pool.servers().stream().map(s -> view(pool.name(), base, s)).toList();
+    }
+
     /** The {@code consistent} query parameter: absent is false; anything but true or false is a mistake. */
     static boolean consistent(String value) {
         if (value == null || value.equalsIgnoreCase("false")) {

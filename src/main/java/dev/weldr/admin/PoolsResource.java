@@ -1,5 +1,6 @@
 package dev.weldr.admin;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.weldr.cluster.PoolService;
 import dev.weldr.pool.Outcome;
@@ -46,12 +47,18 @@ public class PoolsResource {
     @Inject
     LeaderRoute route;
 
-    public record PoolView(String name, Map<String, Object> settings, int servers, List<Link> links) {
+    /** {@code serverList}: the pool's servers, only with {@code ?expand=servers} (left out otherwise). */
+    public record PoolView(String name, Map<String, Object> settings, int servers, List<Link> links,
+                           @JsonInclude(JsonInclude.Include.NON_NULL) List<ServerView> serverList) {
         static PoolView of(Pool p) {
+            return of(p, null);
+        }
+
+        static PoolView of(Pool p, List<ServerView> serverList) {
             String href = "/pools/" + p.name();
             return new PoolView(p.name(), PoolSettingsJson.view(p.settings()), p.size(),
                     List.of(new Link("self", href, "GET"), new Link("update", href, "PATCH"),
-                            new Link("servers", href + "/servers", "GET")));
+                            new Link("servers", href + "/servers", "GET")), serverList);
         }
     }
 
@@ -59,9 +66,17 @@ public class PoolsResource {
     }
 
     @GET
-    @Operation(summary = "List the pools")
-    public PoolList list() {
-        return new PoolList(service.current().pools().stream().map(PoolView::of).toList(),
+    @Operation(summary = "List the pools; with expand=servers, each with its servers as GET /pools/{name}/servers lists them"
+            + " (one read of one state, for a view of every pool)")
+    @APIResponse(responseCode = "400", description = "expand is not servers")
+    public PoolList list(@QueryParam("expand") String expand) {
+        // One call for every pool's servers: a dashboard polling a thousand pools would otherwise send a thousand calls.
+        boolean withServers = expand != null;
+        if (withServers && !expand.equals("servers")) {
+            throw ApiException.badRequest("expand can only be servers, not '" + expand + "'");
+        }
+        return new PoolList(service.current().pools().stream()
+                .map(p -> PoolView.of(p, withServers ? servers.views(p, base(p.name())) : null)).toList(),
                 List.of(new Link("self", "/pools", "GET"), new Link("add", "/pools", "POST")));
     }
 

@@ -13,11 +13,17 @@
   const $ = (id) => document.getElementById(id);
 
   let token = sessionStorage.getItem(TOKEN_KEY);
-  let readOnly = false;
   let timer = null;
-  let busy = false;
+  // Bumped whenever the token is dropped or refused: answers to calls begun before are dropped, so a
+  // poll in flight cannot show the node's state again once the page asked for a token.
+  let generation = 0;
+  let polling = null;       // the generation whose poll is in flight
   let previous = null;      // last /stats/detail reading: {time, byKey}
-  const history = new Map(); // pool/server -> [{rps, errors, p99, buckets}] oldest first
+  // pool/server -> {samples: [{rps, errors, p99}] oldest first, up to HISTORY; buckets: the latency
+  // counts of the last LATENCY_WINDOW samples only, the ones the percentiles use}
+  const history = new Map();
+  const poolViews = new Map(); // pool name -> its section and its rows, kept across polls
+  const drawn = new Map();     // part of the page -> what it was drawn from, to redraw only on a change
 
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
@@ -43,6 +49,24 @@
     return { status: res.status, ok: res.ok, json, text };
   }
 
+  // Writes only on a change: an unchanged text is not rewritten, so a live region is not announced again.
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  }
+
+  function setAttr(node, name, value) {
+    if (value === undefined || value === null) node.removeAttribute(name);
+    else if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+  }
+
+  // Whether `part` must be drawn from `data`: false when it was drawn from the same data last time.
+  function changed(part, data) {
+    const sig = JSON.stringify(data);
+    if (drawn.get(part) === sig) return false;
+    drawn.set(part, sig);
+    return true;
+  }
+
   class Unauthorized extends Error {}
   async function read(path) {
     const r = await api('GET', path);
@@ -52,12 +76,14 @@
   }
 
   function askToken(message) {
+    generation++;
     stop();
     $('main').hidden = true;
     $('logout').hidden = true;
+    $('answer').hidden = true;
     $('token-form').hidden = false;
     $('token-error').textContent = message || '';
-    $('node').textContent = 'token needed';
+    setText($('node'), 'token needed');
     $('token-input').focus();
   }
 
@@ -79,59 +105,67 @@
   async function whoAmI() {
     const r = await api('GET', '/tokens/self');
     if (r.status === 401) throw new Unauthorized(r.json && r.json.message || 'unauthorized');
-    readOnly = r.ok && r.json && r.json.scope === 'read';
-    document.body.classList.toggle('read-only', readOnly);
+    // The actions are hidden by the stylesheet under this class, new rows' included.
+    document.body.classList.toggle('read-only', r.ok && r.json && r.json.scope === 'read');
   }
 
+  // One poll: a fixed number of calls however many pools and servers there are (every pool's servers
+  // come in GET /pools?expand=servers), all at once.
   async function refresh() {
-    if (busy) return;
-    busy = true;
+    const gen = generation;
+    if (polling === gen) return;
+    polling = gen;
     try {
       const [cluster, pools, detail, routes, certs, audit, events] = await Promise.all([
-        read('/cluster'), read('/pools'), read('/stats/detail'), read('/routes'), read('/certificates'),
-        read('/audit?limit=50'), read('/events?limit=50')]);
-      const servers = await Promise.all(pools.pools.map((p) => read('/pools/' + encodeURIComponent(p.name) + '/servers')));
+        read('/cluster'), read('/pools?expand=servers'),
+        // The rates divide by the time between two readings of the counters: the time this one
+        // answered, not the time the slowest of the other calls did.
+        read('/stats/detail').then((list) => ({ list, time: performance.now() })),
+        read('/routes'), read('/certificates'), read('/audit?limit=50'), read('/events?limit=50')]);
+      if (gen !== generation) return;
       $('token-form').hidden = true;
       $('main').hidden = false;
       $('logout').hidden = !token;
       showCluster(cluster);
-      showPools(pools.pools, servers.map((s) => s.servers), detail);
+      showPools(pools.pools, detail);
       showRoutes(routes.routes);
       showCertificates(certs.certificates);
       showEvents(events.events, audit.entries);
       $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
-      hideActions();
     } catch (e) {
+      if (gen !== generation) return;
       if (e instanceof Unauthorized) {
         askToken(token ? 'The token was refused: ' + e.message : '');
       } else {
         $('updated').textContent = 'update failed: ' + e.message;
         $('banner').hidden = false;
-        $('banner').textContent = '\u26A0 This node\u2019s admin API does not answer (' + e.message + '): what is shown may be out of date.';
+        setText($('banner'), '\u26A0 This node\u2019s admin API does not answer (' + e.message + '): what is shown may be out of date.');
       }
     } finally {
-      busy = false;
+      if (polling === gen) polling = null;
     }
   }
 
   function showCluster(c) {
-    $('node').textContent = 'node ' + c.self + (c.self === c.leader ? ' (leader)' : c.leader ? ' (follower)' : '') + ' \u00b7 cluster ' + c.cluster;
+    setText($('node'), 'node ' + c.self + (c.self === c.leader ? ' (leader)' : c.leader ? ' (follower)' : '') + ' \u00b7 cluster ' + c.cluster);
     const banner = $('banner');
     if (!c.leader) {
       banner.hidden = false;
-      banner.textContent = '\u26A0 No leader: this node sees no quorum (term ' + c.term + '). Changes are refused with 503 until a leader is elected; what is shown is this node\u2019s last known state.';
+      setText(banner, '\u26A0 No leader: this node sees no quorum (term ' + c.term + '). Changes are refused with 503 until a leader is elected; what is shown is this node\u2019s last known state.');
     } else {
       banner.hidden = true;
     }
+    const vip = c.vip ? ' \u00b7 virtual IP ' + c.vip.address + (c.vip.heldHere ? ' held by this node' : ' not held by this node') : '';
+    const since = c.leaderSince ? ' \u00b7 last election seen ' + new Date(c.leaderSince).toLocaleString() : '';
+    setText($('cluster-summary'), 'Term ' + c.term + ' \u00b7 leader ' + (c.leader || 'none') + since + vip + ' \u00b7 mode ' + c.mode + ' \u00b7 applied index ' + c.appliedIndex);
+    // Redrawn only when the members change: a redraw would take the keyboard's focus off a link or button.
+    if (!changed('cluster', [c.self, c.leader, c.peers])) return;
     const leader = c.peers.find((p) => p.role === 'leader');
     // Where to reach the leader's own page, from what it published when elected; a follower forwards writes there.
     $('leader-admin').replaceChildren(...(!c.leader ? ['No leader, so no leader\u2019s admin API to name.']
       : leader && leader.admin ? ['Leader\u2019s admin API' + (c.leader === c.self ? ' (this node): ' : ': '),
         el('a', { id: 'leader-admin-url', href: leader.admin + '/ui/', text: leader.admin })]
         : ['The leader ' + c.leader + ' has not published its admin URL yet.']));
-    const vip = c.vip ? ' \u00b7 virtual IP ' + c.vip.address + (c.vip.heldHere ? ' held by this node' : ' not held by this node') : '';
-    const since = c.leaderSince ? ' \u00b7 last election seen ' + new Date(c.leaderSince).toLocaleString() : '';
-    $('cluster-summary').textContent = 'Term ' + c.term + ' \u00b7 leader ' + (c.leader || 'none') + since + vip + ' \u00b7 mode ' + c.mode + ' \u00b7 applied index ' + c.appliedIndex;
     const rows = c.peers.map((p) => {
       const actions = el('td', { class: 'action' });
       if (p.role !== 'leader' && c.leader) {
@@ -147,43 +181,55 @@
     document.querySelector('#nodes tbody').replaceChildren(...rows);
   }
 
-  function spark(values, what, unit) {
-    const ns = 'http://www.w3.org/2000/svg';
-    const svg = document.createElementNS(ns, 'svg');
+  const SVG = 'http://www.w3.org/2000/svg';
+
+  // A small chart, drawn once per server and changed in place on each poll.
+  function spark() {
+    const svg = document.createElementNS(SVG, 'svg');
     svg.setAttribute('class', 'spark');
     svg.setAttribute('viewBox', '0 0 ' + HISTORY + ' 30');
     svg.setAttribute('preserveAspectRatio', 'none');
     svg.setAttribute('role', 'img');
+    const title = document.createElementNS(SVG, 'title');
+    const base = document.createElementNS(SVG, 'line');
+    base.setAttribute('x1', '0'); base.setAttribute('x2', String(HISTORY)); base.setAttribute('y1', '29'); base.setAttribute('y2', '29');
+    svg.append(title, base);
+    return { svg, title, line: null };
+  }
+
+  // What a chart shows of `values`: its title and its line's points (null without a sample).
+  function sparkData(values, what, unit) {
     const peak = Math.max(0, ...values);
     const max = Math.max(1, peak);
     const last = values.length ? values[values.length - 1] : 0;
-    const title = document.createElementNS(ns, 'title');
-    title.textContent = what + ' over the last ' + Math.round(values.length * POLL_MS / 1000) + ' s; peak ' + fmt(peak) + unit + ', now ' + fmt(last) + unit;
-    svg.append(title);
-    const base = document.createElementNS(ns, 'line');
-    base.setAttribute('x1', '0'); base.setAttribute('x2', String(HISTORY)); base.setAttribute('y1', '29'); base.setAttribute('y2', '29');
-    svg.append(base);
-    if (values.length) {
-      // The x axis spans the samples there are (at least MIN_SPAN), newest at the right edge; a
-      // single sample is a short level line, so the chart says something from the first reading.
-      const span = Math.max(values.length - 1, MIN_SPAN);
-      const step = HISTORY / span;
-      // Zero sits just above the grey baseline, so a quiet series (no errors) still shows its line.
-      const y = (v) => (26 - 24 * v / max).toFixed(1);
-      const points = values.length === 1 ? [(HISTORY - step) + ',' + y(values[0]), HISTORY + ',' + y(values[0])]
-        : values.map((v, i) => (HISTORY - (values.length - 1 - i) * step).toFixed(1) + ',' + y(v));
-      const line = document.createElementNS(ns, 'polyline');
-      line.setAttribute('points', points.join(' '));
-      svg.append(line);
-    }
-    return svg;
+    const title = what + ' over the last ' + Math.round(values.length * POLL_MS / 1000) + ' s; peak ' + fmt(peak) + unit + ', now ' + fmt(last) + unit;
+    if (!values.length) return { title, points: null };
+    // The x axis spans the samples there are (at least MIN_SPAN), newest at the right edge; a
+    // single sample is a short level line, so the chart says something from the first reading.
+    const span = Math.max(values.length - 1, MIN_SPAN);
+    const step = HISTORY / span;
+    // Zero sits just above the grey baseline, so a quiet series (no errors) still shows its line.
+    const y = (v) => (26 - 24 * v / max).toFixed(1);
+    const points = values.length === 1 ? [(HISTORY - step) + ',' + y(values[0]), HISTORY + ',' + y(values[0])]
+      : values.map((v, i) => (HISTORY - (values.length - 1 - i) * step).toFixed(1) + ',' + y(v));
+    return { title, points: points.join(' ') };
   }
 
-  function sumBuckets(samples) {
+  function drawSpark(chart, data) {
+    setText(chart.title, data.title);
+    if (data.points === null) return;
+    if (!chart.line) {
+      chart.line = document.createElementNS(SVG, 'polyline');
+      chart.svg.append(chart.line);
+    }
+    setAttr(chart.line, 'points', data.points);
+  }
+
+  function sumBuckets(window) {
     let sum = null;
-    for (const s of samples) {
-      if (!s.buckets) continue;
-      sum = sum ? sum.map((c, i) => c + s.buckets[i]) : s.buckets.slice();
+    for (const b of window) {
+      if (!b) continue;
+      sum = sum ? sum.map((c, i) => c + b[i]) : b.slice();
     }
     return sum;
   }
@@ -210,106 +256,166 @@
     return n >= 100 ? String(Math.round(n)) : n.toFixed(1);
   }
 
-  function showPools(pools, serverLists, detail) {
-    const now = performance.now();
-    const byKey = new Map(detail.map((d) => [d.pool + '/' + d.id, d]));
+  // The rates of each server since the last reading of the counters, taken at `time`; adds a sample to its history.
+  function sample(byKey, time) {
     const rates = new Map();
     for (const [key, d] of byKey) {
       const before = previous && previous.byKey.get(key);
-      if (before) {
-        const seconds = (now - previous.time) / 1000;
-        const total = (d.success + d.failed) - (before.success + before.failed);
-        const failed = d.failed - before.failed;
-        const rps = seconds > 0 && total >= 0 ? total / seconds : 0;
-        const buckets = d.latency && before.latency ? d.latency.counts.map((c, i) => Math.max(0, c - before.latency.counts[i])) : null;
-        const h = history.get(key) || [];
-        const sample = { rps, errors: total > 0 ? failed / total : 0, buckets };
-        h.push(sample);
-        if (h.length > HISTORY) h.shift();
-        history.set(key, h);
-        const recent = sumBuckets(h.slice(-LATENCY_WINDOW));
-        sample.p99 = percentile(recent, d.latency, 0.99);
-        rates.set(key, { rps, errors: sample.errors, p50: percentile(recent, d.latency, 0.5), p99: sample.p99 });
-      }
+      if (!before) continue;
+      const latency = d.latency && before.latency;
+      // A counter below its last reading counts anew: the server was removed and added again, or
+      // the node restarted, in between. The difference would be meaningless (a negative error
+      // rate): this reading is the new start, with no sample.
+      if (d.success < before.success || d.failed < before.failed
+        || (latency && d.latency.counts.some((c, i) => c < before.latency.counts[i]))) continue;
+      const seconds = (time - previous.time) / 1000;
+      const total = (d.success + d.failed) - (before.success + before.failed);
+      const failed = d.failed - before.failed;
+      const rps = seconds > 0 ? total / seconds : 0;
+      let h = history.get(key);
+      if (!h) history.set(key, h = { samples: [], buckets: [] });
+      h.buckets.push(latency ? d.latency.counts.map((c, i) => c - before.latency.counts[i]) : null);
+      if (h.buckets.length > LATENCY_WINDOW) h.buckets.shift();
+      const recent = sumBuckets(h.buckets);
+      const s = { rps, errors: total > 0 ? failed / total : 0, p99: percentile(recent, d.latency, 0.99) };
+      h.samples.push(s);
+      if (h.samples.length > HISTORY) h.samples.shift();
+      rates.set(key, { rps, errors: s.errors, p50: percentile(recent, d.latency, 0.5), p99: s.p99 });
     }
     for (const key of history.keys()) if (!byKey.has(key)) history.delete(key);
-    previous = { time: now, byKey };
-
-    const container = $('pool-list');
-    const sections = pools.map((pool, i) => {
-      const section = $('pool-template').content.firstElementChild.cloneNode(true);
-      section.setAttribute('data-pool', pool.name);
-      section.id = 'pool-' + pool.name;
-      section.querySelector('.pool-name').textContent = 'Pool ' + pool.name + ' (' + pool.servers + ' server' + (pool.servers === 1 ? '' : 's') + ')';
-      const s = pool.settings || {};
-      section.querySelector('.pool-settings').textContent = Object.entries(s).filter(([, v]) => v !== null && typeof v !== 'object')
-        .map(([k, v]) => k + ' ' + v).join(' \u00b7 ');
-      const add = section.querySelector('.add-server');
-      add.setAttribute('data-action', 'add');
-      add.setAttribute('data-pool', pool.name);
-      add.setAttribute('aria-label', 'Add a server to pool ' + pool.name);
-      const rows = serverLists[i].map((server) => serverRow(pool.name, server, byKey.get(pool.name + '/' + server.id), rates.get(pool.name + '/' + server.id)));
-      if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: '9', class: 'muted', text: 'No servers.' })));
-      section.querySelector('tbody').replaceChildren(...rows);
-      return section;
-    });
-    // Keep keyboard focus across redraws: note the focused button and focus its twin after.
-    const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('#pool-list [data-action]');
-    const focusKey = focused ? [focused.getAttribute('data-action'), focused.getAttribute('data-pool'), focused.getAttribute('data-server')].join('|') : null;
-    container.replaceChildren(...sections);
-    if (focusKey) {
-      for (const b of container.querySelectorAll('[data-action]')) {
-        if ([b.getAttribute('data-action'), b.getAttribute('data-pool'), b.getAttribute('data-server')].join('|') === focusKey) { b.focus(); break; }
-      }
-    }
+    previous = { time, byKey };
+    return rates;
   }
 
-  function serverRow(pool, server, d, rate) {
-    const key = pool + '/' + server.id;
-    const samples = history.get(key) || [];
-    let state = server.state;
+  // Puts `children` in `parent` in this order, moving only what is out of place and removing the rest.
+  function arrange(parent, children) {
+    children.forEach((c, i) => { if (parent.children[i] !== c) parent.insertBefore(c, parent.children[i] || null); });
+    while (parent.children.length > children.length) parent.lastElementChild.remove();
+  }
+
+  function poolView(name) {
+    const section = $('pool-template').content.firstElementChild.cloneNode(true);
+    section.setAttribute('data-pool', name);
+    section.id = 'pool-' + name;
+    const add = section.querySelector('.add-server');
+    add.setAttribute('data-action', 'add');
+    add.setAttribute('data-pool', name);
+    add.setAttribute('aria-label', 'Add a server to pool ' + name);
+    return { section, title: section.querySelector('.pool-name'), settings: section.querySelector('.pool-settings'),
+      tbody: section.querySelector('tbody'), rows: new Map(), empty: null };
+  }
+
+  // Each pool's section and each server's row are drawn once and changed in place, and only when
+  // what they show changed: thousands of servers cost a comparison each on a poll, not a redraw.
+  function showPools(pools, detail) {
+    const byKey = new Map(detail.list.map((d) => [d.pool + '/' + d.id, d]));
+    const rates = sample(byKey, detail.time);
+    const sections = pools.map((pool) => {
+      let v = poolViews.get(pool.name);
+      if (!v) poolViews.set(pool.name, v = poolView(pool.name));
+      setText(v.title, 'Pool ' + pool.name + ' (' + pool.servers + ' server' + (pool.servers === 1 ? '' : 's') + ')');
+      const s = pool.settings || {};
+      setText(v.settings, Object.entries(s).filter(([, x]) => x !== null && typeof x !== 'object')
+        .map(([k, x]) => k + ' ' + x).join(' \u00b7 '));
+      const list = pool.serverList || [];
+      const rows = list.map((server) => {
+        let row = v.rows.get(server.id);
+        if (!row) v.rows.set(server.id, row = serverRow(pool.name, server.id));
+        const key = pool.name + '/' + server.id;
+        drawServer(row, server, byKey.get(key), rates.get(key), (history.get(key) || { samples: [] }).samples);
+        return row.tr;
+      });
+      const ids = new Set(list.map((x) => x.id));
+      for (const id of v.rows.keys()) if (!ids.has(id)) v.rows.delete(id);
+      if (!rows.length) rows.push(v.empty || (v.empty = el('tr', {}, el('td', { colspan: '9', class: 'muted', text: 'No servers.' }))));
+      arrange(v.tbody, rows);
+      return v.section;
+    });
+    const names = new Set(pools.map((p) => p.name));
+    for (const name of poolViews.keys()) if (!names.has(name)) poolViews.delete(name);
+    arrange($('pool-list'), sections);
+  }
+
+  function serverRow(pool, id) {
+    const num = (label) => el('td', { class: 'num', 'data-label': label });
+    const button = (action) => el('button', { type: 'button', class: 'action', 'data-action': action, 'data-pool': pool, 'data-server': id });
+    const r = {
+      url: el('td', { 'data-label': 'Server' }), state: el('span', { class: 'state' }), why: el('span', { class: 'why' }),
+      weight: num('Weight'), inFlight: num('In flight'), rps: num('Req/s'), errors: num('Errors'), latency: num('p50 / p99'),
+      charts: [spark(), spark(), spark()], drain: button('drain'), sig: null,
+    };
+    const weight = button('weight');
+    weight.textContent = 'Weight\u2026';
+    weight.setAttribute('aria-label', 'Change the weight of ' + id);
+    const remove = button('remove');
+    remove.textContent = 'Remove\u2026';
+    remove.setAttribute('aria-label', 'Remove ' + id);
+    r.links = [r.drain, weight, remove];
+    r.tr = el('tr', { 'data-pool': pool, 'data-server': id },
+      r.url, el('td', { 'data-label': 'State' }, el('div', {}, r.state)), r.weight, r.inFlight, r.rps, r.errors, r.latency,
+      el('td', { 'data-label': 'Last minutes', class: 'charts' }, ...r.charts.map((c) => c.svg)),
+      el('td', { class: 'action', 'data-label': 'Actions' }, ...r.links));
+    return r;
+  }
+
+  function drawServer(r, server, d, rate, samples) {
+    const state = server.state;
     let why = '';
     if (d && d.ejected && state === 'down') why = 'ejected by passive checks' + (d.ejectedUntil ? ' ' + until(d.ejectedUntil) : '');
     else if (state === 'down') why = 'failing active health checks';
-    const actions = el('td', { class: 'action', 'data-label': 'Actions' });
     // The API names each server's path in its links: the page follows it rather than building one.
     const self = (server.links || []).find((l) => l.rel === 'self');
-    const button = (action, text, label) => el('button', { type: 'button', class: 'action', 'data-action': action, 'data-pool': pool,
-      'data-server': server.id, 'data-href': self && self.href, 'aria-label': label + ' ' + server.id, text });
-    actions.append(server.draining ? button('undrain', 'Undrain', 'Undrain') : button('drain', 'Drain', 'Drain'),
-      button('weight', 'Weight\u2026', 'Change the weight of'), button('remove', 'Remove\u2026', 'Remove'));
-    const num = (label, text) => el('td', { class: 'num', 'data-label': label, text });
-    return el('tr', { 'data-pool': pool, 'data-server': server.id },
-      el('td', { 'data-label': 'Server', text: server.url }),
-      el('td', { 'data-label': 'State' }, el('div', {}, el('span', { class: 'state state-' + state, text: state }), why ? el('span', { class: 'why', text: why }) : null)),
-      num('Weight', String(server.weight)),
-      num('In flight', d && d.inFlight !== undefined ? String(d.inFlight) : '\u2014'),
-      num('Req/s', rate ? fmt(rate.rps) : '\u2014'),
-      num('Errors', rate ? (rate.errors * 100).toFixed(1) + ' %' : '\u2014'),
-      num('p50 / p99', rate ? ms(rate.p50) + ' / ' + ms(rate.p99) : '\u2014'),
-      el('td', { 'data-label': 'Last minutes', class: 'charts' },
-        spark(samples.map((x) => x.rps), 'requests per second', ' req/s'),
-        spark(samples.map((x) => x.errors * 100), 'error rate', ' %'),
-        spark(samples.map((x) => x.p99 === null || x.p99 === undefined ? 0 : Math.min(x.p99, 20000)), 'p99 latency (30 s window)', ' ms')),
-      actions);
+    const view = {
+      url: server.url, state, why, weight: String(server.weight), draining: server.draining, href: self ? self.href : null,
+      inFlight: d && d.inFlight !== undefined ? String(d.inFlight) : '\u2014',
+      rps: rate ? fmt(rate.rps) : '\u2014',
+      errors: rate ? (rate.errors * 100).toFixed(1) + ' %' : '\u2014',
+      latency: rate ? ms(rate.p50) + ' / ' + ms(rate.p99) : '\u2014',
+      charts: [sparkData(samples.map((x) => x.rps), 'requests per second', ' req/s'),
+        sparkData(samples.map((x) => x.errors * 100), 'error rate', ' %'),
+        sparkData(samples.map((x) => x.p99 === null || x.p99 === undefined ? 0 : Math.min(x.p99, 20000)), 'p99 latency (30 s window)', ' ms')],
+    };
+    const sig = JSON.stringify(view);
+    if (sig === r.sig) return;
+    r.sig = sig;
+    setText(r.url, view.url);
+    setText(r.state, state);
+    setAttr(r.state, 'class', 'state state-' + state);
+    setText(r.why, why);
+    if (why && !r.why.parentNode) r.state.after(r.why);
+    else if (!why && r.why.parentNode) r.why.remove();
+    setText(r.weight, view.weight);
+    setText(r.inFlight, view.inFlight);
+    setText(r.rps, view.rps);
+    setText(r.errors, view.errors);
+    setText(r.latency, view.latency);
+    view.charts.forEach((c, i) => drawSpark(r.charts[i], c));
+    // One button drains and undrains: it keeps the keyboard's focus when the state turns.
+    const id = server.id;
+    setAttr(r.drain, 'data-action', server.draining ? 'undrain' : 'drain');
+    setText(r.drain, server.draining ? 'Undrain' : 'Drain');
+    setAttr(r.drain, 'aria-label', (server.draining ? 'Undrain ' : 'Drain ') + id);
+    for (const b of r.links) setAttr(b, 'data-href', view.href);
   }
 
   function showRoutes(routes) {
-    const rows = routes.map((r) => el('tr', {},
-      el('td', { text: r.name }), el('td', { text: r.host || '(any)' }), el('td', { text: r.pathPrefix || '/' }),
-      el('td', { text: '\u2192 ' + r.pool }), el('td', { text: r.httpsRedirect ? 'redirect' : '\u2014' })));
+    const data = routes.map((r) => [r.name, r.host || '(any)', r.pathPrefix || '/', '\u2192 ' + r.pool, r.httpsRedirect ? 'redirect' : '\u2014']);
+    if (!changed('routes', data)) return;
+    const rows = data.map((cells) => el('tr', {}, ...cells.map((text) => el('td', { text }))));
     if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: '5', class: 'muted', text: 'No routes: every request goes to the default pool.' })));
     document.querySelector('#route-table tbody').replaceChildren(...rows);
   }
 
   function showCertificates(certs) {
-    const rows = certs.map((c) => {
+    const data = certs.map((c) => {
       const days = c.notAfter ? Math.floor((Date.parse(c.notAfter) - Date.now()) / 86400000) : null;
       const left = days === null ? (c.acme ? c.acme.state : '\u2014') : days < 0 ? 'expired' : days + (days < 14 ? ' \u26A0 soon' : '');
-      return el('tr', { 'data-certificate': c.name },
-        el('td', { text: c.name }), el('td', { text: (c.names || []).join(', ') }), el('td', { text: c.source }),
-        el('td', { text: c.notAfter || '\u2014' }), el('td', { class: 'num', text: left }));
+      return [c.name, (c.names || []).join(', '), c.source, c.notAfter || '\u2014', left];
     });
+    if (!changed('certificates', data)) return;
+    const rows = data.map(([name, names, source, notAfter, left]) => el('tr', { 'data-certificate': name },
+      el('td', { text: name }), el('td', { text: names }), el('td', { text: source }),
+      el('td', { text: notAfter }), el('td', { class: 'num', text: left })));
     if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: '5', class: 'muted', text: 'No certificates.' })));
     document.querySelector('#certificate-table tbody').replaceChildren(...rows);
   }
@@ -332,16 +438,13 @@
         subject: a.action + ' ' + a.target, text: (a.summary ? a.summary + ' ' : '') + '(token ' + a.token + ', via ' + a.node + ')' })))
       .sort((x, y) => y.time - x.time)
       .slice(0, EVENTS);
+    if (!changed('events', items)) return;
     const list = $('event-list');
     list.replaceChildren(...items.map((i) => el('li', i.attrs,
       el('time', { datetime: i.iso, text: new Date(i.time).toLocaleString() }),
       el('span', { class: 'kind kind-' + i.kind, text: i.kind }),
       i.subject ? i.subject + ': ' + i.text : i.text)));
     if (!items.length) list.replaceChildren(el('li', { class: 'muted', text: 'Nothing yet.' }));
-  }
-
-  function hideActions() {
-    for (const b of document.querySelectorAll('.action')) b.hidden = readOnly;
   }
 
   // One confirmation dialog for every action; resolves with the fields' values, or null.
@@ -379,13 +482,16 @@
   }
 
   async function act(method, path, body, pending) {
+    const gen = generation;
     showAnswer(pending || (method + ' ' + path + ' \u2026'));
     try {
       const r = await api(method, path, body);
+      if (gen !== generation) return;
       if (r.status === 401) { askToken('The token was refused: ' + (r.json && r.json.message || '')); return; }
-      if (r.status === 403) { readOnly = true; hideActions(); }
+      if (r.status === 403) document.body.classList.add('read-only');
       showAnswer(describe(method, path, r), !r.ok, r.json ? JSON.stringify(r.json, null, 1) : r.text);
     } catch (e) {
+      if (gen !== generation) return;
       showAnswer(method + ' ' + path + ' failed: ' + e.message, true);
     }
     refresh();

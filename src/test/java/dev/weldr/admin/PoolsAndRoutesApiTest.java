@@ -16,6 +16,9 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.hasKey;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -66,6 +69,28 @@ class PoolsAndRoutesApiTest {
                 .body("pools[0].settings.healthCheck.interval", nullValue())
                 .body("pools[0].settings.outlier.consecutiveFailures", equalTo(5))
                 .body("pools[0].settings.limits.retries", equalTo(1));
+    }
+
+    @Test
+    void shouldListEveryPoolWithItsServersInOneCallWhenAsked() {
+        // No health check for an hour: the servers' state stays as it is between the two reads.
+        post("/pools", "{\"name\":\"api\",\"healthCheck\":{\"interval\":\"1h\"}}").statusCode(201);
+        post("/pools/api/servers", "{\"url\":\"http://127.0.0.1:9301\",\"weight\":4}").statusCode(201);
+        post("/pools/api/servers", "{\"url\":\"http://127.0.0.1:9302\",\"draining\":true}").statusCode(201);
+        post("/servers", "{\"url\":\"http://127.0.0.1:9303\"}").statusCode(201);
+
+        Map<String, Object> api = given().get("/pools/api/servers").then().statusCode(200).extract().jsonPath().getMap("");
+        given().get("/pools?expand=servers").then().statusCode(200)
+                .body("pools.name", hasItems("api", "default"))
+                .body("pools.find { it.name == 'api' }.servers", equalTo(2))
+                .body("pools.find { it.name == 'api' }.serverList", equalTo(api.get("servers")))
+                .body("pools.find { it.name == 'default' }.serverList.url", contains("http://127.0.0.1:9303"))
+                .body("pools.find { it.name == 'default' }.serverList[0].links.find { it.rel == 'self' }.href",
+                        equalTo("/pools/default/servers/127.0.0.1/9303"));
+        // Without it, the list stays as it was: no servers' list.
+        given().get("/pools").then().statusCode(200)
+                .body("pools.find { it.name == 'api' }", not(hasKey("serverList")));
+        assertError(given().get("/pools?expand=routes").then(), 400, "bad_request");
     }
 
     @Test

@@ -115,23 +115,128 @@ final class Dashboard {
     }
 
     /**
-     * Drains a server with the keyboard alone: focus moves to its button as a Tab would, Enter
-     * opens the dialog, Tab reaches its confirm button and Enter presses it.
+     * Drains a server with the keyboard alone: Tab from the top of the page until its button has
+     * the focus, Enter opens the dialog, Tab reaches its confirm button and Enter presses it.
      */
     void drainWithKeys(String pool, String id) {
-        WebElement button = browser.until(ExpectedConditions.elementToBeClickable(action("drain", pool, id)), "drain on " + id);
-        ((JavascriptExecutor) browser.driver()).executeScript("arguments[0].focus();", button);
+        browser.until(ExpectedConditions.elementToBeClickable(action("drain", pool, id)), "drain on " + id);
+        // From the top, as a person who just opened the page: the focus on the document itself.
+        ((JavascriptExecutor) browser.driver()).executeScript("document.activeElement.blur(); window.scrollTo(0, 0);");
+        tabTo(action("drain", pool, id), 40, "the drain button of " + id);
         new org.openqa.selenium.interactions.Actions(browser.driver()).sendKeys(org.openqa.selenium.Keys.ENTER).perform();
-        WebElement ok = browser.visible(By.id("confirm-ok"));
         // The dialog may focus Cancel first (the safe choice): Tab moves on, within the modal dialog.
-        for (int tabs = 0; !ok.equals(browser.driver().switchTo().activeElement()); tabs++) {
-            if (tabs == 5) {
-                throw new AssertionError("five Tabs never reached the dialog's confirm button; focus is on "
-                        + browser.driver().switchTo().activeElement().getText());
+        tabTo(By.id("confirm-ok"), 5, "the dialog's confirm button");
+        new org.openqa.selenium.interactions.Actions(browser.driver()).sendKeys(org.openqa.selenium.Keys.ENTER).perform();
+    }
+
+    /** Presses Tab, at most {@code most} times, until the element {@code by} has the focus. */
+    private void tabTo(By by, int most, String what) {
+        for (int tabs = 0; ; tabs++) {
+            List<WebElement> target = browser.driver().findElements(by);
+            WebElement focused = browser.driver().switchTo().activeElement();
+            if (!target.isEmpty() && target.get(0).equals(focused)) {
+                return;
+            }
+            if (tabs == most) {
+                throw new AssertionError(most + " Tabs never reached " + what + "; focus is on <" + focused.getTagName() + "> "
+                        + focused.getText());
             }
             new org.openqa.selenium.interactions.Actions(browser.driver()).sendKeys(org.openqa.selenium.Keys.TAB).perform();
         }
-        new org.openqa.selenium.interactions.Actions(browser.driver()).sendKeys(org.openqa.selenium.Keys.ENTER).perform();
+    }
+
+    /**
+     * From now on, counts what the page does: its calls to the admin API (the browser's own record
+     * of them, Resource Timing, emptied first), the changes to {@code #node} (a live region: each
+     * one is read out), and the elements put into or taken out of {@code #pool-list}.
+     */
+    void watch() {
+        ((JavascriptExecutor) browser.driver()).executeScript("""
+                performance.setResourceTimingBufferSize(100000);
+                performance.clearResourceTimings();
+                const w = window.weldrTestWatch = { node: 0, elements: 0 };
+                new MutationObserver((ms) => { w.node += ms.length; })
+                    .observe(document.getElementById('node'), { childList: true, characterData: true, subtree: true });
+                new MutationObserver((ms) => { for (const m of ms) for (const n of [...m.addedNodes, ...m.removedNodes]) if (n.nodeType === 1) w.elements++; })
+                    .observe(document.getElementById('pool-list'), { childList: true, subtree: true });
+                """);
+    }
+
+    /** The page's calls answered since {@link #watch()}, by path (no query): how many of each. */
+    java.util.Map<String, Long> calls() {
+        List<?> paths = (List<?>) ((JavascriptExecutor) browser.driver()).executeScript(
+                "return performance.getEntriesByType('resource').filter((e) => e.initiatorType === 'fetch').map((e) => new URL(e.name).pathname);");
+        return paths.stream().map(String::valueOf).collect(java.util.stream.Collectors.groupingBy(p -> p, java.util.TreeMap::new,
+                java.util.stream.Collectors.counting()));
+    }
+
+    /** Changes to {@code #node} since {@link #watch()}. */
+    long nodeChanges() {
+        return (Long) ((JavascriptExecutor) browser.driver()).executeScript("return window.weldrTestWatch.node;");
+    }
+
+    /** Elements put into or taken out of {@code #pool-list} since {@link #watch()}. */
+    long poolElementsChanged() {
+        return (Long) ((JavascriptExecutor) browser.driver()).executeScript("return window.weldrTestWatch.elements;");
+    }
+
+    /**
+     * Holds the page's calls whose path has {@code prefix}: each is sent only when
+     * {@link #release()} lets it go, so the test decides when a poll's reading is taken. The
+     * answer reaches the page as the page reads it (status and body).
+     */
+    void hold(String prefix) {
+        ((JavascriptExecutor) browser.driver()).executeScript("""
+                const prefix = arguments[0];
+                const held = window.weldrTestHeld = [];
+                const fetch = window.fetch;
+                window.fetch = (path, init) => String(path).includes(prefix)
+                    ? new Promise((go) => held.push(go)).then(() => fetch(path, init))
+                    : fetch(path, init);
+                """, prefix);
+    }
+
+    /**
+     * Holds the answers to the page's calls whose path has {@code part}: each is sent and answered,
+     * and reaches the page only when {@link #releaseAnswers()} lets it go.
+     */
+    void holdAnswers(String part) {
+        ((JavascriptExecutor) browser.driver()).executeScript("""
+                const part = arguments[0];
+                const held = window.weldrTestHeld = [];
+                const fetch = window.fetch;
+                // The answer as the page reads it, its body already read: once let go, the page has all of it at once.
+                window.fetch = (path, init) => !String(path).includes(part) ? fetch(path, init)
+                    : fetch(path, init).then((r) => r.text().then((text) => new Promise((go) => held.push(
+                        () => go({ status: r.status, ok: r.ok, text: () => Promise.resolve(text) })))));
+                """, part);
+    }
+
+    /**
+     * Lets the held answers reach the page, and returns once the page has done with them: the
+     * page goes on from an answer in promise reactions alone, all run before the next task.
+     */
+    void releaseAnswers() {
+        ((JavascriptExecutor) browser.driver()).executeAsyncScript("""
+                const done = arguments[arguments.length - 1];
+                window.weldrTestHeld.splice(0).forEach((go) => go());
+                setTimeout(() => setTimeout(done, 0), 0);
+                """);
+    }
+
+    /** Waits until the page has a held call waiting, which means its poll waits for it. */
+    void awaitHeld() {
+        browser.until(d -> ((Long) ((JavascriptExecutor) d).executeScript("return window.weldrTestHeld.length;")) > 0 ? true : null,
+                "the page to make a held call");
+    }
+
+    /**
+     * Lets the held calls go and waits until the page has drawn what they answered: the page polls
+     * one at a time, so its next held call means the one let go has been answered and shown.
+     */
+    void release() {
+        ((JavascriptExecutor) browser.driver()).executeScript("window.weldrTestHeld.splice(0).forEach((go) => go());");
+        awaitHeld();
     }
 
     private void type(By by, String text) {

@@ -322,4 +322,86 @@ class DashboardBrowserTest {
         page.awaitState("default", other.id(), "active");
         assertEquals(List.of(), browser.consoleErrors());
     }
+
+    @Test
+    void shouldPollInTheSameCallsForManyPoolsAndRedrawNothingUnchanged() {
+        // 300 servers in 30 pools, checked once an hour: nothing changes unless the test changes it.
+        List<String> pools = new ArrayList<>();
+        try {
+            for (int p = 0; p < 30; p++) {
+                String pool = String.format("many-%02d", p);
+                given().contentType("application/json").body("{\"name\":\"" + pool + "\",\"healthCheck\":{\"interval\":\"1h\"}}")
+                        .post("/pools").then().statusCode(201);
+                pools.add(pool);
+                for (int s = 0; s < 10; s++) {
+                    given().contentType("application/json").body("{\"url\":\"http://127.0.0.1:" + (20000 + 10 * p + s) + "\"}")
+                            .post("/pools/" + pool + "/servers").then().statusCode(201);
+                }
+            }
+            page.open().awaitShown();
+            // Every row drawn, with its charts' lines (from the second reading on).
+            browser.until(d -> d.findElements(By.cssSelector("#pool-list tr[data-server] td.charts polyline")).size() == 900 ? true : null,
+                    "300 servers and their charts on the page");
+            page.watch();
+            browser.until(d -> page.calls().getOrDefault("/cluster", 0L) >= 3 ? true : null, "three polls");
+            java.util.Map<String, Long> calls = page.calls();
+            long polls = calls.get("/cluster");
+            long total = calls.values().stream().mapToLong(Long::longValue).sum();
+            // Seven calls a poll, whatever the number of pools; the poll under way may have had some answered.
+            assertTrue(total <= 7 * (polls + 1), total + " calls in " + polls + " polls: " + calls);
+            assertEquals(0, page.poolElementsChanged(), "elements of the unchanged pools drawn again");
+            assertEquals(0, page.nodeChanges(), "the node's name (a live region) written again, unchanged");
+            assertEquals(List.of(), browser.consoleErrors());
+        } finally {
+            for (String pool : pools) {
+                given().delete("/pools/" + pool).then().statusCode(204);
+            }
+        }
+    }
+
+    @Test
+    void shouldStartTheCountAnewWhenAServerIsAddedAgainBetweenTwoReadings() {
+        given().contentType("application/json").body("{\"name\":\"resets\",\"healthCheck\":{\"interval\":\"1h\"}}")
+                .post("/pools").then().statusCode(201);
+        SwitchableBackend b = backend();
+        String server = "/pools/resets/servers/" + b.id().replace(':', '/');
+        try {
+            given().contentType("application/json").body("{\"pathPrefix\":\"/\",\"pool\":\"resets\"}").put("/routes/all")
+                    .then().statusCode(200);
+            given().contentType("application/json").body("{\"url\":\"" + b.url() + "\"}").post("/pools/resets/servers")
+                    .then().statusCode(201);
+            page.open().awaitShown();
+            page.awaitState("resets", b.id(), "active");
+            // Each reading of the counters is taken when the test lets it go.
+            page.hold("/stats/detail");
+            page.awaitHeld();
+            b.fail(true);
+            for (int i = 0; i < 5; i++) {
+                assertTrue(proxyGet() >= 500, "through the proxy to a failing backend");
+            }
+            page.release();
+            page.release();
+            assertEquals("0.0 %", page.text(Dashboard.figure("resets", b.id(), "Errors")), "no request since the last reading");
+
+            // Removed and added again between two readings: its counters start from 0, below the last reading.
+            given().delete(server).then().statusCode(204);
+            given().contentType("application/json").body("{\"url\":\"" + b.url() + "\"}").post("/pools/resets/servers")
+                    .then().statusCode(201);
+            b.fail(false);
+            for (int i = 0; i < 30; i++) {
+                assertEquals(200, proxyGet(), "through the proxy");
+            }
+            page.release();
+            assertEquals("\u2014", page.text(Dashboard.figure("resets", b.id(), "Errors")),
+                    "a reading below the last is a new start: no rate from it");
+            assertEquals("\u2014", page.text(Dashboard.figure("resets", b.id(), "Req/s")));
+            page.release();
+            assertEquals("0.0 %", page.text(Dashboard.figure("resets", b.id(), "Errors")), "the rate from the new count");
+            assertEquals(List.of(), browser.consoleErrors());
+        } finally {
+            given().delete(server).then().statusCode(204);
+            given().delete("/routes/all").then().statusCode(204);
+            given().delete("/pools/resets").then().statusCode(204);
+        }
+    }
 }

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.util.Map;
 
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -128,5 +130,25 @@ class DashboardTokenBrowserTest {
                 "a read token sees actions");
         browser.screenshot("dashboard-read-token");
         assertEquals(List.of(), browser.consoleErrors(), "console errors with a read token");
+    }
+
+    @Test
+    void shouldShowNothingOfTheNodeOnceTheTokenIsForgottenEvenFromAPollInFlight() {
+        page.open();
+        page.awaitTokenAsked();
+        page.enterToken(OPS);
+        page.awaitShown();
+        page.awaitState("default", backend.id(), "active");
+        // A poll waits for the servers' answer (sent with the token) while "Forget token" is pressed.
+        page.holdAnswers("servers");
+        page.awaitHeld();
+        browser.driver().findElement(By.id("logout")).click();
+        page.awaitTokenAsked();
+
+        page.releaseAnswers();
+        assertFalse(browser.driver().findElement(By.id("main")).isDisplayed(),
+                "the answer to a poll begun with the forgotten token showed the node's state again");
+        assertTrue(browser.driver().findElement(By.id("token-input")).isDisplayed(), "the page asks for a token");
+        assertFalse(browser.driver().findElement(By.id("logout")).isDisplayed(), "no token to forget");
     }
 }
