@@ -88,9 +88,14 @@ abstract class ProxyTestBase {
         warmedUp = true;
     }
 
+    /**
+     * Closes the test's clients and backends first, and only then empties the pool: a removal
+     * waits for the server's requests in flight, up to {@code weldr.timeout.drain} (30 s, as long
+     * as the test client's read timeout), so a request the test left under way (a stream whose
+     * client does not read) would hold the DELETE for the whole drain and race that timeout.
+     */
     @AfterEach
     void stopEverythingThisTestStarted() throws Exception {
-        emptyPool();
         Exception first = null;
         while (!resources.isEmpty()) {
             try {
@@ -101,9 +106,33 @@ abstract class ProxyTestBase {
                 }
             }
         }
+        try {
+            await("no request in flight once the test's clients and backends are closed", () -> inFlight().isEmpty());
+        } catch (AssertionError e) {
+            AssertionError named = new AssertionError(e.getMessage() + "; in flight: " + inFlight());
+            if (first != null) {
+                named.addSuppressed(first);
+            }
+            throw named;
+        }
+        emptyPool();
         if (first != null) {
             throw first;
         }
+    }
+
+    /** The servers with requests in flight on this node, as {@code GET /stats/detail} counts them. */
+    static Map<String, Integer> inFlight() {
+        List<Map<String, Object>> servers = given().get("/stats/detail").then().statusCode(200)
+                .extract().jsonPath().getList("$");
+        Map<String, Integer> busy = new java.util.TreeMap<>();
+        for (Map<String, Object> server : servers) {
+            int n = ((Number) server.get("inFlight")).intValue();
+            if (n != 0) {
+                busy.put(server.get("pool") + "/" + server.get("id"), n);
+            }
+        }
+        return busy;
     }
 
     /** Closes the resource after the test, in reverse order of registration. */
