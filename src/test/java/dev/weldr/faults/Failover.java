@@ -29,8 +29,9 @@ import java.util.stream.Stream;
  *   <li>{@code leader}: its first entry was committed and applied, so it is ready and its pool is
  *       up to date ({@code onLeaderStart}: weldr logs {@code is leader for term});</li>
  *   <li>{@code vip}: the VIP is on its interface and the gratuitous ARP sent ({@code virtual IP ... taken});</li>
- *   <li>{@code connected}: the start of the first probe through the VIP that started after the kill and succeeded
- *       (the client's ARP entry names the new holder: it sends a probe every 20 ms);</li>
+ *   <li>{@code connected}: the start of the first probe through the VIP to succeed (by its end) of those
+ *       started after the kill (the client sends one every 20 ms, each on a new connection; one whose SYN went
+ *       to the dead host's MAC is answered only by a retransmission a second later);</li>
  *   <li>{@code served}: that probe's end.</li>
  * </ol>
  * The nodes log JRaft's NodeImpl at INFO in the lab for this (its election lines, no per-heartbeat ones).
@@ -104,7 +105,7 @@ public record Failover(long detect, long prevote, long elected, long leader, lon
         long leader = first(newLeaderLog, killedAt, " is leader for term ");
         long vip = first(newLeaderLog, killedAt, " taken on ");
         Agent.Probe first = probes.stream().filter(p -> p.ok() && p.start() > killedAt)
-                .min(java.util.Comparator.comparingLong(Agent.Probe::start)).orElse(null);
+                .min(java.util.Comparator.comparingLong(Agent.Probe::end)).orElse(null);
         return new Failover(rel(detect == Long.MAX_VALUE ? -1 : detect, killedAt), rel(prevote, killedAt), rel(elected, killedAt),
                 rel(leader, killedAt), rel(vip, killedAt), first == null ? -1 : rel(first.start(), killedAt),
                 first == null ? -1 : rel(first.end(), killedAt), gap, preVotes, votes, newLeader);
