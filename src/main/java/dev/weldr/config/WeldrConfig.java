@@ -216,9 +216,12 @@ public interface WeldrConfig {
          */
         Optional<List<String>> peers();
 
-        /** Raft election timeout. */
+        /**
+         * Raft election timeout: how long followers go without a heartbeat before one stands for
+         * election. Fail-over after a leader's death takes about this plus a fifth of it (see README).
+         */
         @WithName("election-timeout")
-        @WithDefault("1s")
+        @WithDefault("500ms")
         Duration electionTimeout();
 
         /**
