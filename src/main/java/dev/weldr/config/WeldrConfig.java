@@ -218,10 +218,11 @@ public interface WeldrConfig {
 
         /**
          * Raft election timeout: how long followers go without a heartbeat before one stands for
-         * election. Fail-over after a leader's death takes about this plus a fifth of it (see README).
+         * election. A leader's death is noticed about 1.2 times it after the kill (see README,
+         * "Fail-over: where the time goes", also for why 500ms is not the default yet).
          */
         @WithName("election-timeout")
-        @WithDefault("500ms")
+        @WithDefault("1s")
         Duration electionTimeout();
 
         /**
