@@ -216,7 +216,11 @@ public interface WeldrConfig {
          */
         Optional<List<String>> peers();
 
-        /** Raft election timeout. */
+        /**
+         * Raft election timeout: how long followers go without a heartbeat before one stands for
+         * election. A leader's death is noticed about 1.2 times it after the kill (see README,
+         * "Fail-over: where the time goes", also for why 500ms is not the default yet).
+         */
         @WithName("election-timeout")
         @WithDefault("1s")
         Duration electionTimeout();
