@@ -145,11 +145,6 @@ final class WarmUp {
         });
     }
 
-    /** Requests sent through the engine so far. */
-    long sent() {
-        return sent.get();
-    }
-
     /** Stops for good (the node stops): waits until what was open is closed. */
     void close() {
         closed = true;
@@ -196,7 +191,10 @@ final class WarmUp {
         private final List<java.util.concurrent.Future<?>> timers = new ArrayList<>();
         private Server sink;
         private RoutingTable seen;
-        /** What the clients send, in turn; replaced whole when the routes change. */
+        /**
+         * What the clients send, in turn; replaced whole when the routes change. Heap buffers each
+         * client sends duplicates of, never released: a client may be sending one as it is replaced.
+         */
         private volatile List<FullHttpRequest> requests = List.of();
 
         void open() throws InterruptedException {
@@ -273,7 +271,6 @@ final class WarmUp {
         void close() {
             timers.forEach(t -> t.cancel(false));
             channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-            requests.forEach(FullHttpRequest::release);
         }
 
         /** Sends its share of the rate every tick, one request at a time on its keep-alive connection. */
