@@ -31,6 +31,9 @@ public class ConfigCheck {
     @Inject
     AdminTokens tokens;
 
+    /** A follower's warm-up is meant to cost little CPU: a rate past this is a mistake, not a setting. */
+    static final int MAX_WARM_UP = 10_000;
+
     @ConfigProperty(name = "quarkus.http.host", defaultValue = "127.0.0.1")
     String adminHost;
 
@@ -70,6 +73,10 @@ public class ConfigCheck {
         String accessLog = dev.weldr.proxy.AccessLog.problem(config.proxy().accessLog());
         if (accessLog != null) {
             throw new InvalidConfigException("weldr.proxy.access-log", accessLog);
+        }
+        if (config.ha().warmUp() < 0 || config.ha().warmUp() > MAX_WARM_UP) {
+            throw new InvalidConfigException("weldr.ha.warm-up",
+                    "must be 0 (off) or synthetic requests a second up to " + MAX_WARM_UP + ", not " + config.ha().warmUp());
         }
         clusterTls(config.cluster().tls());
         electionTimeout(config.raft().electionTimeout());

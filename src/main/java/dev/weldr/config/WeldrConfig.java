@@ -258,6 +258,15 @@ public interface WeldrConfig {
         @WithName("stop-drain")
         @WithDefault("1s")
         Duration stopDrain();
+
+        /**
+         * Synthetic requests a second that a follower (active/passive mode) sends through its own
+         * proxy engine to an internal sink, never to a backend, so that its JIT is warm when it
+         * takes over; 0 turns it off. Not counted anywhere; it stops when the node becomes leader.
+         */
+        @WithName("warm-up")
+        @WithDefault("200")
+        int warmUp();
     }
 
     interface Vip {

@@ -2,6 +2,7 @@ package dev.weldr.proxy;
 
 import dev.weldr.acme.AcmeChallenges;
 import dev.weldr.cluster.Leadership;
+import dev.weldr.config.HaMode;
 import dev.weldr.config.ListenFailure;
 import dev.weldr.config.WeldrConfig;
 import dev.weldr.tls.CertificateStore;
@@ -87,6 +88,8 @@ public class ProxyServer {
     /** The open HTTP/2 client connections, told to go away when this node stops or stops being leader. */
     private final java.util.Set<Http2Front> http2Connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Channel listener;
+    /** Keeps this node's engine warm while it follows; null when off. */
+    private WarmUp warmUp;
     private Channel tlsListener;
     private volatile int tlsPort = -1;
     private AccessLog accessLog;
@@ -183,6 +186,18 @@ public class ProxyServer {
         loops.values().forEach(loop -> loop.httpsPort = redirectPort);
         LOG.infof("HTTPS listening on %s:%d", config.proxy().host(), tlsPort);
         leadership.subscribe(this::leadershipChanged);
+        int warmUpRate = config.ha().warmUp();
+        if (warmUpRate > 0 && config.ha().mode() == HaMode.ACTIVE_PASSIVE) {
+            long connectMs = timeout.connect().toMillis(), readMs = timeout.read().toMillis(), writeMs = timeout.write().toMillis();
+            warmUp = new WarmUp(group, serverType, socketType, clientTimeouts, registry, warmUpRate, (i, eventLoop, shadow, own) -> {
+                Loop loop = new Loop(i, eventLoop, socketType, shadow, own, connectMs, readMs, writeMs, BACKEND_IDLE_MS, maxIdle);
+                loop.acme = ClientProxy.unwrap(acme);
+                loop.httpsPort = redirectPort;
+                return loop;
+            });
+            leadership.subscribe(warmUp::roleChanged);
+            warmUp.roleChanged(leadership.state());
+        }
         LOG.infof("proxy listening on %s:%d (%d event loops on %s, up to %d idle backend connections each,"
                         + " up to %d client connections)",
                 config.proxy().host(), port, instances, epoll ? "epoll" : "NIO", maxIdle, maxConnections);
@@ -229,6 +244,9 @@ public class ProxyServer {
     void stop(@Observes ShutdownEvent event) {
         port = -1;
         tlsPort = -1;
+        if (warmUp != null) {
+            warmUp.close();
+        }
         if (tlsListener != null) {
             tlsListener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
