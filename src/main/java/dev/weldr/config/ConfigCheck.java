@@ -163,7 +163,7 @@ public class ConfigCheck {
      * steps down when a majority has not answered for 90 % of it. In the fault lab on this
      * project's shared 2-core machine (load average 10 to 26), a thread that sleeps 5 ms woke up to
      * 299 ms late, and with a 500 ms timeout leaders stepped down without a failure (2 times in ten
-     * idle minutes, 9 in an 8-minute soak; README, "Fail-over: where the time goes"): a shorter
+     * idle minutes; README, "Fail-over: where the time goes"): a shorter
      * timeout leaves a stall less room still.
      */
     static final Duration ELECTION_TIMEOUT_SAFE = Duration.ofMillis(500);

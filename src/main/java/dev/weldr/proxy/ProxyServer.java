@@ -61,6 +61,8 @@ public class ProxyServer {
     private static final Logger LOG = Logger.getLogger(ProxyServer.class);
     /** How long a backend connection waits in the idle cache. */
     static final long BACKEND_IDLE_MS = 30_000;
+    /** Observers of an event run lowest priority first: this is before GracefulStop's 1. */
+    static final int STOPPING_PRIORITY = 0;
     /** A ClientHello larger than this is refused before it is buffered whole (browsers send under 2 KiB). */
     static final int MAX_CLIENT_HELLO = 16 * 1024;
 
@@ -189,14 +191,14 @@ public class ProxyServer {
         int warmUpRate = config.ha().warmUp();
         if (warmUpRate > 0 && config.ha().mode() == HaMode.ACTIVE_PASSIVE) {
             long connectMs = timeout.connect().toMillis(), readMs = timeout.read().toMillis(), writeMs = timeout.write().toMillis();
-            warmUp = new WarmUp(group, serverType, socketType, clientTimeouts, registry, warmUpRate, (i, eventLoop, shadow, own) -> {
+            warmUp = new WarmUp(group, serverType, socketType, clientTimeouts, registry, warmUpRate, leadership::state, (i, eventLoop, shadow, own) -> {
                 Loop loop = new Loop(i, eventLoop, socketType, shadow, own, connectMs, readMs, writeMs, BACKEND_IDLE_MS, maxIdle);
                 loop.acme = ClientProxy.unwrap(acme);
                 loop.httpsPort = redirectPort;
                 return loop;
             });
-            leadership.subscribe(warmUp::roleChanged);
-            warmUp.roleChanged(leadership.state());
+            leadership.subscribe(state -> warmUp.roleChanged());
+            warmUp.roleChanged();
         }
         LOG.infof("proxy listening on %s:%d (%d event loops on %s, up to %d idle backend connections each,"
                         + " up to %d client connections)",
@@ -238,6 +240,17 @@ public class ProxyServer {
                 Thread.currentThread().interrupt();
                 return;
             }
+        }
+    }
+
+    /**
+     * Before anything else of the shutdown (GracefulStop, priority 1, hands a leader's leadership
+     * over and drains): from here on no warm-up run starts, so a leader that becomes a follower by
+     * handing over does not spend its draining seconds on one.
+     */
+    void stopping(@Observes @Priority(STOPPING_PRIORITY) ShutdownEvent event) {
+        if (warmUp != null) {
+            warmUp.stopping();
         }
     }
 

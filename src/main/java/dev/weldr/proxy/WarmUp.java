@@ -36,6 +36,8 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -53,7 +55,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Keeps a follower's data plane warm for the moment it takes over. In active/passive mode only
@@ -71,8 +75,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * no request reaches a backend, and the loops count into statistics of their own, in a meter
  * registry nobody reads: {@code /stats}, the Prometheus endpoint and the access log never see
  * them. The listener they arrive on is bound to loopback and closes every connection it did not
- * open itself; the sink only answers a constant. All of it is opened when this node starts
- * following and closed when it becomes leader.
+ * open itself; the sink, on loopback too, cannot tell the warm loops' connections from another
+ * local process's, so it keeps at most {@link #SINK_CONNECTIONS_PER_LOOP} per loop and closes any
+ * silent for {@link #SINK_IDLE_SECONDS}, and only answers a constant. All of it is opened when
+ * this node starts following and closed when it becomes leader or starts to stop.
  */
 final class WarmUp {
 
@@ -91,6 +97,13 @@ final class WarmUp {
     static final long WARM_AFTER = 10_000;
     /** The body of the POSTs, so that request bodies are read and forwarded too. */
     private static final byte[] POST_BODY = new byte[1024];
+    /**
+     * The sink's connections a warm loop may hold: each client sends one request at a time, so a
+     * loop needs one backend connection, two while a closed one is replaced.
+     */
+    static final int SINK_CONNECTIONS_PER_LOOP = 4;
+    /** A sink connection silent this long is closed (the warm loops close theirs after the backend idle timeout). */
+    static final int SINK_IDLE_SECONDS = 60;
 
     /** Makes the event loop's warm-up {@link Loop}: like its real one, with this registry and these statistics. */
     interface Loops {
@@ -104,6 +117,8 @@ final class WarmUp {
     private final BackendRegistry real;
     private final Loops loops;
     private final int rate;
+    /** This node's leadership as it is now: what a run is started or stopped on, whatever call came first. */
+    private final Supplier<Leadership.State> leadership;
     /** Starts and stops runs one after the other, off the Raft thread that tells of leadership. */
     private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "weldr-warm-up");
@@ -112,37 +127,67 @@ final class WarmUp {
     });
     /** The requests sent so far, over every run. */
     private final AtomicLong sent = new AtomicLong();
-    /** The run under way, or null; touched on the control thread only. */
-    private Run run;
+    /** The run under way, or null; written on the control thread only. */
+    private volatile Run run;
     private volatile boolean closed;
 
     WarmUp(EventLoopGroup group, Class<? extends ServerChannel> serverType, Class<? extends Channel> socketType,
-           ClientTimeouts timeouts, BackendRegistry real, int rate, Loops loops) {
+           ClientTimeouts timeouts, BackendRegistry real, int rate, Supplier<Leadership.State> leadership, Loops loops) {
         this.group = group;
         this.serverType = serverType;
         this.socketType = socketType;
         this.timeouts = timeouts;
         this.real = real;
         this.rate = rate;
+        this.leadership = leadership;
         this.loops = loops;
     }
 
     /**
      * Runs while this node follows a known leader, and stops when it becomes leader. A node with
-     * no leader yet (starting, or during an election) keeps what it was doing.
+     * no leader yet (starting, or during an election) keeps what it was doing. The role is read
+     * when the control thread gets to it, not when the change was told: calls from the Raft
+     * thread and from start-up may reach the control thread in any order.
      */
-    void roleChanged(Leadership.State state) {
-        if (state.role() == Leadership.Role.CANDIDATE) {
-            return;
-        }
-        boolean follower = state.role() == Leadership.Role.FOLLOWER;
+    void roleChanged() {
         control.execute(() -> {
-            if (follower && run == null && !closed) {
+            Leadership.Role role = leadership.get().role();
+            if (role == Leadership.Role.FOLLOWER && run == null && !closed) {
                 start();
-            } else if (!follower && run != null) {
+            } else if (role == Leadership.Role.LEADER && run != null) {
                 stop("this node is leader");
             }
         });
+    }
+
+    /**
+     * The node starts to stop: no run starts from now on. A leader stopped by SIGTERM hands
+     * leadership over and becomes a follower while it still drains real requests; it must not
+     * spend them a warm-up it will never use.
+     */
+    void stopping() {
+        closed = true;
+    }
+
+    /** Whether a run is under way (for tests). */
+    boolean running() {
+        return run != null;
+    }
+
+    /** The port of the run's sink, or -1 (for tests). */
+    int sinkPort() {
+        Run r = run;
+        return r == null ? -1 : r.sink.port();
+    }
+
+    /** Waits until what was handed to the control thread so far is done (for tests). */
+    void settled() throws Exception {
+        control.submit(() -> { }).get(30, TimeUnit.SECONDS);
+    }
+
+    /** The synthetic requests answered so far, over every run. */
+    long sent() {
+        return sent.get();
     }
 
     /** Stops for good (the node stops): waits until what was open is closed. */
@@ -189,6 +234,11 @@ final class WarmUp {
         /** Every channel of the run: listeners, clients, and the connections both listeners accepted. */
         private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
         private final List<java.util.concurrent.Future<?>> timers = new ArrayList<>();
+        /** The sink's open connections: at most {@link #SINK_CONNECTIONS_PER_LOOP} per loop. */
+        private final AtomicInteger sinkConnections = new AtomicInteger();
+        /** Set before the channels are closed: a client connecting again closes what it opened after that. */
+        private volatile boolean closing;
+        private InetSocketAddress frontAddress;
         private Server sink;
         private RoutingTable seen;
         /**
@@ -198,13 +248,25 @@ final class WarmUp {
         private volatile List<FullHttpRequest> requests = List.of();
 
         void open() throws InterruptedException {
+            int loopCount = 0;
+            for (EventExecutor ignored : group) {
+                loopCount++;
+            }
+            int maxSinkConnections = SINK_CONNECTIONS_PER_LOOP * loopCount;
             Channel sinkListener = new ServerBootstrap().group(group).channel(serverType)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {
+                            if (sinkConnections.incrementAndGet() > maxSinkConnections) {
+                                sinkConnections.decrementAndGet();
+                                ch.close();
+                                return;
+                            }
+                            ch.closeFuture().addListener(f -> sinkConnections.decrementAndGet());
                             channels.add(ch);
-                            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024), new Sink());
+                            ch.pipeline().addLast(new IdleStateHandler(0, 0, SINK_IDLE_SECONDS), new HttpServerCodec(),
+                                    new HttpObjectAggregator(64 * 1024), new Sink());
                         }
                     })
                     .bind(new InetSocketAddress(loopback, 0)).sync().channel();
@@ -235,22 +297,11 @@ final class WarmUp {
                     })
                     .bind(new InetSocketAddress(loopback, 0)).sync().channel();
             channels.add(front);
+            frontAddress = (InetSocketAddress) front.localAddress();
             double perTick = (double) rate * TICK_MS / 1000 / warmLoops.size();
             for (EventExecutor executor : group) {
-                Client client = new Client(perTick);
-                // Bound first, so that the listener knows the address it will see before the connection arrives.
-                Channel ch = new Bootstrap().group((EventLoop) executor).channel(socketType)
-                        .option(ChannelOption.TCP_NODELAY, true)
-                        .handler(new ChannelInitializer<>() {
-                            @Override
-                            protected void initChannel(Channel c) {
-                                c.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(64 * 1024), client);
-                            }
-                        })
-                        .bind(new InetSocketAddress(loopback, 0)).sync().channel();
-                channels.add(ch);
-                clients.add((InetSocketAddress) ch.localAddress());
-                ch.connect(front.localAddress()).sync();
+                Client client = new Client((EventLoop) executor, perTick);
+                executor.submit(client::connect).sync();
                 timers.add(executor.scheduleAtFixedRate(client::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS));
             }
             timers.add(control.scheduleWithFixedDelay(this::refresh, REFRESH_MS, REFRESH_MS, TimeUnit.MILLISECONDS));
@@ -269,57 +320,100 @@ final class WarmUp {
         }
 
         void close() {
+            closing = true;
             timers.forEach(t -> t.cancel(false));
             channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            // Each loop's own buffers and cached backend connections, on its thread, once no channel uses them.
+            warmLoops.forEach((executor, loop) -> executor.submit(loop::close).awaitUninterruptibly(5, TimeUnit.SECONDS));
         }
 
-        /** Sends its share of the rate every tick, one request at a time on its keep-alive connection. */
-        private final class Client extends SimpleChannelInboundHandler<FullHttpResponse> {
+        /**
+         * Sends its share of the rate every tick, one request at a time on its keep-alive
+         * connection; connects again at the next tick when that connection was closed (the
+         * keep-alive timeout of a low rate, an error). Runs on its event loop only.
+         */
+        private final class Client {
+            private final EventLoop eventLoop;
             private final double perTick;
             private double due;
             private boolean waiting;
             private int next;
-            private ChannelHandlerContext ctx;
+            /** The connection, connected or connecting; null before the first. */
+            private Channel channel;
 
-            Client(double perTick) {
+            Client(EventLoop eventLoop, double perTick) {
+                this.eventLoop = eventLoop;
                 this.perTick = perTick;
             }
 
-            @Override
-            public void handlerAdded(ChannelHandlerContext ctx) {
-                this.ctx = ctx;
+            /** Opens a connection to the listener; the run's close closes it, whenever it opens. */
+            void connect() {
+                waiting = false;
+                Channel ch = new Bootstrap().group(eventLoop).channel(socketType)
+                        .option(ChannelOption.TCP_NODELAY, true)
+                        .handler(new ChannelInitializer<>() {
+                            @Override
+                            protected void initChannel(Channel c) {
+                                c.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(64 * 1024), new Answers());
+                            }
+                        })
+                        .register().channel();
+                channel = ch;
+                channels.add(ch);
+                if (closing) {
+                    ch.close();
+                    return;
+                }
+                // Bound first, so that the listener knows the address it will see before the connection arrives.
+                ch.bind(new InetSocketAddress(loopback, 0)).addListener((ChannelFutureListener) bound -> {
+                    if (!bound.isSuccess()) {
+                        ch.close();
+                        return;
+                    }
+                    InetSocketAddress local = (InetSocketAddress) ch.localAddress();
+                    clients.add(local);
+                    ch.closeFuture().addListener(f -> clients.remove(local));
+                    ch.connect(frontAddress).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+                });
             }
 
             void tick() {
                 // A tick missed (a busy loop) is not made up for later with a burst.
                 due = Math.min(due + perTick, Math.max(1, perTick));
+                if (!channel.isOpen()) {
+                    connect();
+                    return;
+                }
                 send();
             }
 
             private void send() {
                 List<FullHttpRequest> all = requests;
-                if (waiting || due < 1 || all.isEmpty() || !ctx.channel().isActive()) {
+                if (waiting || due < 1 || all.isEmpty() || !channel.isActive()) {
                     return;
                 }
                 due--;
                 waiting = true;
-                ctx.writeAndFlush(all.get(next++ % all.size()).retainedDuplicate())
+                channel.writeAndFlush(all.get(next++ % all.size()).retainedDuplicate())
                         .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
             }
 
-            @Override
-            protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
-                waiting = false;
-                if (sent.incrementAndGet() == WARM_AFTER) {
-                    LOG.infof("warm standby: %d synthetic requests sent through the proxy engine: this node would take over warm",
-                            WARM_AFTER);
+            /** The answers on one of the client's connections. */
+            private final class Answers extends SimpleChannelInboundHandler<FullHttpResponse> {
+                @Override
+                protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
+                    waiting = false;
+                    if (sent.incrementAndGet() == WARM_AFTER) {
+                        LOG.infof("warm standby: %d synthetic requests sent through the proxy engine: this node would take over warm",
+                                WARM_AFTER);
+                    }
+                    send();
                 }
-                send();
-            }
 
-            @Override
-            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                ctx.close();
+                @Override
+                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                    ctx.close();
+                }
             }
         }
     }
@@ -364,8 +458,17 @@ final class WarmUp {
         return r;
     }
 
-    /** Answers every request with the same few bytes, keeping the connection open. */
+    /** Answers every request with the same few bytes, keeping the connection open until it is silent too long. */
     private static final class Sink extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            if (event instanceof IdleStateEvent) {
+                ctx.close();
+            } else {
+                ctx.fireUserEventTriggered(event);
+            }
+        }
+
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
