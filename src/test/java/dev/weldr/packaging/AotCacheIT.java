@@ -59,10 +59,14 @@ class AotCacheIT {
     }
 
     private static Process train(Path app, Path javaHome) throws IOException {
+        return train(app, javaHome, 300);
+    }
+
+    private static Process train(Path app, Path javaHome, int requests) throws IOException {
         ProcessBuilder pb = new ProcessBuilder("docker/aot-train.sh").redirectErrorStream(true);
         pb.environment().put("WELDR_HOME", app.toString());
         pb.environment().put("PATH", javaHome.resolve("bin") + ":" + System.getenv("PATH"));
-        pb.environment().put("TRAIN_REQUESTS", "300");
+        pb.environment().put("TRAIN_REQUESTS", String.valueOf(requests));
         pb.environment().put("JAVA_OPTS", "-XX:MaxRAMPercentage=50.0 -Djava.io.tmpdir=" + Path.of("target").toAbsolutePath());
         return pb.start();
     }
@@ -113,6 +117,18 @@ class AotCacheIT {
         } catch (IOException e) {
             return e.toString();
         }
+    }
+
+    @Test
+    void shouldFailTheBuildWhenNoRequestWasProxied() throws Exception {
+        // A cache without the traffic's profiles is not what the image promises: no cache, and the build stops.
+        Path app = app();
+        Process training = train(app, java25().getParent().getParent(), 0);
+        String out = new String(training.getInputStream().readAllBytes());
+        assertEquals(1, training.waitFor(), out);
+        assertTrue(out.contains("aot-train: no request was proxied during the training run"), out);
+        assertTrue(out.contains("add-server"), "the end of weldr's log is shown: " + out);
+        assertTrue(Files.notExists(app.resolve("weldr.aot")), out);
     }
 
     @Test
