@@ -117,6 +117,23 @@ class WarmStandbyIT {
     }
 
     @Test
+    void shouldNotWarmUpALeaderThatHandsOverOnSigterm() throws IOException {
+        // The hand-over makes the stopping leader a follower for its drain: it must not start a warm-up then.
+        TestCluster cluster = new TestCluster(dir, 3, Map.of("weldr.raft.election-timeout", "1s", "weldr.ha.warm-up", "1000",
+                "weldr.ha.stop-drain", "2s"));
+        closing.add(cluster);
+        cluster.start();
+        WeldrProcess leader = cluster.awaitLeader(WAIT);
+        long term = JSON.readTree(leader.get("/cluster").body()).get("term").asLong();
+        String leading = "is leader for term " + term;
+        WeldrProcess.await(WAIT, () -> leader.output().contains(leading), leader.raftId() + " to log " + leading);
+        leader.stop();
+        String sinceLeading = leader.output().substring(leader.output().indexOf(leading));
+        assertTrue(sinceLeading.contains("leadership handed to"), "the leader did not hand over: " + sinceLeading);
+        assertFalse(sinceLeading.contains(STARTED), "the stopping leader warms up: " + sinceLeading);
+    }
+
+    @Test
     void shouldNotWarmUpWhenTurnedOff() {
         int backend = backends.start("counted");
         TestCluster cluster = new TestCluster(dir, 3, Map.of("weldr.raft.election-timeout", "1s", "weldr.ha.warm-up", "0"));
