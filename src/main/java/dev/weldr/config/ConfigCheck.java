@@ -24,10 +24,15 @@ import java.util.List;
 @ApplicationScoped
 public class ConfigCheck {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ConfigCheck.class);
+
     @Inject
     WeldrConfig config;
     @Inject
     AdminTokens tokens;
+
+    /** A follower's warm-up is meant to cost little CPU: a rate past this is a mistake, not a setting. */
+    static final int MAX_WARM_UP = 10_000;
 
     @ConfigProperty(name = "quarkus.http.host", defaultValue = "127.0.0.1")
     String adminHost;
@@ -69,8 +74,12 @@ public class ConfigCheck {
         if (accessLog != null) {
             throw new InvalidConfigException("weldr.proxy.access-log", accessLog);
         }
+        if (config.ha().warmUp() < 0 || config.ha().warmUp() > MAX_WARM_UP) {
+            throw new InvalidConfigException("weldr.ha.warm-up",
+                    "must be 0 (off) or synthetic requests a second up to " + MAX_WARM_UP + ", not " + config.ha().warmUp());
+        }
         clusterTls(config.cluster().tls());
-        positive("weldr.raft.election-timeout", config.raft().electionTimeout());
+        electionTimeout(config.raft().electionTimeout());
         positive("weldr.raft.snapshot-interval", config.raft().snapshotInterval());
         atLeast("weldr.health-check.interval", config.healthCheck().interval(), HealthCheckSpec.MIN_INTERVAL);
         atLeast("weldr.health-check.timeout", config.healthCheck().timeout(), HealthCheckSpec.MIN_INTERVAL);
@@ -139,6 +148,36 @@ public class ConfigCheck {
     private static void port(String key, int value) {
         if (value < 0 || value > 65535) {
             throw new InvalidConfigException(key, "must be a port from 0 to 65535 (0 picks a free port), not " + value);
+        }
+    }
+
+    /**
+     * JRaft sends heartbeats every tenth of the timeout but never more often than every 10 ms, so
+     * below 100 ms they no longer come ten to a timeout; above a minute a dead leader goes
+     * unnoticed for longer than any client waits (etcd caps its own at 50 s).
+     */
+    static final Duration ELECTION_TIMEOUT_MIN = Duration.ofMillis(100);
+    static final Duration ELECTION_TIMEOUT_MAX = Duration.ofSeconds(60);
+    /**
+     * A follower stands for election when it heard no heartbeat for a whole timeout, and a leader
+     * steps down when a majority has not answered for 90 % of it. In the fault lab on this
+     * project's shared 2-core machine (load average 10 to 26), a thread that sleeps 5 ms woke up to
+     * 299 ms late, and with a 500 ms timeout leaders stepped down without a failure (2 times in ten
+     * idle minutes; README, "Fail-over: where the time goes"): a shorter
+     * timeout leaves a stall less room still.
+     */
+    static final Duration ELECTION_TIMEOUT_SAFE = Duration.ofMillis(500);
+
+    private static void electionTimeout(Duration value) {
+        String key = "weldr.raft.election-timeout";
+        if (value.compareTo(ELECTION_TIMEOUT_MIN) < 0 || value.compareTo(ELECTION_TIMEOUT_MAX) > 0) {
+            throw new InvalidConfigException(key, "must be a duration from " + ELECTION_TIMEOUT_MIN.toMillis() + "ms to "
+                    + ELECTION_TIMEOUT_MAX.toSeconds() + "s, not " + value);
+        }
+        if (value.compareTo(ELECTION_TIMEOUT_SAFE) < 0) {
+            LOG.warnf("%s=%dms is below %dms: a node stalled for 90 %% of it by a busy host (stalls of 300 ms measured on a"
+                            + " loaded 2-core machine) starts an election, or steps down as leader, while nothing failed", key,
+                    value.toMillis(), ELECTION_TIMEOUT_SAFE.toMillis());
         }
     }
 

@@ -216,7 +216,11 @@ public interface WeldrConfig {
          */
         Optional<List<String>> peers();
 
-        /** Raft election timeout. */
+        /**
+         * Raft election timeout: how long followers go without a heartbeat before one stands for
+         * election. A leader's death is noticed about 1.2 times it after the kill (see README,
+         * "Fail-over: where the time goes", also for why 500ms is not the default yet).
+         */
         @WithName("election-timeout")
         @WithDefault("1s")
         Duration electionTimeout();
@@ -254,6 +258,15 @@ public interface WeldrConfig {
         @WithName("stop-drain")
         @WithDefault("1s")
         Duration stopDrain();
+
+        /**
+         * Synthetic requests a second that a follower (active/passive mode) sends through its own
+         * proxy engine to an internal sink, never to a backend, so that its JIT is warm when it
+         * takes over; 0 turns it off. Not counted anywhere; it stops when the node becomes leader.
+         */
+        @WithName("warm-up")
+        @WithDefault("200")
+        int warmUp();
     }
 
     interface Vip {

@@ -150,7 +150,8 @@ public class BackendRegistry implements StatusSetter {
         }
     }
 
-    private void onTopology(Topology next) {
+    /** Takes the replicated topology (and, for the warm-up's own registry, the sink's copy of it). */
+    void onTopology(Topology next) {
         synchronized (lock) {
             Map<String, Map<ServerKey, Backend>> old = backends;
             Map<String, Map<ServerKey, Backend>> fresh = new LinkedHashMap<>();
@@ -378,6 +379,13 @@ public class BackendRegistry implements StatusSetter {
 
     RoutingTable table() {
         return table;
+    }
+
+    /** The topology the routing table was last built from. */
+    Topology topology() {
+        synchronized (lock) {
+            return topology;
+        }
     }
 
     /** Every backend of a pool, in pool order (empty for an unknown pool). */

@@ -2,6 +2,7 @@ package dev.weldr.proxy;
 
 import dev.weldr.acme.AcmeChallenges;
 import dev.weldr.cluster.Leadership;
+import dev.weldr.config.HaMode;
 import dev.weldr.config.ListenFailure;
 import dev.weldr.config.WeldrConfig;
 import dev.weldr.tls.CertificateStore;
@@ -60,6 +61,8 @@ public class ProxyServer {
     private static final Logger LOG = Logger.getLogger(ProxyServer.class);
     /** How long a backend connection waits in the idle cache. */
     static final long BACKEND_IDLE_MS = 30_000;
+    /** Observers of an event run lowest priority first: this is before GracefulStop's 1. */
+    static final int STOPPING_PRIORITY = 0;
     /** A ClientHello larger than this is refused before it is buffered whole (browsers send under 2 KiB). */
     static final int MAX_CLIENT_HELLO = 16 * 1024;
 
@@ -87,6 +90,8 @@ public class ProxyServer {
     /** The open HTTP/2 client connections, told to go away when this node stops or stops being leader. */
     private final java.util.Set<Http2Front> http2Connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Channel listener;
+    /** Keeps this node's engine warm while it follows; null when off. */
+    private WarmUp warmUp;
     private Channel tlsListener;
     private volatile int tlsPort = -1;
     private AccessLog accessLog;
@@ -183,6 +188,18 @@ public class ProxyServer {
         loops.values().forEach(loop -> loop.httpsPort = redirectPort);
         LOG.infof("HTTPS listening on %s:%d", config.proxy().host(), tlsPort);
         leadership.subscribe(this::leadershipChanged);
+        int warmUpRate = config.ha().warmUp();
+        if (warmUpRate > 0 && config.ha().mode() == HaMode.ACTIVE_PASSIVE) {
+            long connectMs = timeout.connect().toMillis(), readMs = timeout.read().toMillis(), writeMs = timeout.write().toMillis();
+            warmUp = new WarmUp(group, serverType, socketType, clientTimeouts, registry, warmUpRate, leadership::state, (i, eventLoop, shadow, own) -> {
+                Loop loop = new Loop(i, eventLoop, socketType, shadow, own, connectMs, readMs, writeMs, BACKEND_IDLE_MS, maxIdle);
+                loop.acme = ClientProxy.unwrap(acme);
+                loop.httpsPort = redirectPort;
+                return loop;
+            });
+            leadership.subscribe(state -> warmUp.roleChanged());
+            warmUp.roleChanged();
+        }
         LOG.infof("proxy listening on %s:%d (%d event loops on %s, up to %d idle backend connections each,"
                         + " up to %d client connections)",
                 config.proxy().host(), port, instances, epoll ? "epoll" : "NIO", maxIdle, maxConnections);
@@ -226,9 +243,23 @@ public class ProxyServer {
         }
     }
 
+    /**
+     * Before anything else of the shutdown (GracefulStop, priority 1, hands a leader's leadership
+     * over and drains): from here on no warm-up run starts, so a leader that becomes a follower by
+     * handing over does not spend its draining seconds on one.
+     */
+    void stopping(@Observes @Priority(STOPPING_PRIORITY) ShutdownEvent event) {
+        if (warmUp != null) {
+            warmUp.stopping();
+        }
+    }
+
     void stop(@Observes ShutdownEvent event) {
         port = -1;
         tlsPort = -1;
+        if (warmUp != null) {
+            warmUp.close();
+        }
         if (tlsListener != null) {
             tlsListener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }

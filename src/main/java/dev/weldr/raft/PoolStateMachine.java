@@ -134,8 +134,9 @@ final class PoolStateMachine extends StateMachineAdapter {
 
     @Override
     public void onLeaderStart(long term) {
-        leadership.becameLeader(self, term);
+        // Logged first: the listeners take the VIP on a thread of their own, and its line must not come before this one.
         LOG.infof("this node (%s) is leader for term %d", self, term);
+        leadership.becameLeader(self, term);
     }
 
     @Override

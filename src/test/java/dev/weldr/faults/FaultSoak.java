@@ -26,8 +26,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code soak.runs}: cycles (each runs every scenario once, in random order); {@code soak.scenarios}: only
  * these scenarios (names of {@link Scenario}, comma-separated); {@code soak.schedules}:
  * random schedules of 2-4 faults (default: as many as cycles); {@code soak.keepalived}: kill -9 and
- * SIGTERM rounds of keepalived (0: none); {@code faults.election}: weldr's election timeout (1s);
- * {@code faults.seed}: the random seed, to repeat a soak.
+ * SIGTERM rounds of keepalived (0: none); {@code faults.election}: weldr's election timeout (1s, weldr's default);
+ * {@code faults.seed}: the random seed, to repeat a soak; {@code soak.watch} and {@code soak.watch.load}: seconds
+ * of the spurious-election check after the cycles, idle and under wrk load ({@link ElectionWatch}; 0: none), where
+ * any election is a problem.
  */
 class FaultSoak {
 
@@ -37,6 +39,8 @@ class FaultSoak {
         int nodes = Integer.getInteger("soak.nodes", 5);
         int schedules = Integer.getInteger("soak.schedules", cycles);
         int keepalivedRuns = Integer.getInteger("soak.keepalived", 10);
+        long watchIdle = Long.getLong("soak.watch", 0);
+        long watchLoad = Long.getLong("soak.watch.load", watchIdle);
         List<Scenario> scenarios = java.util.Arrays.stream(System.getProperty("soak.scenarios", "").split(","))
                 .filter(x -> !x.isBlank()).map(x -> Scenario.valueOf(x.trim().toUpperCase())).toList();
         if (scenarios.isEmpty()) {
@@ -52,6 +56,7 @@ class FaultSoak {
         Map<String, List<ScenarioRun.Report>> byScenario = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
         List<KeepalivedComparison.Round> rounds = new ArrayList<>();
+        List<ElectionWatch.Phase> watched = new ArrayList<>();
         try (WeldrLab w = WeldrLab.start(nodes, 1, settings, Path.of("target", "faults"))) {
             for (int cycle = 1; cycle <= Math.max(cycles, schedules); cycle++) {
                 List<Scenario> order = new ArrayList<>(scenarios);
@@ -75,6 +80,16 @@ class FaultSoak {
                 }
                 System.out.printf("[faults] cycle %d done after %.1f min%n", cycle, (System.currentTimeMillis() - started) / 60000.0);
             }
+            if (watchIdle > 0 || watchLoad > 0) {
+                try {
+                    watched.addAll(ElectionWatch.run(w, watchIdle, watchLoad));
+                    watched.stream().filter(p -> p.termAfter() != p.termBefore())
+                            .forEach(p -> problems.add("spurious elections " + p));
+                } catch (AssertionError | RuntimeException e) {
+                    problems.add("the election watch: " + e);
+                    System.out.println("[faults] PROBLEM in the election watch: " + e);
+                }
+            }
             if (keepalived) {
                 w.nodes.forEach(LabNode::stop);
                 try (KeepalivedComparison k = new KeepalivedComparison(w.lab, w.agent, w.lab.hosts.subList(0, nodes), settings)) {
@@ -86,6 +101,7 @@ class FaultSoak {
             }
         } finally {
             summary(byScenario, rounds, settings, nodes, started);
+            watched.forEach(p -> System.out.println("[faults] spurious-election watch, " + p));
         }
         assertTrue(problems.isEmpty(), problems.size() + " problems:\n" + String.join("\n", problems));
     }
@@ -124,6 +140,18 @@ class FaultSoak {
         List<ScenarioRun.Report> rolling = byScenario.getOrDefault(Scenario.ROLLING_RESTART.title, List.of());
         System.out.printf("[faults] weldr, kill -9 of the leader: client gap on the VIP median/max %s s over %d runs%n",
                 medMax(kills, r -> r.gaps().getOrDefault("kill", 0L), true), kills.size());
+        List<Failover> breakdowns = kills.stream().map(ScenarioRun.Report::failover).filter(java.util.Objects::nonNull).toList();
+        if (!breakdowns.isEmpty()) {
+            StringBuilder b = new StringBuilder();
+            for (String stage : Failover.STAGES) {
+                List<Long> at = breakdowns.stream().map(f -> f.stages().get(stage)).filter(v -> v >= 0).sorted().toList();
+                List<Long> step = breakdowns.stream().map(f -> f.steps().get(stage)).filter(v -> v >= 0).sorted().toList();
+                b.append(String.format("%n[faults]   %-8s at %s ms after the kill, its own step %s ms", stage, medMaxOf(at, false),
+                        medMaxOf(step, false)));
+            }
+            System.out.printf("[faults] weldr, kill -9 of the leader, where the gap goes (median / max over %d runs):%s%n",
+                    breakdowns.size(), b);
+        }
         System.out.printf("[faults] weldr, graceful restart of the leader: failed requests %s (median/max), gap %s s%n",
                 medMax(graceful, r -> r.failed(), false), medMax(graceful, r -> r.gaps().getOrDefault("SIGTERM", 0L), true));
         System.out.printf("[faults] weldr, rolling restart: failed requests %s (median/max)%n", medMax(rolling, r -> r.failed(), false));

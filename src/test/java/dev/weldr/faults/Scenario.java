@@ -26,6 +26,7 @@ public enum Scenario {
             run.event(next + " leads");
             run.awaitClientServed(at, Duration.ofSeconds(60));
             run.event("client served again");
+            run.noteFailover("kill", w.followers(l), next);
             WeldrLab.sleep(1000);
             l.start();
             run.event("restarted " + l);

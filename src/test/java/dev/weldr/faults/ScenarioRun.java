@@ -29,7 +29,7 @@ public final class ScenarioRun {
     /** What a run found. Times in ms. */
     public record Report(String scenario, int nodes, long durationMs, int probes, int failed, Map<String, Long> failures, long longestGap,
                          Map<String, Long> gaps, Writer.Counts writes, SetLinearizability.Verdict verdict, int calls,
-                         VipSampler.Summary vip, List<String> events, List<String> problems) {
+                         VipSampler.Summary vip, List<String> events, List<String> problems, Failover failover) {
 
         public String text() {
             StringBuilder b = new StringBuilder();
@@ -42,6 +42,9 @@ public final class ScenarioRun {
                     .append(verdict.ok() ? "linearizable" : "NOT LINEARIZABLE").append(" (").append(calls)
                     .append(" calls in the history, ").append(verdict.steps()).append(" search steps)\n");
             b.append("  VIP: ").append(vip).append('\n');
+            if (failover != null) {
+                b.append("  failover: ").append(failover).append('\n');
+            }
             for (String p : problems) {
                 b.append("  PROBLEM: ").append(p.replace("\n", "\n    ")).append('\n');
             }
@@ -61,6 +64,10 @@ public final class ScenarioRun {
     private final Map<String, Long> marks = new LinkedHashMap<>();
     private final List<String> problems = new ArrayList<>();
     private long t0;
+    /** A fail-over to break down at the end: the kill's mark, the survivors' logs, the new leader and its log. */
+    private record Noted(String mark, List<java.nio.file.Path> survivorLogs, String leader, java.nio.file.Path leaderLog) {
+    }
+    private Noted failover;
 
     ScenarioRun(WeldrLab w, String name, Random random) {
         this.w = w;
@@ -115,6 +122,22 @@ public final class ScenarioRun {
     public void awaitClientServed(long since, Duration timeout) {
         WeldrLab.await(timeout, () -> w.agent.probes(since, System.currentTimeMillis()).stream()
                 .anyMatch(p -> p.ok() && p.start() > since), "the client to be served through the VIP again");
+    }
+
+    /**
+     * After {@code kill -9} of the leader (at mark {@code key}), once {@code next} leads and the
+     * client was served: waits for the new leader to log the VIP taken, and notes the fail-over, whose
+     * breakdown ({@link Failover}) the report carries.
+     */
+    public void noteFailover(String key, List<LabNode> survivors, LabNode next) {
+        long at = marks.get(key);
+        try {
+            WeldrLab.await(Duration.ofSeconds(10), () -> Failover.vipLogged(next, at), next + " to log the VIP taken");
+        } catch (AssertionError e) {
+            event("no fail-over breakdown: " + e.getMessage());
+            return;
+        }
+        failover = new Noted(key, survivors.stream().map(LabNode::log).toList(), next.name(), next.log());
     }
 
     public interface Fault {
@@ -193,8 +216,10 @@ public final class ScenarioRun {
         }
         Map<String, Long> failures = probes.stream().filter(p -> !p.ok())
                 .collect(Collectors.groupingBy(p -> p.status() > 0 ? "HTTP " + p.status() : p.kind(), java.util.TreeMap::new, Collectors.counting()));
+        Failover f = failover == null ? null : Failover.of(marks.get(failover.mark()), failover.survivorLogs(), failover.leader(),
+                failover.leaderLog(), probes, gaps.getOrDefault(failover.mark(), -1L));
         Report r = new Report(name, w.nodes.size(), t1 - t0, probes.size(), (int) probes.stream().filter(p -> !p.ok()).count(),
-                failures, longestGap(probes), gaps, writer.counts(), verdict, history.ops().size(), vip, ev, List.copyOf(problems));
+                failures, longestGap(probes), gaps, writer.counts(), verdict, history.ops().size(), vip, ev, List.copyOf(problems), f);
         if (!problems.isEmpty()) {
             dump(r);
         }

@@ -55,6 +55,8 @@ public final class WeldrLab implements AutoCloseable {
             Map<String, String> m = new LinkedHashMap<>();
             m.put("weldr.raft.election-timeout", election.toMillis() + "ms");
             m.put("weldr.health-check.interval", "1s");
+            // JRaft's election lines (pre-vote, vote, leader), for the fail-over breakdown (Failover).
+            m.put("quarkus.log.category.\"com.alipay.sofa.jraft.core.NodeImpl\".level", "INFO");
             return m;
         }
     }

@@ -50,6 +50,9 @@ class ConfigErrorIT {
             "weldr.timeout.tunnel, forever",
             "weldr.proxy.max-connections, -1",
             "weldr.ha.mode, hot",
+            "weldr.ha.warm-up, -1",
+            "weldr.ha.warm-up, 10001",
+            "weldr.ha.warm-up, lots",
             "weldr.raft.peers, not-a-peer",
             "quarkus.http.host, 0.0.0.0",
             "weldr.proxy.tls-port, 70000",
@@ -67,6 +70,9 @@ class ConfigErrorIT {
             "weldr.acme.renewal-window-ratio, 1.5",
             "weldr.cluster.tls.reload-interval, 10ms",
             "weldr.admin.tokens-reload-interval, 10ms",
+            "weldr.raft.election-timeout, 0s",
+            "weldr.raft.election-timeout, 99ms",
+            "weldr.raft.election-timeout, 61s",
     })
     void shouldRefuseToStartWithOneLineNamingTheKey(String key, String value) throws Exception {
         try (WeldrProcess node = WeldrProcess.create("bad-config", data, Map.of(key, value))) {
@@ -171,6 +177,22 @@ class ConfigErrorIT {
         assertEquals(1, lines.size(), "expected one line, got: " + node.output());
         assertFalse(node.output().contains("\tat "), "no stack trace: " + node.output());
         return lines.get(0);
+    }
+
+    /**
+     * An election timeout that the heartbeats' delays on a busy host can exceed starts the node, with
+     * one warning naming the key; one at the floor starts it without.
+     */
+    @ParameterizedTest(name = "weldr.raft.election-timeout={0}")
+    @CsvSource({"200ms, 1", "500ms, 0"})
+    void shouldWarnOnceNamingTheKeyOfAnElectionTimeoutBelowTheSafeFloor(String timeout, int warnings) {
+        try (WeldrProcess node = WeldrProcess.create("short-election", data, Map.of("weldr.raft.election-timeout", timeout))) {
+            node.start();
+            assertTrue(node.alive());
+            List<String> lines = node.output().lines().filter(l -> l.contains(" WARN ") && l.contains("weldr.raft.election-timeout")).toList();
+            assertEquals(warnings, lines.size(), node.output());
+            lines.forEach(l -> assertTrue(l.contains("weldr.raft.election-timeout=" + timeout), l));
+        }
     }
 
     @ParameterizedTest(name = "{0}")

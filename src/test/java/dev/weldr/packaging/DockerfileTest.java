@@ -86,7 +86,8 @@ class DockerfileTest {
         assertEquals("ARG", first.keyword(), "BASE_IMAGE is declared before FROM");
         String base = assignments(List.of(first.arguments())).get("BASE_IMAGE");
         assertNotNull(base, "ARG BASE_IMAGE");
-        assertTrue(base.matches("[a-z0-9.-]+(/[a-z0-9._-]+)+:17[a-z0-9._-]*"), "a public Java 17 image by default, not " + base);
+        // Java 25: the first LTS whose AOT cache holds method profiles (JEP 515); the jar is built for 17.
+        assertTrue(base.matches("[a-z0-9.-]+(/[a-z0-9._-]+)+:25[a-z0-9._-]*"), "a public Java 25 image by default, not " + base);
         String header = Files.readString(DOCKERFILE);
         assertTrue(header.contains("build -f docker/Dockerfile.jvm"), "the header shows the build command");
         assertTrue(header.contains("run ") && header.contains("WELDR_ADMIN_TOKEN"), "the header shows the run command, with a token");
@@ -161,6 +162,72 @@ class DockerfileTest {
             }
         }
         return instructions.subList(last, instructions.size());
+    }
+
+    @Test
+    void aotCacheIsTrainedAsRootWithTheImagesJvmOptions() throws IOException {
+        List<Instruction> instructions = instructions(DOCKERFILE);
+        List<String> keywords = instructions.stream().map(Instruction::keyword).toList();
+        int train = -1;
+        for (int i = 0; i < instructions.size(); i++) {
+            if (instructions.get(i).keyword().equals("RUN") && instructions.get(i).arguments().contains("/opt/weldr/aot-train.sh")) {
+                train = i;
+            }
+        }
+        assertTrue(train > 0, "the image trains its AOT cache");
+        int copied = -1, javaOpts = -1, app = -1;
+        for (int i = 0; i < train; i++) {
+            Instruction in = instructions.get(i);
+            if (in.keyword().equals("COPY") && in.arguments().contains("docker/aot-train.sh /opt/weldr/aot-train.sh")) {
+                copied = i;
+            }
+            if (in.keyword().equals("COPY") && in.arguments().contains("target/quarkus-app/*.jar")) {
+                app = i;
+            }
+            if (in.keyword().equals("ENV") && assignments(List.of(in.arguments())).containsKey("JAVA_OPTS")) {
+                javaOpts = i;
+            }
+        }
+        assertTrue(copied >= 0 && app >= 0, "the script and the application are in the image before the training");
+        assertTrue(javaOpts >= 0, "trained with the JAVA_OPTS it will run with: the ENV comes first");
+        assertTrue(keywords.subList(0, train).stream().noneMatch("USER"::equals), "trained as root, so the weldr user cannot change the cache");
+        List<String> ignore = Files.readAllLines(Path.of(".dockerignore")).stream().map(String::strip).toList();
+        assertTrue(ignore.contains("!docker/aot-train.sh"), ".dockerignore lets the training script in: " + ignore);
+        assertTrue(Files.isExecutable(Path.of("docker/aot-train.sh")));
+    }
+
+    /** The entrypoint run with a stand-in {@code java} that prints its arguments, one a line. */
+    private static List<String> entrypointJavaArguments(Path dir, boolean cache, String javaOpts) throws Exception {
+        Path home = Files.createDirectories(dir.resolve("opt"));
+        if (cache) {
+            Files.writeString(home.resolve("weldr.aot"), "cache");
+        }
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path java = bin.resolve("java");
+        Files.writeString(java, "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+        java.toFile().setExecutable(true);
+        ProcessBuilder pb = new ProcessBuilder("docker/entrypoint.sh", "--weldr-argument").redirectErrorStream(true);
+        pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        pb.environment().put("WELDR_HOME", home.toString());
+        if (javaOpts != null) {
+            pb.environment().put("JAVA_OPTS", javaOpts);
+        }
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        return out.lines().toList();
+    }
+
+    @Test
+    void entrypointUsesTheAotCacheOnlyWhereTheImageHasOne(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        assertEquals(List.of("-XX:MaxRAMPercentage=50.0", "-jar", dir.resolve("none/opt/quarkus-run.jar").toString(), "--weldr-argument"),
+                entrypointJavaArguments(dir.resolve("none"), false, "-XX:MaxRAMPercentage=50.0"),
+                "no cache (a Java 17 base image): no AOT option, which Java 17 would refuse");
+        String cached = dir.resolve("cached/opt/weldr.aot").toString();
+        assertEquals(List.of("-XX:AOTCache=" + cached, "-XX:MaxRAMPercentage=50.0", "-jar", dir.resolve("cached/opt/quarkus-run.jar").toString(),
+                "--weldr-argument"), entrypointJavaArguments(dir.resolve("cached"), true, "-XX:MaxRAMPercentage=50.0"));
+        assertEquals(List.of("-XX:AOTMode=off", "-jar", dir.resolve("off/opt/quarkus-run.jar").toString(), "--weldr-argument"),
+                entrypointJavaArguments(dir.resolve("off"), true, "-XX:AOTMode=off"), "JAVA_OPTS can turn the cache off");
     }
 
     @Test
