@@ -19,12 +19,12 @@ import java.util.List;
 final class ElectionWatch {
 
     record Phase(String name, long seconds, long termBefore, long termAfter, int preVotes, long maxLateMs, long p999LateMs,
-                 String load) {
+                 String load, String traffic) {
         @Override
         public String toString() {
             return String.format("%s %d s: term %d -> %d (%d elections), %d pre-votes started; a 5 ms sleep woke up to %d ms late "
-                            + "(99.9th percentile %d ms); load average %s", name, seconds, termBefore, termAfter, termAfter - termBefore,
-                    preVotes, maxLateMs, p999LateMs, load);
+                            + "(99.9th percentile %d ms); load average %s%s", name, seconds, termBefore, termAfter, termAfter - termBefore,
+                    preVotes, maxLateMs, p999LateMs, load, traffic);
         }
     }
 
@@ -58,12 +58,9 @@ final class ElectionWatch {
             System.out.printf("[faults]   %s: %.0f s, term %d, load average %s%n", name, (System.currentTimeMillis() - from) / 1000.0,
                     term(w), loadAverage());
         }
+        String traffic = "";
         if (wrk != null) {
-            try {
-                wrk.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            traffic = "; " + wrkResult(wrk, w.lab.dir.resolve("wrk.log"));
         }
         hiccups.stop();
         int preVotes = 0;
@@ -71,7 +68,41 @@ final class ElectionWatch {
             preVotes += Failover.count(n.log(), from, " start preVote.");
         }
         return new Phase(name, seconds, term, term(w), preVotes, hiccups.max(), hiccups.percentile(99.9),
-                loadBefore + " at the start, " + loadAverage() + " at the end");
+                loadBefore + " at the start, " + loadAverage() + " at the end", traffic);
+    }
+
+    /**
+     * What wrk sent ("1234567 requests, 20576.3 requests/s, 0 errors"): a watch "under load" that
+     * carried none (wrk missing, the VIP not answering) must fail rather than pass as an idle one.
+     */
+    private static String wrkResult(Process wrk, Path log) {
+        try {
+            if (!wrk.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                wrk.destroyForcibly();
+                throw new AssertionError("wrk did not end 60 s after its duration");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted waiting for wrk");
+        }
+        String out;
+        try {
+            out = Files.readString(log);
+        } catch (IOException e) {
+            throw new AssertionError("wrk's output " + log + ": " + e);
+        }
+        java.util.regex.Matcher total = java.util.regex.Pattern.compile("(\\d+) requests in").matcher(out);
+        java.util.regex.Matcher rate = java.util.regex.Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(out);
+        if (wrk.exitValue() != 0 || !total.find() || !rate.find() || Long.parseLong(total.group(1)) == 0) {
+            throw new AssertionError("wrk carried no load through the VIP (exit " + wrk.exitValue() + "): " + out.strip());
+        }
+        java.util.regex.Matcher errors = java.util.regex.Pattern.compile("Non-2xx or 3xx responses: (\\d+)|Socket errors: (.*)").matcher(out);
+        List<String> problems = new ArrayList<>();
+        while (errors.find()) {
+            problems.add(errors.group().strip());
+        }
+        return String.format("wrk: %s requests, %s requests/s%s", total.group(1), rate.group(1),
+                problems.isEmpty() ? ", no errors" : ", " + String.join(", ", problems));
     }
 
     /** The highest term any running member reports. */

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code soak.runs}: cycles (each runs every scenario once, in random order); {@code soak.scenarios}: only
  * these scenarios (names of {@link Scenario}, comma-separated); {@code soak.schedules}:
  * random schedules of 2-4 faults (default: as many as cycles); {@code soak.keepalived}: kill -9 and
- * SIGTERM rounds of keepalived (0: none); {@code faults.election}: weldr's election timeout (1s, weldr's default);
+ * SIGTERM rounds of keepalived (0: none); {@code faults.election}: weldr's election timeout (500ms, weldr's default);
  * {@code faults.seed}: the random seed, to repeat a soak; {@code soak.watch} and {@code soak.watch.load}: seconds
  * of the spurious-election check after the cycles, idle and under wrk load ({@link ElectionWatch}; 0: none), where
  * any election is a problem.
@@ -46,7 +46,8 @@ class FaultSoak {
         if (scenarios.isEmpty()) {
             scenarios = List.of(Scenario.values());
         }
-        Lab.assumeLabPossible();
+        // The watch under load needs wrk in the client's namespace: installed with the lab's tools.
+        Lab.assumeLabPossible(watchLoad > 0 ? new String[]{"wrk"} : new String[0]);
         boolean keepalived = keepalivedRuns > 0 && keepalivedAvailable();
         WeldrLab.Settings settings = WeldrLab.Settings.defaults();
         Random random = new Random(settings.seed());
