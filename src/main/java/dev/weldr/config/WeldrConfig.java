@@ -218,11 +218,11 @@ public interface WeldrConfig {
 
         /**
          * Raft election timeout: how long followers go without a heartbeat before one stands for
-         * election. A leader's death is noticed about 1.2 times it after the kill (see README,
-         * "Fail-over: where the time goes", also for why 500ms is not the default yet).
+         * election. A leader's death is noticed about 1.1 to 1.2 times it after the kill (see README,
+         * "Fail-over: where the time goes", also for when to choose 1s instead).
          */
         @WithName("election-timeout")
-        @WithDefault("1s")
+        @WithDefault("500ms")
         Duration electionTimeout();
 
         /**

@@ -9,7 +9,6 @@ import com.alipay.sofa.jraft.util.RpcFactoryHelper;
 import dev.weldr.tls.PeerNames;
 
 import java.security.cert.X509Certificate;
-import java.util.concurrent.Executor;
 import java.util.function.Function;
 
 /**
@@ -17,17 +16,16 @@ import java.util.function.Function;
  * of the node id the request claims ({@code serverId}): a certificate the cluster's CA signed
  * for one node cannot vote or append as another. Otherwise JRaft's error answer, {@code EPERM}.
  */
-final class IdentityCheck<T> implements RpcProcessor<T> {
+final class IdentityCheck<T> extends DelegatingProcessor<T> {
 
     /** The id last found named by this connection's certificate: a connection carries one node's requests. */
     private static final String VERIFIED = "weldr.peer.verified";
 
-    private final RpcProcessor<T> delegate;
     private final Function<T, String> serverId;
     private final RaftRefusals refusals;
 
     IdentityCheck(RpcProcessor<T> delegate, Function<T, String> serverId, RaftRefusals refusals) {
-        this.delegate = delegate;
+        super(delegate);
         this.serverId = serverId;
         this.refusals = refusals;
     }
@@ -67,20 +65,5 @@ final class IdentityCheck<T> implements RpcProcessor<T> {
             out.append(c >= 0x20 && c < 0x7f ? c : '?');
         }
         return id.length() > 100 ? out.append("...").toString() : out.toString();
-    }
-
-    @Override
-    public String interest() {
-        return delegate.interest();
-    }
-
-    @Override
-    public Executor executor() {
-        return delegate.executor();
-    }
-
-    @Override
-    public ExecutorSelector executorSelector() {
-        return delegate.executorSelector();
     }
 }

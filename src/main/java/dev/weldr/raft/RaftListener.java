@@ -35,16 +35,18 @@ final class RaftListener {
 
     /** A server on exactly {@code endpoint}'s address, answering only what members send each other. */
     static RpcServer create(Endpoint endpoint, Supplier<PeerId> self, Supplier<List<PeerId>> members) {
-        return create(endpoint, self, members, null, null);
+        return create(endpoint, self, members, null, null, null);
     }
 
     /**
      * The same with mutual TLS when {@code material} is given: every connection presents a
      * certificate the cluster's CA signed, and the requests that carry their sender's id (vote,
      * append, snapshot, timeout-now, read-index) are served only when that certificate names it.
-     * GetFile and Ping name no sender: any member's certificate may ask.
+     * GetFile and Ping name no sender: any member's certificate may ask. {@code gaps}, when given,
+     * measures the silences between the leader's appends that passed that check.
      */
-    static RpcServer create(Endpoint endpoint, Supplier<PeerId> self, Supplier<List<PeerId>> members, Supplier<ClusterMaterial> material, RaftRefusals refusals) {
+    static RpcServer create(Endpoint endpoint, Supplier<PeerId> self, Supplier<List<PeerId>> members, Supplier<ClusterMaterial> material,
+                            RaftRefusals refusals, HeartbeatGaps gaps) {
         // Registers JRaft's protobuf messages with bolt's serializers (the factory's static initialiser did it).
         ProtobufMsgFactory.load();
         // manageConnection as JRaft's own factory sets it: replies go back on the connection a request came on.
@@ -57,7 +59,8 @@ final class RaftListener {
         AppendEntriesRequestProcessor appendEntries = new AppendEntriesRequestProcessor(null);
         server.registerConnectionClosedEventListener(appendEntries);
         server.registerProcessor(SenderExecutors.bounded(
-                checked(appendEntries, RpcRequests.AppendEntriesRequest::getServerId, material, refusals), self, members));
+                checked(gaps == null ? appendEntries : gaps.watch(appendEntries), RpcRequests.AppendEntriesRequest::getServerId,
+                        material, refusals), self, members));
         server.registerProcessor(new GetFileRequestProcessor(null));
         server.registerProcessor(checked(new InstallSnapshotRequestProcessor(null), RpcRequests.InstallSnapshotRequest::getServerId, material, refusals));
         server.registerProcessor(checked(new RequestVoteRequestProcessor(null), RpcRequests.RequestVoteRequest::getServerId, material, refusals));

@@ -111,12 +111,13 @@ public class RaftNode {
         options.setFsm(new PoolStateMachine(holder, leadership, self.toString()));
 
         RpcServer rpcServer;
+        HeartbeatGaps gaps = new HeartbeatGaps(raft.electionTimeout(), this::peers, registry, System::nanoTime);
         if (clusterTls.enabled()) {
             Supplier<ClusterMaterial> material = () -> clusterTls.current().orElse(null);
             WeldrRpcFactory.use(material);
-            rpcServer = RaftListener.create(self.getEndpoint(), this::self, this::peers, material, new RaftRefusals(registry));
+            rpcServer = RaftListener.create(self.getEndpoint(), this::self, this::peers, material, new RaftRefusals(registry), gaps);
         } else {
-            rpcServer = RaftListener.create(self.getEndpoint(), this::self, this::peers);
+            rpcServer = RaftListener.create(self.getEndpoint(), this::self, this::peers, null, null, gaps);
         }
         group = new RaftGroupService(clusterId, self, options, rpcServer);
         try {

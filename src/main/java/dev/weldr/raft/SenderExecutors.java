@@ -69,22 +69,7 @@ final class SenderExecutors implements RpcProcessor.ExecutorSelector {
             return processor;
         }
         SenderExecutors bounded = new SenderExecutors(selector, self, members);
-        return new RpcProcessor<>() {
-            @Override
-            public void handleRequest(com.alipay.sofa.jraft.rpc.RpcContext ctx, T request) {
-                processor.handleRequest(ctx, request);
-            }
-
-            @Override
-            public String interest() {
-                return processor.interest();
-            }
-
-            @Override
-            public Executor executor() {
-                return processor.executor();
-            }
-
+        return new DelegatingProcessor<>(processor) {
             @Override
             public ExecutorSelector executorSelector() {
                 return bounded;

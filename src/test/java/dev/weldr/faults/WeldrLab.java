@@ -40,7 +40,7 @@ public final class WeldrLab implements AutoCloseable {
     public record Settings(Duration election, int probeIntervalMs, int probeTimeoutMs, int samplerMs,
                            int writers, int writerPauseMs, long seed, boolean mtls) {
         static Settings defaults() {
-            return new Settings(duration(System.getProperty("faults.election", "1s")),
+            return new Settings(duration(System.getProperty("faults.election", "500ms")),
                     20, 2000, 20, 2, 120, Long.getLong("faults.seed", System.nanoTime()),
                     Boolean.parseBoolean(System.getProperty("faults.mtls", "true")));
         }
