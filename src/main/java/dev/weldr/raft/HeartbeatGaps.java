@@ -64,7 +64,7 @@ final class HeartbeatGaps {
         long now = clock.getAsLong();
         if (term != this.term || !serverId.equals(leader)) {
             // A new leader, or a new term: no gap to measure yet (the election's own is not a stall).
-            if (!isMember(serverId)) {
+            if (!SenderExecutors.named(members.get(), serverId)) {
                 return;
             }
             leader = serverId;
@@ -93,15 +93,6 @@ final class HeartbeatGaps {
             worstSinceLine = 0;
             lateSinceLine = 0;
         }
-    }
-
-    private boolean isMember(String serverId) {
-        for (PeerId member : members.get()) {
-            if (member.toString().equals(serverId)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** {@code processor}, measuring the gaps between the requests it handles. */

@@ -52,14 +52,22 @@ final class SenderExecutors implements RpcProcessor.ExecutorSelector {
         if (serverId.length() > MAX_ID) {
             return false;
         }
-        for (PeerId member : members.get()) {
-            if (member.toString().equals(serverId)) {
-                return true;
-            }
+        if (named(members.get(), serverId)) {
+            return true;
         }
         synchronized (strangers) {
             return strangers.contains(serverId) || strangers.size() < STRANGERS && strangers.add(serverId);
         }
+    }
+
+    /** Whether {@code id} is one of {@code members}' ids exactly as JRaft writes it. */
+    static boolean named(List<PeerId> members, String id) {
+        for (PeerId member : members) {
+            if (member.toString().equals(id)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {@code processor} with its executor selector bounded as above. */

@@ -6,6 +6,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The spurious-election check: with nothing failing, a healthy cluster must keep its leader. Watches
@@ -77,7 +80,7 @@ final class ElectionWatch {
      */
     private static String wrkResult(Process wrk, Path log) {
         try {
-            if (!wrk.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!wrk.waitFor(60, TimeUnit.SECONDS)) {
                 wrk.destroyForcibly();
                 throw new AssertionError("wrk did not end 60 s after its duration");
             }
@@ -91,12 +94,12 @@ final class ElectionWatch {
         } catch (IOException e) {
             throw new AssertionError("wrk's output " + log + ": " + e);
         }
-        java.util.regex.Matcher total = java.util.regex.Pattern.compile("(\\d+) requests in").matcher(out);
-        java.util.regex.Matcher rate = java.util.regex.Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(out);
+        Matcher total = Pattern.compile("(\\d+) requests in").matcher(out);
+        Matcher rate = Pattern.compile("Requests/sec:\\s+([0-9.]+)").matcher(out);
         if (wrk.exitValue() != 0 || !total.find() || !rate.find() || Long.parseLong(total.group(1)) == 0) {
             throw new AssertionError("wrk carried no load through the VIP (exit " + wrk.exitValue() + "): " + out.strip());
         }
-        java.util.regex.Matcher errors = java.util.regex.Pattern.compile("Non-2xx or 3xx responses: (\\d+)|Socket errors: (.*)").matcher(out);
+        Matcher errors = Pattern.compile("Non-2xx or 3xx responses: \\d+|Socket errors: .*").matcher(out);
         List<String> problems = new ArrayList<>();
         while (errors.find()) {
             problems.add(errors.group().strip());
